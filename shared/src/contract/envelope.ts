@@ -1,0 +1,71 @@
+import superjson from 'superjson';
+import { z } from 'zod';
+
+/** What a job carries besides its payload. */
+export interface EnvelopeMeta {
+  /** Epoch ms at which the router accepted the job. */
+  enqueuedAt: number;
+  /** Per-attempt time limit chosen at enqueue (overrides the contract default). */
+  timeoutMs?: number | undefined;
+  /** W3C trace context of the enqueuing request. */
+  traceparent?: string | undefined;
+}
+
+/** The job data stored in Redis: contract version, superjson payload, metadata. */
+export interface Envelope {
+  v: number;
+  p: { json: unknown; meta?: unknown };
+  meta: EnvelopeMeta;
+}
+
+const envelopeSchema = z.object({
+  v: z.number().int().positive(),
+  p: z.object({ json: z.unknown(), meta: z.unknown().optional() }),
+  meta: z.object({
+    enqueuedAt: z.number(),
+    timeoutMs: z.number().int().positive().optional(),
+    traceparent: z.string().optional(),
+  }),
+});
+
+/** Wraps a parsed input for Redis. Rich types (Date, Map, Set, bigint) survive via superjson. */
+export function encodeEnvelope(version: number, input: unknown, meta: EnvelopeMeta): Envelope {
+  const { json, meta: sjMeta } = superjson.serialize(input);
+  const p = sjMeta === undefined ? { json } : { json, meta: sjMeta };
+  const m: EnvelopeMeta = { enqueuedAt: meta.enqueuedAt };
+  if (meta.timeoutMs !== undefined) m.timeoutMs = meta.timeoutMs;
+  if (meta.traceparent !== undefined) m.traceparent = meta.traceparent;
+  return { v: version, p, meta: m };
+}
+
+export type DecodedEnvelope =
+  | { ok: true; version: number; payload: unknown; meta: EnvelopeMeta }
+  | { ok: false; reason: string };
+
+/** Reads job data back; never throws (garbage yields `{ ok: false }`). */
+export function decodeEnvelope(data: unknown): DecodedEnvelope {
+  const parsed = envelopeSchema.safeParse(data);
+  if (!parsed.success) {
+    return { ok: false, reason: `not a taskwire envelope: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}` };
+  }
+  try {
+    const payload = superjson.deserialize(parsed.data.p as Parameters<typeof superjson.deserialize>[0]);
+    return { ok: true, version: parsed.data.v, payload, meta: parsed.data.meta };
+  } catch (error) {
+    return { ok: false, reason: `payload is not valid superjson: ${(error as Error).message}` };
+  }
+}
+
+/** Encodes a value (result, progress) for Redis with superjson. */
+export function encodeValue(value: unknown): { json: unknown; meta?: unknown } {
+  const { json, meta } = superjson.serialize(value);
+  return meta === undefined ? { json } : { json, meta };
+}
+
+/** Decodes what {@link encodeValue} produced; plain JSON values pass through unchanged. */
+export function decodeValue(value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && 'json' in value) {
+    return superjson.deserialize(value as Parameters<typeof superjson.deserialize>[0]);
+  }
+  return value;
+}

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import type { ErrorInfo } from './errors.ts';
+import type { AnyTask, TaskInput, TaskOutput, TaskProgress } from './task.ts';
+
+/** BullMQ's ceiling for a priority value. */
+export const MAX_PRIORITY = 2_097_152;
+const DAY_MS = 86_400_000;
+
+/**
+ * Per-enqueue options. `delayMs` and `runAt` are exclusive; `priority` 1 is the most urgent
+ * (jobs without a priority run before prioritized ones, as in BullMQ).
+ */
+export const enqueueOptionsSchema = z
+  .strictObject({
+    /** Run no earlier than this many ms from now. */
+    delayMs: z.number().int().min(0).max(365 * DAY_MS).optional(),
+    /** Run no earlier than this instant. */
+    runAt: z.date().optional(),
+    /** 1 (most urgent) … 2,097,152. */
+    priority: z.number().int().min(1).max(MAX_PRIORITY).optional(),
+    /** A repeat with the same key (per task, within `idempotencyTtlMs`) returns the first JobRef. */
+    idempotencyKey: z.string().min(1).max(512).optional(),
+    /** Total attempts, including the first (overrides the contract default). */
+    attempts: z.number().int().min(1).max(1_000).optional(),
+    /** Per-attempt time limit (overrides the contract default). */
+    timeoutMs: z.number().int().min(1).max(7 * DAY_MS).optional(),
+  })
+  .refine((o) => o.delayMs === undefined || o.runAt === undefined, {
+    message: 'delayMs and runAt are exclusive',
+    path: ['runAt'],
+  });
+
+export type EnqueueOptions = z.input<typeof enqueueOptionsSchema>;
+
+/** What an enqueue returns. `id` alone is enough for every `jobs.*` call. */
+export interface JobRef<TId extends string = string> {
+  id: string;
+  task: TId;
+  enqueuedAt: Date;
+  /** True when an earlier enqueue with the same idempotency key produced this job. */
+  deduplicated: boolean;
+}
+
+export const JOB_STATES = ['waiting', 'delayed', 'active', 'completed', 'failed', 'unknown'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/** A job as seen by callers, typed with its task's input, progress and result. */
+export interface JobView<TTask extends AnyTask = AnyTask> {
+  id: string;
+  task: TTask['id'];
+  state: JobState;
+  /** Contract version the job was enqueued with. */
+  version: number;
+  input: TaskInput<TTask>;
+  progress: TaskProgress<TTask> | null;
+  result: TaskOutput<TTask> | null;
+  error: ErrorInfo | null;
+  attemptsMade: number;
+  attempts: number;
+  priority: number | null;
+  enqueuedAt: Date;
+  /** When a delayed job becomes runnable. */
+  runAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+/** Events of `watch`: the current state first, then progress, then one terminal event. */
+export type WatchEvent<TTask extends AnyTask = AnyTask> =
+  | { type: 'state'; state: JobState }
+  | { type: 'progress'; progress: TaskProgress<TTask> }
+  | { type: 'completed'; result: TaskOutput<TTask> }
+  | { type: 'failed'; error: ErrorInfo };
+
+/** Queue counts of a family. */
+export interface QueueStats {
+  family: string;
+  waiting: number;
+  delayed: number;
+  active: number;
+  completed: number;
+  failed: number;
+  paused: boolean;
+  workers: number;
+}

@@ -1,0 +1,65 @@
+import { isIdentifier } from './task.ts';
+
+/**
+ * Every Redis name taskwire uses, built in one place. Each family's keys share the cluster hash
+ * tag `{<family>}`, so a family lives in one slot (BullMQ's cluster requirement) while different
+ * families spread over the cluster.
+ *
+ * Layout, with prefix `taskwire` and family `email`:
+ * - BullMQ queue:      prefix `taskwire`, queue name `{email}` → `taskwire:{email}:wait`, …
+ * - idempotency claim: `taskwire:{email}:idem:<task>:<sha256(key)>`
+ * - cancel channel:    `taskwire:{email}:cancel`
+ * - service state:     `taskwire:{email}:svc:<name>:…`
+ */
+export interface Keys {
+  readonly prefix: string;
+  /** The BullMQ queue name of a family. */
+  queueName(family: string): string;
+  idempotency(family: string, task: string, keyDigest: string): string;
+  cancelChannel(family: string): string;
+  /** A key owned by a service of a family (e.g. licence reminders already sent). */
+  service(family: string, service: string, ...parts: string[]): string;
+}
+
+const PREFIX = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/**
+ * @example
+ * const keys = createKeys('taskwire');
+ * keys.queueName('email'); // '{email}'
+ */
+export function createKeys(prefix = 'taskwire'): Keys {
+  if (!PREFIX.test(prefix)) {
+    throw new Error(`Invalid key prefix '${prefix}': use 1–64 characters from [a-zA-Z0-9_-]`);
+  }
+  const tag = (family: string) => {
+    if (!isIdentifier(family)) throw new Error(`Invalid family name '${family}'`);
+    return `{${family}}`;
+  };
+  return Object.freeze({
+    prefix,
+    queueName: tag,
+    idempotency: (family: string, task: string, keyDigest: string) => `${prefix}:${tag(family)}:idem:${task}:${keyDigest}`,
+    cancelChannel: (family: string) => `${prefix}:${tag(family)}:cancel`,
+    service: (family: string, service: string, ...parts: string[]) =>
+      [prefix, tag(family), 'svc', service, ...parts].join(':'),
+  });
+}
+
+/**
+ * Public job ids name their family so that an id alone is enough for every `jobs.*` call:
+ * `<family>.<BullMQ job id>`, e.g. `email.42`.
+ */
+export function formatJobId(family: string, bullId: string): string {
+  return `${family}.${bullId}`;
+}
+
+/** Splits a public job id; `undefined` when it is not one. */
+export function parseJobId(id: string): { family: string; bullId: string } | undefined {
+  const dot = id.indexOf('.');
+  if (dot <= 0 || dot === id.length - 1) return undefined;
+  const family = id.slice(0, dot);
+  const bullId = id.slice(dot + 1);
+  if (!isIdentifier(family) || bullId.includes(':')) return undefined;
+  return { family, bullId };
+}

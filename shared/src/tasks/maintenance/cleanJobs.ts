@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { defineTask } from '../../contract/index.ts';
+
+/** Removes finished jobs older than a given age from every (or some) family queue. */
+export const cleanJobs = defineTask({
+  id: 'maintenance.cleanJobs',
+  version: 1,
+  description: 'Remove finished jobs older than a given age',
+  input: z.object({
+    olderThanMs: z.number().int().min(0),
+    states: z.array(z.enum(['completed', 'failed'])).min(1).default(['completed']),
+    /** Families to clean; all when omitted. */
+    families: z.array(z.string().min(1)).min(1).optional(),
+    /** Upper bound of jobs removed per family and state, so one run stays short. */
+    limit: z.number().int().min(1).max(1_000_000).default(10_000),
+  }),
+  output: z.object({
+    removed: z.record(z.string(), z.number().int().nonnegative()),
+    total: z.number().int().nonnegative(),
+  }),
+  defaults: { attempts: 3, timeoutMs: 5 * 60_000 },
+});
