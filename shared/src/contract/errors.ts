@@ -112,3 +112,26 @@ export function toIssues(issues: readonly { path: readonly PropertyKey[]; messag
 export function formatIssues(issues: readonly Issue[]): string {
   return issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
 }
+
+/**
+ * A failed job's reason as stored by BullMQ (`failedReason`): the JSON of its {@link ErrorInfo},
+ * so code and issues survive. Readable as is in dashboards.
+ */
+export function encodeFailureReason(info: ErrorInfo): string {
+  return JSON.stringify(info);
+}
+
+/** Reads a stored failure reason; reasons written by others become `HANDLER_ERROR`. */
+export function decodeFailureReason(reason: string | undefined | null): ErrorInfo {
+  if (reason?.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(reason) as Partial<ErrorInfo>;
+      if (isErrorCode(parsed.code) && typeof parsed.message === 'string') {
+        return { code: parsed.code, message: parsed.message, issues: parsed.issues, retryable: parsed.retryable };
+      }
+    } catch {
+      // not ours: fall through
+    }
+  }
+  return { code: 'HANDLER_ERROR', message: reason || 'Job failed' };
+}

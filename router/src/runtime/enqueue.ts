@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import {
+  type AnyTask,
+  type EnqueueOptions,
+  encodeEnvelope,
+  formatJobId,
+  type JobRef,
+  TaskwireError,
+} from '@taskwire/shared';
+import type { JobsOptions } from 'bullmq';
+import type { QueueHub } from './hub.ts';
+
+export interface EnqueueSettings {
+  /** How long an idempotency key is remembered (default 24 h). */
+  idempotencyTtlMs: number;
+}
+
+export const DEFAULT_ENQUEUE_SETTINGS: EnqueueSettings = { idempotencyTtlMs: 24 * 3_600_000 };
+
+/** One job to add, already validated. */
+export interface EnqueueItem {
+  input: unknown;
+  options?: EnqueueOptions | undefined;
+}
+
+interface PreparedJob {
+  name: string;
+  data: ReturnType<typeof encodeEnvelope>;
+  opts: JobsOptions;
+  enqueuedAt: number;
+  /** Set for items with an idempotency key. */
+  claim?: { key: string; value: string };
+}
+
+/** BullMQ job options from the contract defaults and the caller's overrides. */
+function jobOptions(task: AnyTask, options: EnqueueOptions | undefined, now: number): JobsOptions {
+  const d = task.defaults;
+  const opts: JobsOptions = {
+    attempts: options?.attempts ?? d.attempts,
+    backoff: { type: d.backoff.type, delay: d.backoff.delayMs },
+    removeOnComplete: { count: d.keepCompleted },
+    removeOnFail: { count: d.keepFailed },
+  };
+  const delay = options?.delayMs ?? (options?.runAt ? Math.max(0, options.runAt.getTime() - now) : 0);
+  if (delay > 0) opts.delay = delay;
+  if (options?.priority !== undefined) opts.priority = options.priority;
+  return opts;
+}
+
+function prepare(hub: QueueHub, task: AnyTask, item: EnqueueItem, now: number): PreparedJob {
+  const data = encodeEnvelope(task.version, item.input, { enqueuedAt: now, timeoutMs: item.options?.timeoutMs });
+  const opts = jobOptions(task, item.options, now);
+  const prepared: PreparedJob = { name: task.name, data, opts, enqueuedAt: now };
+  const key = item.options?.idempotencyKey;
+  if (key !== undefined) {
+    const digest = createHash('sha256').update(key).digest('hex').slice(0, 40);
+    // A fresh BullMQ id per claim: once the claim expires, the same key enqueues a new job even
+    // if the old one is still kept among finished jobs.
+    const bullId = `i${digest.slice(0, 24)}-${now.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    opts.jobId = bullId;
+    prepared.claim = { key: hub.keys.idempotency(task.family, task.name, digest), value: `${bullId}|${now}` };
+  }
+  return prepared;
+}
+
+function refOf(task: AnyTask, bullId: string, enqueuedAt: number, deduplicated: boolean): JobRef {
+  return { id: formatJobId(task.family, bullId), task: task.id, enqueuedAt: new Date(enqueuedAt), deduplicated };
+}
+
+function parseClaim(value: string): { bullId: string; enqueuedAt: number } | undefined {
+  const bar = value.lastIndexOf('|');
+  if (bar <= 0) return undefined;
+  return { bullId: value.slice(0, bar), enqueuedAt: Number(value.slice(bar + 1)) };
+}
+
+/**
+ * Enqueues validated items of one task: idempotency claims in one pipeline, then every new job
+ * in one pipelined `addBulk`. Returns a JobRef per item, in order.
+ *
+ * An idempotency key is claimed with `SET NX` before the job is added; a repeat finds the claim
+ * and returns the first JobRef with `deduplicated: true`. If adding fails, the claims are
+ * released so a retry by the caller is not mistaken for a duplicate.
+ */
+export async function enqueueItems(
+  hub: QueueHub,
+  task: AnyTask,
+  items: readonly EnqueueItem[],
+  settings: EnqueueSettings,
+): Promise<JobRef[]> {
+  const now = Date.now();
+  const prepared = items.map((item) => prepare(hub, task, item, now));
+  const refs: (JobRef | undefined)[] = new Array(items.length);
+  const toAdd: PreparedJob[] = [];
+  const claimed: PreparedJob[] = [];
+  const withClaim = prepared.filter((p) => p.claim);
+
+  if (withClaim.length > 0) {
+    await hub.run(async () => {
+      const pipeline = hub.redis.pipeline();
+      for (const p of withClaim) {
+        const claim = p.claim as { key: string; value: string };
+        pipeline.set(claim.key, claim.value, 'PX', settings.idempotencyTtlMs, 'NX').get(claim.key);
+      }
+      const results = (await pipeline.exec()) ?? [];
+      withClaim.forEach((p, i) => {
+        const [setError, setReply] = results[2 * i] ?? [];
+        const [getError, holder] = results[2 * i + 1] ?? [];
+        if (setError || getError) throw setError ?? getError;
+        if (setReply === 'OK') {
+          claimed.push(p);
+          return;
+        }
+        // Someone (possibly an earlier item of this batch) holds the key: return its job.
+        const claim = typeof holder === 'string' ? parseClaim(holder) : undefined;
+        if (!claim) throw new TaskwireError('QUEUE_UNAVAILABLE', 'Idempotency claim vanished; retry the request');
+        refs[prepared.indexOf(p)] = refOf(task, claim.bullId, claim.enqueuedAt, true);
+      });
+    });
+  }
+
+  for (const p of prepared) if (!p.claim || claimed.includes(p)) toAdd.push(p);
+  if (toAdd.length > 0) {
+    const queue = hub.queue(task.family);
+    try {
+      const jobs = await hub.run(() =>
+        toAdd.length === 1
+          ? queue.add(toAdd[0]!.name, toAdd[0]!.data, toAdd[0]!.opts).then((job) => [job])
+          : queue.addBulk(toAdd.map(({ name, data, opts }) => ({ name, data, opts }))),
+      );
+      jobs.forEach((job, i) => {
+        const p = toAdd[i] as PreparedJob;
+        refs[prepared.indexOf(p)] = refOf(task, job.id as string, p.enqueuedAt, false);
+      });
+    } catch (error) {
+      if (claimed.length > 0) {
+        await hub.redis.del(...claimed.map((p) => p.claim!.key)).catch(() => {});
+      }
+      throw error;
+    }
+  }
+  return refs as JobRef[];
+}

@@ -1,0 +1,129 @@
+import { type AnyFamily, createKeys, type Keys, parseJobId, type Registry, TaskwireError } from '@taskwire/shared';
+import { createRedis } from '@taskwire/shared/node';
+import { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { JobEventBus } from './job-events.ts';
+
+export interface QueueHubOptions {
+  redisUrl: string;
+  /** Key prefix (see `createKeys`). */
+  prefix?: string;
+  /** A Redis call that takes longer fails with QUEUE_UNAVAILABLE (default 1,500 ms). */
+  deadlineMs?: number;
+}
+
+/**
+ * The router's access to Redis: one BullMQ Queue per family over one fail-fast connection, and
+ * one QueueEvents reader per family for `watch`. Every Redis call goes through {@link run}, so
+ * an unreachable Redis is a QUEUE_UNAVAILABLE error within the deadline, never a hang.
+ */
+export class QueueHub {
+  readonly keys: Keys;
+  readonly redis: Redis;
+  private readonly queues = new Map<string, Queue>();
+  private readonly buses = new Map<string, JobEventBus>();
+  private readonly deadlineMs: number;
+
+  constructor(
+    readonly registry: Registry,
+    private readonly options: QueueHubOptions,
+  ) {
+    this.keys = createKeys(options.prefix);
+    this.deadlineMs = options.deadlineMs ?? 1_500;
+    this.redis = createRedis(options.redisUrl, 'fail-fast', 'taskwire-api');
+    for (const family of Object.values(registry)) {
+      const queue = new Queue(this.keys.queueName(family.name), {
+        connection: this.redis,
+        prefix: this.keys.prefix,
+        skipWaitingForReady: true,
+      });
+      queue.on('error', () => {});
+      this.queues.set(family.name, queue);
+    }
+  }
+
+  family(name: string): AnyFamily {
+    const family = this.registry[name];
+    if (!family) throw new TaskwireError('NOT_FOUND', `No family '${name}'`);
+    return family;
+  }
+
+  queue(family: string): Queue {
+    const queue = this.queues.get(family);
+    if (!queue) throw new TaskwireError('NOT_FOUND', `No family '${family}'`);
+    return queue;
+  }
+
+  /** Resolves a public job id to its family's queue and BullMQ id. */
+  locate(id: string): { family: AnyFamily; queue: Queue; bullId: string } {
+    const parsed = parseJobId(id);
+    const family = parsed && this.registry[parsed.family];
+    if (!parsed || !family) throw new TaskwireError('NOT_FOUND', `No job '${id}'`);
+    return { family, queue: this.queue(family.name), bullId: parsed.bullId };
+  }
+
+  get connected(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  /**
+   * Runs a Redis operation under the deadline. Fails at once when the connection is down, and
+   * maps connection failures to QUEUE_UNAVAILABLE; other errors pass through.
+   */
+  async run<T>(operation: () => Promise<T>): Promise<T> {
+    if (!this.connected) throw unavailable(`Redis connection is ${this.redis.status}`);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(unavailable(`Redis did not answer within ${this.deadlineMs} ms`)), this.deadlineMs);
+    });
+    try {
+      return await Promise.race([operation(), deadline]);
+    } catch (error) {
+      if (error instanceof TaskwireError) throw error;
+      if (isConnectionError(error)) throw unavailable((error as Error).message, error);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The event bus of a family (started on first use). */
+  events(family: string): JobEventBus {
+    let bus = this.buses.get(family);
+    if (!bus) {
+      const connection = createRedis(this.options.redisUrl, 'blocking', `taskwire-api-events-${family}`);
+      const events = new QueueEvents(this.keys.queueName(family), { connection, prefix: this.keys.prefix });
+      bus = new JobEventBus(events, connection);
+      this.buses.set(family, bus);
+    }
+    return bus;
+  }
+
+  /** Starts every family's event reader now, so early watchers miss nothing. */
+  startEvents(): void {
+    for (const name of Object.keys(this.registry)) this.events(name);
+  }
+
+  /** Round trip to Redis, in ms; throws QUEUE_UNAVAILABLE. */
+  async ping(): Promise<number> {
+    const started = performance.now();
+    await this.run(() => this.redis.ping());
+    return performance.now() - started;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.buses.values()].map((bus) => bus.close()));
+    await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
+    this.redis.disconnect();
+  }
+}
+
+function unavailable(message: string, cause?: unknown): TaskwireError {
+  return new TaskwireError('QUEUE_UNAVAILABLE', `Queue unavailable: ${message}`, { cause });
+}
+
+const CONNECTION_ERROR = /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|enableOfflineQueue|max retries|MaxRetriesPerRequest|Socket closed|LOADING|READONLY|CLUSTERDOWN/i;
+
+function isConnectionError(error: unknown): boolean {
+  return error instanceof Error && CONNECTION_ERROR.test(`${error.name} ${error.message}`);
+}

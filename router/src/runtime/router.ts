@@ -1,0 +1,96 @@
+import type {
+  AnyTask,
+  EnqueueOptions,
+  JobRef,
+  JobView,
+  Registry,
+  RegistryTask,
+  TaskCallInput,
+  WatchEvent,
+} from '@taskwire/shared';
+import type {
+  TRPCBuiltRouter as BuiltRouter,
+  TRPCMutationProcedure as MutationProcedure,
+  TRPCQueryProcedure as QueryProcedure,
+  TRPCSubscriptionProcedure as SubscriptionProcedure,
+} from '@trpc/server';
+import { DEFAULT_ENQUEUE_SETTINGS } from './enqueue.ts';
+import type { QueueHub } from './hub.ts';
+import { opsProcedures } from './ops-procedures.ts';
+import { type TaskProcedureSettings, taskProcedures } from './task-procedures.ts';
+import { type Root, t } from './trpc.ts';
+
+type Def<TInput, TOutput> = { input: TInput; output: TOutput; meta: Root['meta']; errorShape: Root['errorShape'] };
+
+/** The procedures generated for one task. */
+export type TaskProcedures<TTask extends AnyTask> = {
+  enqueue: MutationProcedure<Def<{ input: TaskCallInput<TTask>; options?: EnqueueOptions }, JobRef<TTask['id']>>>;
+  enqueueMany: MutationProcedure<
+    Def<{ items: { input: TaskCallInput<TTask>; options?: EnqueueOptions }[] }, JobRef<TTask['id']>[]>
+  >;
+  get: QueryProcedure<Def<{ id: string }, JobView<TTask>>>;
+  watch: SubscriptionProcedure<Def<{ id: string }, WatchEvent<TTask>>>;
+};
+
+/** `<family>.<task>.*` for every task of a registry: a mapped type, not a hand-written list. */
+export type RegistryProcedures<TRegistry extends Registry> = {
+  [F in keyof TRegistry]: { [K in keyof TRegistry[F]['tasks']]: TaskProcedures<TRegistry[F]['tasks'][K]> };
+};
+
+type Ops = ReturnType<typeof opsProcedures>;
+
+/** `jobs.*`, `queues.*`, `health`, with `jobs.get`/`jobs.list` typed as a union over the registry's tasks. */
+export type OpsProcedures<TRegistry extends Registry> = Omit<Ops, 'jobs'> & {
+  jobs: Omit<Ops['jobs'], 'get' | 'list'> & {
+    get: QueryProcedure<Def<{ id: string }, AnyJobView<TRegistry>>>;
+    list: QueryProcedure<
+      Def<
+        { family?: keyof TRegistry & string; state?: 'waiting' | 'delayed' | 'active' | 'completed' | 'failed'; offset?: number; limit?: number },
+        { jobs: AnyJobView<TRegistry>[] }
+      >
+    >;
+  };
+};
+
+/** A JobView of any task of the registry, discriminated by `task`. */
+export type AnyJobView<TRegistry extends Registry> = RegistryTask<TRegistry> extends infer TTask
+  ? TTask extends AnyTask
+    ? JobView<TTask>
+    : never
+  : never;
+
+/** The router type for a registry; what typed clients are built from. */
+export type TaskwireRouter<TRegistry extends Registry> = BuiltRouter<Root, RegistryProcedures<TRegistry> & OpsProcedures<TRegistry>>;
+
+export interface RouterOptions extends Partial<TaskProcedureSettings> {}
+
+/**
+ * Builds the tRPC router for a registry: per task `enqueue`, `enqueueMany`, `get`, `watch`; plus
+ * `jobs.*`, `queues.*` and `health`.
+ *
+ * @example
+ * const hub = new QueueHub(families, { redisUrl });
+ * const router = createTaskwireRouter(families, hub);
+ * export type AppRouter = typeof router;
+ */
+export function createTaskwireRouter<const TRegistry extends Registry>(
+  registry: TRegistry,
+  hub: QueueHub,
+  options: RouterOptions = {},
+): TaskwireRouter<TRegistry> {
+  const settings: TaskProcedureSettings = {
+    ...DEFAULT_ENQUEUE_SETTINGS,
+    maxBatch: 1_000,
+    watchPollMs: 2_000,
+    ...options,
+  };
+  const record: Record<string, unknown> = {};
+  for (const family of Object.values(registry)) {
+    const tasks: Record<string, unknown> = {};
+    for (const [name, task] of Object.entries(family.tasks)) tasks[name] = taskProcedures(hub, task, settings);
+    record[family.name] = tasks;
+  }
+  Object.assign(record, opsProcedures(hub));
+  // The runtime record is built by iteration; its type is the mapped type above.
+  return t.router(record as Parameters<typeof t.router>[0]) as unknown as TaskwireRouter<TRegistry>;
+}

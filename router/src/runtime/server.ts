@@ -1,0 +1,116 @@
+import { timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from '@taskwire/shared';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { QueueHub } from './hub.ts';
+import { createTaskwireRouter, type RouterOptions, type TaskwireRouter } from './router.ts';
+import type { TaskwireContext } from './trpc.ts';
+
+export interface ApiServerOptions<TRegistry extends Registry> {
+  registry: TRegistry;
+  redisUrl: string;
+  prefix?: string;
+  /** 0 picks a free port. Default 3000. */
+  port?: number;
+  host?: string;
+  /** When set, every tRPC call must carry `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Largest request body accepted (bytes; default 1 MiB). */
+  maxBodyBytes?: number;
+  router?: RouterOptions;
+}
+
+export interface ApiServer<TRegistry extends Registry> {
+  /** Base URL, e.g. `http://127.0.0.1:3000`; tRPC is at `${url}/trpc`. */
+  url: string;
+  port: number;
+  hub: QueueHub;
+  router: TaskwireRouter<TRegistry>;
+  close(): Promise<void>;
+}
+
+function bearer(header: string | undefined): string | undefined {
+  return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * Starts the HTTP API: tRPC at `/trpc` (batching, SSE subscriptions), `/healthz` (the process is
+ * up) and `/readyz` (Redis answers).
+ *
+ * @example
+ * const api = await startApiServer({ registry: families, redisUrl, port: 3000 });
+ * console.log(`${api.url}/trpc`);
+ */
+export async function startApiServer<const TRegistry extends Registry>(options: ApiServerOptions<TRegistry>): Promise<ApiServer<TRegistry>> {
+  const hub = new QueueHub(options.registry, { redisUrl: options.redisUrl, prefix: options.prefix });
+  hub.startEvents();
+  const router = createTaskwireRouter(options.registry, hub, options.router);
+  const token = options.token;
+  const trpc = createHTTPHandler({
+    router,
+    basePath: '/trpc/',
+    maxBodySize: options.maxBodyBytes ?? 1_048_576,
+    createContext: ({ req, info }): TaskwireContext => {
+      const params = info.connectionParams as Record<string, unknown> | null;
+      const given = bearer(req.headers.authorization) ?? (typeof params?.token === 'string' ? params.token : undefined);
+      return { token: given };
+    },
+    onError: ({ error, path }) => {
+      if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`[taskwire-api] ${path ?? '?'}: ${error.message}`);
+    },
+  });
+
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      hub.ping().then(
+        (latencyMs) => sendJson(res, 200, { status: 'ready', redis: { latencyMs } }),
+        (error: Error) => sendJson(res, 503, { status: 'unavailable', reason: error.message }),
+      );
+      return;
+    }
+    if (path.startsWith('/trpc/')) {
+      if (token !== undefined) {
+        const given = bearer(req.headers.authorization) ?? new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? undefined;
+        if (given === undefined || !sameSecret(given, token)) {
+          return sendJson(res, 401, { error: { message: 'Missing or invalid token', data: { code: 'UNAUTHORIZED', taskwire: { code: 'UNAUTHORIZED', retryable: false } } } });
+        }
+      }
+      return trpc(req, res);
+    }
+    sendJson(res, 404, { error: 'Not found', see: ['/trpc', '/healthz', '/readyz'] });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : '127.0.0.1';
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    hub,
+    router,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await hub.close();
+    },
+  };
+}

@@ -1,0 +1,110 @@
+import { type AnyTask, enqueueOptionsSchema, type JobView, TaskwireError, type WatchEvent } from '@taskwire/shared';
+import type { Job } from 'bullmq';
+import { z } from 'zod';
+import { type EnqueueSettings, enqueueItems } from './enqueue.ts';
+import type { QueueHub } from './hub.ts';
+import { Inbox } from './inbox.ts';
+import type { RawJobEvent } from './job-events.ts';
+import { procedure } from './trpc.ts';
+import { decodeProgress, toJobView, toWatchEvent } from './views.ts';
+
+export interface TaskProcedureSettings extends EnqueueSettings {
+  /** Most items one `enqueueMany` call may carry. */
+  maxBatch: number;
+  /** How often a watcher re-reads the job in case an event was missed (ms). */
+  watchPollMs: number;
+}
+
+export const jobIdInput = z.object({ id: z.string().min(3).max(300) });
+
+/** Reads a job of a given task; NOT_FOUND if the id names another task or nothing. */
+async function loadJob(hub: QueueHub, task: AnyTask, id: string): Promise<{ job: Job; state: string; bullId: string }> {
+  const { family, queue, bullId } = hub.locate(id);
+  const found = await hub.run(async () => {
+    const job = await queue.getJob(bullId);
+    return job ? { job, state: await job.getState() } : undefined;
+  });
+  if (!found || family.name !== task.family || found.job.name !== task.name) {
+    throw new TaskwireError('NOT_FOUND', `No ${task.id} job '${id}'`);
+  }
+  return { ...found, bullId };
+}
+
+function terminalEvent(task: AnyTask, job: Job, state: string): WatchEvent | undefined {
+  if (state !== 'completed' && state !== 'failed') return undefined;
+  const view = toJobView(task, job, state);
+  return state === 'completed'
+    ? { type: 'completed', result: view.result }
+    : { type: 'failed', error: view.error ?? { code: 'HANDLER_ERROR', message: 'Job failed' } };
+}
+
+/**
+ * Follows one job: its state now, then progress as it comes, then one terminal event. Events
+ * come from the family's shared event reader; a periodic re-read covers any event missed while
+ * the reader (re)connected, so a watcher never waits forever.
+ */
+async function* watchJob(hub: QueueHub, task: AnyTask, id: string, signal: AbortSignal, pollMs: number): AsyncGenerator<WatchEvent> {
+  const { bullId } = hub.locate(id);
+  const bus = hub.events(task.family);
+  const inbox = new Inbox<RawJobEvent>();
+  const unsubscribe = bus.subscribe(bullId, (event) => inbox.push(event));
+  try {
+    await bus.ready();
+    const { job, state } = await loadJob(hub, task, id);
+    yield { type: 'state', state: toJobView(task, job, state).state };
+    const done = terminalEvent(task, job, state);
+    if (done) {
+      yield done;
+      return;
+    }
+    const progress = decodeProgress(job.progress);
+    if (progress !== null) yield { type: 'progress', progress };
+    while (!signal.aborted) {
+      const event = await inbox.take(signal, pollMs);
+      if (event) {
+        const watchEvent = toWatchEvent(event);
+        yield watchEvent;
+        if (watchEvent.type !== 'progress') return;
+        continue;
+      }
+      if (signal.aborted) return;
+      const current = await hub.run(() => hub.queue(task.family).getJob(bullId)).catch((error: unknown) => {
+        if (error instanceof TaskwireError && error.code === 'QUEUE_UNAVAILABLE') return null; // keep waiting
+        throw error;
+      });
+      if (current === undefined) {
+        yield toWatchEvent({ type: 'removed' });
+        return;
+      }
+      if (current) {
+        const late = terminalEvent(task, current, await hub.run(() => current.getState()).catch(() => 'unknown'));
+        if (late) {
+          yield late;
+          return;
+        }
+      }
+    }
+  } finally {
+    unsubscribe();
+  }
+}
+
+/** The four procedures of one task, with schemas built once. */
+export function taskProcedures(hub: QueueHub, task: AnyTask, settings: TaskProcedureSettings) {
+  const item = z.object({ input: task.input, options: enqueueOptionsSchema.optional() });
+  const many = z.object({ items: z.array(item).min(1).max(settings.maxBatch) });
+  return {
+    enqueue: procedure.input(item).mutation(async ({ input }) => {
+      const [ref] = await enqueueItems(hub, task, [input], settings);
+      return ref;
+    }),
+    enqueueMany: procedure.input(many).mutation(({ input }) => enqueueItems(hub, task, input.items, settings)),
+    get: procedure.input(jobIdInput).query(async ({ input }): Promise<JobView> => {
+      const { job, state } = await loadJob(hub, task, input.id);
+      return toJobView(task, job, state);
+    }),
+    watch: procedure
+      .input(jobIdInput)
+      .subscription(({ input, signal }) => watchJob(hub, task, input.id, signal ?? new AbortController().signal, settings.watchPollMs)),
+  };
+}

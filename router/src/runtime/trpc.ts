@@ -1,0 +1,78 @@
+import { ERROR_CODES, type Issue, TaskwireError, type TaskwireErrorCode, toIssues } from '@taskwire/shared';
+import { initTRPC, TRPCError } from '@trpc/server';
+import superjson from 'superjson';
+
+/** Per-request context: the caller's bearer token, if any. */
+export interface TaskwireContext {
+  token: string | undefined;
+}
+
+/** What callers find in `error.data.taskwire`. */
+export interface TaskwireErrorData {
+  code: TaskwireErrorCode;
+  issues?: Issue[] | undefined;
+  retryable: boolean;
+}
+
+type TRPCCode = TRPCError['code'];
+
+// Every taskwire code maps to a real tRPC code (checked here, at compile time).
+const TRPC_CODE: { [K in TaskwireErrorCode]: TRPCCode } = Object.fromEntries(
+  Object.entries(ERROR_CODES).map(([code, info]) => [code, info.trpc]),
+) as { [K in TaskwireErrorCode]: (typeof ERROR_CODES)[K]['trpc'] & TRPCCode };
+
+/** The TaskwireError behind any error a procedure produced. */
+export function toTaskwireError(error: unknown): TaskwireError {
+  if (error instanceof TaskwireError) return error;
+  if (error instanceof TRPCError) {
+    if (error.cause instanceof TaskwireError) return error.cause;
+    const cause = error.cause as { issues?: unknown } | undefined;
+    if (error.code === 'BAD_REQUEST' && cause && Array.isArray(cause.issues)) {
+      const issues = toIssues(cause.issues);
+      return new TaskwireError('INVALID_INPUT', `Invalid input: ${issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { issues, cause: error });
+    }
+    const byTrpc: Partial<Record<TRPCCode, TaskwireErrorCode>> = {
+      BAD_REQUEST: 'INVALID_INPUT',
+      PARSE_ERROR: 'INVALID_INPUT',
+      NOT_FOUND: 'NOT_FOUND',
+      UNAUTHORIZED: 'UNAUTHORIZED',
+      FORBIDDEN: 'FORBIDDEN',
+      PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+      TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+      METHOD_NOT_SUPPORTED: 'INVALID_INPUT',
+    };
+    return new TaskwireError(byTrpc[error.code] ?? 'INTERNAL', error.message, { cause: error });
+  }
+  return TaskwireError.fromUnknown(error);
+}
+
+export function toTRPCError(error: TaskwireError): TRPCError {
+  return new TRPCError({ code: TRPC_CODE[error.code], message: error.message, cause: error });
+}
+
+export const t = initTRPC.context<TaskwireContext>().create({
+  transformer: superjson,
+  isDev: false,
+  sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 30_000 } },
+  errorFormatter({ shape, error }) {
+    const tw = toTaskwireError(error);
+    const taskwire: TaskwireErrorData = { code: tw.code, issues: tw.issues, retryable: tw.retryable };
+    const { stack: _stack, ...data } = shape.data;
+    return { ...shape, data: { ...data, taskwire } };
+  },
+});
+
+/**
+ * Every taskwire procedure: whatever it throws leaves as a TRPCError whose code follows the
+ * error table and whose cause is a TaskwireError (input validation failures included).
+ */
+export const procedure = t.procedure.use(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const tw = toTaskwireError(result.error);
+    if (result.error.cause !== tw || result.error.code !== TRPC_CODE[tw.code]) throw toTRPCError(tw);
+  }
+  return result;
+});
+
+export type Root = (typeof t)['_config']['$types'];

@@ -1,0 +1,78 @@
+import {
+  type AnyTask,
+  decodeEnvelope,
+  decodeFailureReason,
+  decodeValue,
+  type ErrorInfo,
+  formatJobId,
+  type JobState,
+  type JobView,
+  type WatchEvent,
+} from '@taskwire/shared';
+import type { Job } from 'bullmq';
+import type { RawJobEvent } from './job-events.ts';
+
+/** BullMQ states, as taskwire names them. */
+export function toJobState(state: string): JobState {
+  switch (state) {
+    case 'waiting':
+    case 'wait':
+    case 'prioritized':
+    case 'paused':
+    case 'waiting-children':
+      return 'waiting';
+    case 'delayed':
+    case 'active':
+    case 'completed':
+    case 'failed':
+      return state;
+    default:
+      return 'unknown';
+  }
+}
+
+/** The progress a job reported, or null (BullMQ starts every job at progress 0). */
+export function decodeProgress(progress: unknown): unknown {
+  if (progress === 0 || progress === undefined || progress === null) return null;
+  return decodeValue(progress);
+}
+
+/** A BullMQ job as a typed JobView. */
+export function toJobView(task: Pick<AnyTask, 'id' | 'family'>, job: Job, rawState: string): JobView {
+  const envelope = decodeEnvelope(job.data);
+  const state = toJobState(rawState);
+  const delayUntil = job.delay > 0 ? job.timestamp + job.delay : null;
+  return {
+    id: formatJobId(task.family, job.id as string),
+    task: task.id,
+    state,
+    version: envelope.ok ? envelope.version : 0,
+    input: envelope.ok ? envelope.payload : null,
+    progress: decodeProgress(job.progress),
+    result: state === 'completed' ? decodeValue(job.returnvalue) : null,
+    error: job.failedReason ? decodeFailureReason(job.failedReason) : null,
+    attemptsMade: job.attemptsMade,
+    attempts: job.opts.attempts ?? 1,
+    priority: job.opts.priority || null,
+    enqueuedAt: new Date(envelope.ok ? envelope.meta.enqueuedAt : job.timestamp),
+    runAt: state === 'delayed' && delayUntil ? new Date(delayUntil) : null,
+    startedAt: job.processedOn ? new Date(job.processedOn) : null,
+    finishedAt: job.finishedOn ? new Date(job.finishedOn) : null,
+  };
+}
+
+const REMOVED: ErrorInfo = { code: 'CANCELLED', message: 'The job was removed before it finished' };
+
+/** A raw bus event as a typed watch event. */
+export function toWatchEvent(event: RawJobEvent): WatchEvent {
+  switch (event.type) {
+    case 'progress':
+      return { type: 'progress', progress: decodeValue(event.data) };
+    case 'completed':
+      return { type: 'completed', result: decodeValue(event.returnvalue) };
+    case 'failed':
+      return { type: 'failed', error: decodeFailureReason(event.failedReason) };
+    case 'removed':
+      return { type: 'failed', error: REMOVED };
+  }
+}
