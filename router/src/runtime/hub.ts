@@ -35,7 +35,6 @@ export class QueueHub {
       const queue = new Queue(this.keys.queueName(family.name), {
         connection: this.redis,
         prefix: this.keys.prefix,
-        skipWaitingForReady: true,
       });
       queue.on('error', () => {});
       this.queues.set(family.name, queue);

@@ -1,0 +1,188 @@
+import type { AnyJobView, CancelResult, TaskwireRouter } from '@taskwire/router';
+import {
+  type AnyTask,
+  type EnqueueOptions,
+  type JobRef,
+  type JobView,
+  type QueueStats,
+  type Registry,
+  type TaskCallInput,
+  TaskwireError,
+  type TaskOutput,
+  type TaskProgress,
+  type WatchEvent,
+} from '@taskwire/shared';
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
+import { EventSource } from 'eventsource';
+import superjson from 'superjson';
+import { call, JobFailedError } from './errors.ts';
+import { iterate } from './subscription.ts';
+
+export interface TaskwireClientOptions {
+  /** The tRPC endpoint, e.g. `http://localhost:3000/trpc`. */
+  url: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Extra headers for every request. */
+  headers?: Record<string, string>;
+}
+
+/** Options of `run`: enqueue options, plus how long to wait for the result. */
+export interface RunOptions<TTask extends AnyTask> extends Omit<EnqueueOptions, 'timeoutMs'> {
+  /**
+   * Longest wait for the result (ms). When it elapses, the job is cancelled and `run` rejects with
+   * code `TIMEOUT`. Also bounds each attempt on the worker. Default: no limit on the wait.
+   */
+  timeoutMs?: number;
+  onProgress?: (progress: TaskProgress<TTask>) => void;
+  /** Aborting stops waiting and cancels the job. */
+  signal?: AbortSignal;
+}
+
+/** Per-task calls, typed from the contract. */
+export interface TaskClient<TTask extends AnyTask> {
+  /** Validates and enqueues one job. */
+  enqueue(input: TaskCallInput<TTask>, options?: EnqueueOptions): Promise<JobRef<TTask['id']>>;
+  /** Validates and enqueues many jobs in one call (one pipelined bulk add). All or nothing on invalid input. */
+  enqueueMany(items: { input: TaskCallInput<TTask>; options?: EnqueueOptions }[]): Promise<JobRef<TTask['id']>[]>;
+  /** The job now, typed with this task's input, progress and result. */
+  get(id: string): Promise<JobView<TTask>>;
+  /** The job's state, then its progress, then `completed` or `failed`; ends after that. */
+  watch(id: string, options?: { signal?: AbortSignal }): AsyncIterable<WatchEvent<TTask>>;
+  /** Enqueues and waits for the typed result; rejects with a {@link JobFailedError} on failure. */
+  run(input: TaskCallInput<TTask>, options?: RunOptions<TTask>): Promise<TaskOutput<TTask>>;
+}
+
+export type RegistryClient<TRegistry extends Registry> = {
+  [F in keyof TRegistry]: { [K in keyof TRegistry[F]['tasks']]: TaskClient<TRegistry[F]['tasks'][K]> };
+};
+
+type Health = Awaited<ReturnType<TRPCClient<TaskwireRouter<Registry>>['health']['query']>>;
+
+export interface OpsClient<TRegistry extends Registry> {
+  jobs: {
+    get(id: string): Promise<AnyJobView<TRegistry>>;
+    cancel(id: string): Promise<CancelResult>;
+    retry(id: string): Promise<{ id: string; state: 'waiting' }>;
+    list(filter?: {
+      family?: keyof TRegistry & string;
+      state?: 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
+      offset?: number;
+      limit?: number;
+    }): Promise<AnyJobView<TRegistry>[]>;
+  };
+  queues: { stats(family?: keyof TRegistry & string): Promise<QueueStats[]> };
+  health(): Promise<Health>;
+  /** The raw typed tRPC client (React Query integrations, custom links…). */
+  trpc: TRPCClient<TaskwireRouter<TRegistry>>;
+}
+
+export type TaskwireClient<TRegistry extends Registry> = RegistryClient<TRegistry> & OpsClient<TRegistry>;
+
+// biome-ignore lint/suspicious/noExplicitAny: the proxy is walked by name at run time
+type Untyped = any;
+
+/**
+ * A typed client for a registry. Calls go over HTTP with batching; `watch` and `run` use SSE.
+ *
+ * @example
+ * const tw = createClient<typeof families>({ url: 'http://localhost:3000/trpc' });
+ * const ref = await tw.email.send.enqueue({ to: 'a@b.co', subject: 'Hi', html: '<p>Hi</p>' });
+ */
+export function createClient<TRegistry extends Registry>(options: TaskwireClientOptions): TaskwireClient<TRegistry> {
+  const headers = { ...options.headers, ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) };
+  const trpc = createTRPCClient<TaskwireRouter<TRegistry>>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: httpSubscriptionLink({
+          url: options.url,
+          transformer: superjson,
+          EventSource,
+          eventSourceOptions: {
+            fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }),
+          },
+        }),
+        false: httpBatchLink({ url: options.url, transformer: superjson, headers: () => headers }),
+      }),
+    ],
+  });
+  const raw = trpc as Untyped;
+
+  const taskClient = (family: string, name: string): TaskClient<AnyTask> => {
+    const p = raw[family][name];
+    const self: TaskClient<AnyTask> = {
+      enqueue: (input, opts) => call(() => p.enqueue.mutate({ input, options: opts })),
+      enqueueMany: (items) => call(() => p.enqueueMany.mutate({ items })),
+      get: (id) => call(() => p.get.query({ id })),
+      watch: (id, opts) => iterate(p.watch, { id }, opts?.signal),
+      run: async (input, opts = {}) => {
+        const { timeoutMs, onProgress, signal, ...enqueueOptions } = opts;
+        const ref = await self.enqueue(input, timeoutMs ? { ...enqueueOptions, timeoutMs } : enqueueOptions);
+        return waitForResult(ref.id, self, raw, { timeoutMs, onProgress, signal });
+      },
+    };
+    return self;
+  };
+
+  const cache = new Map<string, unknown>();
+  const ops: OpsClient<TRegistry> = {
+    jobs: {
+      get: (id) => call(() => raw.jobs.get.query({ id })),
+      cancel: (id) => call(() => raw.jobs.cancel.mutate({ id })),
+      retry: (id) => call(() => raw.jobs.retry.mutate({ id })),
+      list: (filter) => call(async () => (await raw.jobs.list.query(filter ?? {})).jobs),
+    },
+    queues: { stats: (family) => call(() => raw.queues.stats.query(family ? { family } : undefined)) },
+    health: () => call(() => raw.health.query()),
+    trpc,
+  };
+  return new Proxy(ops, {
+    get(target, key, receiver) {
+      if (typeof key !== 'string' || key in target) return Reflect.get(target, key, receiver);
+      let family = cache.get(key);
+      if (!family) {
+        const tasks = new Map<string, TaskClient<AnyTask>>();
+        family = new Proxy({}, {
+          get(_, name) {
+            if (typeof name !== 'string') return undefined;
+            let task = tasks.get(name);
+            if (!task) tasks.set(name, (task = taskClient(key, name)));
+            return task;
+          },
+        });
+        cache.set(key, family);
+      }
+      return family;
+    },
+  }) as TaskwireClient<TRegistry>;
+}
+
+async function waitForResult(
+  id: string,
+  task: TaskClient<AnyTask>,
+  raw: Untyped,
+  opts: { timeoutMs?: number | undefined; onProgress?: ((p: unknown) => void) | undefined; signal?: AbortSignal | undefined },
+): Promise<unknown> {
+  const stop = new AbortController();
+  const onAbort = () => stop.abort('aborted');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = opts.timeoutMs ? setTimeout(() => stop.abort('timeout'), opts.timeoutMs) : undefined;
+  try {
+    for await (const event of task.watch(id, { signal: stop.signal })) {
+      if (event.type === 'progress') opts.onProgress?.(event.progress);
+      else if (event.type === 'completed') return event.result;
+      else if (event.type === 'failed') throw new JobFailedError(id, event.error);
+    }
+    if (stop.signal.aborted) {
+      await call(() => raw.jobs.cancel.mutate({ id })).catch(() => {});
+      throw stop.signal.reason === 'timeout'
+        ? new TaskwireError('TIMEOUT', `No result for job ${id} within ${opts.timeoutMs} ms; the job was cancelled`)
+        : new TaskwireError('CANCELLED', `Stopped waiting for job ${id}; the job was cancelled`);
+    }
+    throw new TaskwireError('INTERNAL', `The watch of job ${id} ended without a result`);
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}

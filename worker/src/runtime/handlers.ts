@@ -1,0 +1,78 @@
+import type { AnyFamily, AnyTask, Keys, Registry, TaskInput, TaskOutput, TaskProgress } from '@taskwire/shared';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+/** What a handler knows about the job it runs. */
+export interface JobInfo {
+  /** Public job id (`<family>.<id>`). */
+  id: string;
+  task: string;
+  /** 1 on the first run, 2 on the first retry, … */
+  attempt: number;
+  attempts: number;
+  version: number;
+  enqueuedAt: Date;
+}
+
+/** The second argument of every handler. */
+export interface HandlerContext<TTask extends AnyTask = AnyTask> {
+  /** Aborts on timeout, cancellation and worker shutdown; pass it to anything that can stop early. */
+  signal: AbortSignal;
+  /** Reports progress (validated against the task's progress schema; callers see it typed). */
+  progress(progress: TaskProgress<TTask>): Promise<void>;
+  /** Appends a line to the job's log (visible in the dashboard). */
+  log(line: string): Promise<void>;
+  job: JobInfo;
+  /** The worker's Redis connection and key builder, for services that keep state in Redis. */
+  redis: Redis;
+  keys: Keys;
+  /** The families this worker knows, and a BullMQ Queue for any of them (maintenance work). */
+  registry: Registry;
+  queue(family: string): Queue;
+}
+
+/** A task's handler: typed input in, typed output out. */
+export type Handler<TTask extends AnyTask> = (
+  input: TaskInput<TTask>,
+  ctx: HandlerContext<TTask>,
+) => Promise<TaskOutput<TTask>> | TaskOutput<TTask>;
+
+/** One handler per task of the family; a missing, extra or misspelt key does not compile. */
+export type HandlerMap<TFamily extends AnyFamily> = {
+  [K in keyof TFamily['tasks']]: Handler<TFamily['tasks'][K]>;
+};
+
+/** A family with its handlers: what a worker process runs. */
+export interface FamilyHandlers<TFamily extends AnyFamily = AnyFamily> {
+  readonly family: TFamily;
+  readonly handlers: HandlerMap<TFamily>;
+}
+
+/**
+ * Binds handlers to a family. Handler input and return types come from the contracts.
+ *
+ * @example
+ * export default defineHandlers(email, {
+ *   send: async (input, ctx) => {
+ *     await ctx.progress({ stage: 'deliver' });
+ *     return mailer.send(input, ctx.signal);
+ *   },
+ *   passwordReset: …,
+ *   invite: …,
+ * });
+ */
+export function defineHandlers<const TFamily extends AnyFamily>(
+  family: TFamily,
+  handlers: HandlerMap<TFamily>,
+): FamilyHandlers<TFamily> {
+  const expected = Object.keys(family.tasks);
+  const given = Object.keys(handlers);
+  const missing = expected.filter((name) => typeof (handlers as Record<string, unknown>)[name] !== 'function');
+  const extra = given.filter((name) => !expected.includes(name));
+  if (missing.length || extra.length) {
+    throw new Error(
+      `defineHandlers(${family.name}): ${missing.length ? `missing ${missing.join(', ')}` : ''}${missing.length && extra.length ? '; ' : ''}${extra.length ? `unknown ${extra.join(', ')}` : ''}`,
+    );
+  }
+  return Object.freeze({ family, handlers });
+}

@@ -1,0 +1,122 @@
+import {
+  type AnyTask,
+  decodeEnvelope,
+  type ErrorInfo,
+  encodeFailureReason,
+  encodeValue,
+  formatIssues,
+  formatJobId,
+  TaskwireError,
+  toIssues,
+} from '@taskwire/shared';
+import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import type { FamilyHandlers, HandlerContext } from './handlers.ts';
+
+/** Why a running job's signal fired. */
+export type AbortReason = 'timeout' | 'cancelled' | 'shutdown';
+
+export interface RunJobDeps {
+  handlers: FamilyHandlers;
+  /** Everything in the handler context that does not depend on the job. */
+  base: Omit<HandlerContext, 'signal' | 'progress' | 'log' | 'job'>;
+  /** Registers the job's abort controller so cancel and shutdown can reach it. */
+  track(bullId: string, controller: AbortController): () => void;
+}
+
+/** The error BullMQ stores for a failed attempt; retryable or not, per the error table. */
+function failure(info: ErrorInfo, retryable: boolean): Error {
+  const reason = encodeFailureReason({ ...info, retryable });
+  return retryable ? new Error(reason) : new UnrecoverableError(reason);
+}
+
+function fromHandlerError(error: unknown): Error {
+  if (error instanceof TaskwireError) return failure(error.toInfo(), error.retryable);
+  const message = error instanceof Error ? error.message : String(error);
+  return failure({ code: 'HANDLER_ERROR', message }, true);
+}
+
+/**
+ * Runs one job: decode the envelope, parse the input with the contract, run the handler under
+ * its timeout and abort signal, parse the output, encode the result. A job that cannot be
+ * understood fails once, unretried; a job interrupted by shutdown goes back to the queue.
+ */
+export async function runJob(deps: RunJobDeps, job: Job, token: string | undefined): Promise<unknown> {
+  const { family } = deps.handlers;
+  const task: AnyTask | undefined = family.tasks[job.name];
+  const handler = (deps.handlers.handlers as Record<string, (input: unknown, ctx: HandlerContext) => unknown>)[job.name];
+  if (!task || !handler) {
+    throw failure({ code: 'UNKNOWN_TASK', message: `Family '${family.name}' has no task '${job.name}'` }, false);
+  }
+  const envelope = decodeEnvelope(job.data);
+  if (!envelope.ok) throw failure({ code: 'INVALID_PAYLOAD', message: envelope.reason }, false);
+  if (envelope.version !== task.version) {
+    throw failure(
+      { code: 'UNSUPPORTED_VERSION', message: `${task.id} payload is version ${envelope.version}; this worker runs version ${task.version}` },
+      false,
+    );
+  }
+  const parsed = task.input.safeParse(envelope.payload);
+  if (!parsed.success) {
+    const issues = toIssues(parsed.error.issues);
+    throw failure({ code: 'INVALID_PAYLOAD', message: `Invalid ${task.id} payload: ${formatIssues(issues)}`, issues }, false);
+  }
+
+  const controller = new AbortController();
+  const bullId = job.id as string;
+  const untrack = deps.track(bullId, controller);
+  const timeoutMs = envelope.meta.timeoutMs ?? task.defaults.timeoutMs;
+  const timer = setTimeout(() => controller.abort('timeout' satisfies AbortReason), timeoutMs);
+  const aborted = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+  });
+  aborted.catch(() => {});
+
+  const ctx: HandlerContext = {
+    ...deps.base,
+    signal: controller.signal,
+    job: {
+      id: formatJobId(family.name, bullId),
+      task: task.id,
+      attempt: job.attemptsMade + 1,
+      attempts: job.opts.attempts ?? 1,
+      version: envelope.version,
+      enqueuedAt: new Date(envelope.meta.enqueuedAt),
+    },
+    async progress(progress) {
+      const checked = task.progress.safeParse(progress);
+      if (!checked.success) {
+        const issues = toIssues(checked.error.issues);
+        throw new TaskwireError('INVALID_PROGRESS', `Invalid ${task.id} progress: ${formatIssues(issues)}`, { issues });
+      }
+      await job.updateProgress(encodeValue(checked.data) as object);
+    },
+    async log(line) {
+      await job.log(line);
+    },
+  };
+
+  let output: unknown;
+  try {
+    output = await Promise.race([Promise.resolve().then(() => handler(parsed.data, ctx)), aborted]);
+  } catch (error) {
+    const reason = controller.signal.aborted ? (controller.signal.reason as AbortReason) : undefined;
+    if (reason === 'shutdown') {
+      // Not the job's fault: back to the queue without spending an attempt.
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    if (reason === 'cancelled') throw failure({ code: 'CANCELLED', message: 'Cancelled while running' }, false);
+    if (reason === 'timeout') throw failure({ code: 'TIMEOUT', message: `Timed out after ${timeoutMs} ms` }, true);
+    throw fromHandlerError(error);
+  } finally {
+    clearTimeout(timer);
+    untrack();
+  }
+
+  const checked = task.output.safeParse(output);
+  if (!checked.success) {
+    const issues = toIssues(checked.error.issues);
+    throw failure({ code: 'INVALID_OUTPUT', message: `Invalid ${task.id} output: ${formatIssues(issues)}`, issues }, false);
+  }
+  return encodeValue(checked.data);
+}

@@ -1,0 +1,155 @@
+import { type AnyFamily, createKeys, type Registry } from '@taskwire/shared';
+import { createRedis } from '@taskwire/shared/node';
+import { type Job, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { FamilyHandlers } from './handlers.ts';
+import { type AbortReason, runJob } from './run-job.ts';
+
+/** Something that happened to a job in this worker, for logs and metrics. */
+export type WorkerEvent =
+  | { type: 'completed'; jobId: string; task: string; attempt: number; durationMs: number }
+  | { type: 'failed'; jobId: string; task: string; attempt: number; durationMs: number; reason: string; willRetry: boolean }
+  | { type: 'error'; message: string };
+
+export interface FamilyWorkerOptions<TFamily extends AnyFamily> {
+  handlers: FamilyHandlers<TFamily>;
+  redisUrl: string;
+  prefix?: string;
+  /** Jobs at once in this process; the family's `concurrency` when omitted. */
+  concurrency?: number;
+  /** On shutdown, how long in-flight jobs may run before they are put back in the queue (ms). */
+  graceMs?: number;
+  /** Families reachable through `ctx.queue()` (defaults to the worker's own family). */
+  registry?: Registry;
+  onEvent?: (event: WorkerEvent) => void;
+}
+
+/**
+ * A worker process's runtime for one family: a BullMQ Worker whose processor validates every job
+ * against the family's contracts, plus a cancel listener. `close()` stops taking jobs, lets
+ * in-flight jobs finish within the grace period, and puts back whatever is still running.
+ *
+ * @example
+ * const worker = await startFamilyWorker({ handlers: emailHandlers, redisUrl });
+ * process.once('SIGTERM', () => worker.close().then(() => process.exit(0)));
+ */
+export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
+  readonly worker: Worker;
+  private readonly connection: Redis;
+  private readonly subscriber: Redis;
+  private readonly controllers = new Map<string, AbortController>();
+  private readonly queues = new Map<string, Queue>();
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: FamilyWorkerOptions<TFamily>) {
+    const { family } = options.handlers;
+    const keys = createKeys(options.prefix);
+    const registry = options.registry ?? { [family.name]: family };
+    this.connection = createRedis(options.redisUrl, 'worker', `taskwire-worker-${family.name}`);
+    this.subscriber = createRedis(options.redisUrl, 'blocking', `taskwire-worker-${family.name}-cancel`);
+
+    const base = {
+      redis: this.connection,
+      keys,
+      registry,
+      queue: (name: string) => this.queue(name, keys.prefix, keys.queueName(name)),
+    };
+    const deps = {
+      handlers: options.handlers as unknown as FamilyHandlers,
+      base,
+      track: (bullId: string, controller: AbortController) => {
+        this.controllers.set(bullId, controller);
+        return () => this.controllers.delete(bullId);
+      },
+    };
+
+    const o = family.options;
+    this.worker = new Worker(keys.queueName(family.name), (job: Job, token?: string) => runJob(deps, job, token), {
+      connection: this.connection,
+      prefix: keys.prefix,
+      concurrency: options.concurrency ?? o.concurrency,
+      lockDuration: o.lockDurationMs,
+      stalledInterval: o.stalledIntervalMs,
+      maxStalledCount: o.maxStalledCount,
+      limiter: o.rateLimit ? { max: o.rateLimit.max, duration: o.rateLimit.durationMs } : undefined,
+      autorun: false,
+    });
+    const emit = options.onEvent ?? (() => {});
+    this.worker.on('error', (error) => emit({ type: 'error', message: error.message }));
+    this.worker.on('completed', (job) =>
+      emit({ type: 'completed', jobId: `${family.name}.${job.id}`, task: `${family.name}.${job.name}`, attempt: job.attemptsMade, durationMs: (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now()) }),
+    );
+    this.worker.on('failed', (job, error) => {
+      if (!job) return;
+      emit({
+        type: 'failed',
+        jobId: `${family.name}.${job.id}`,
+        task: `${family.name}.${job.name}`,
+        attempt: job.attemptsMade,
+        durationMs: (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now()),
+        reason: error.message,
+        willRetry: error.name !== 'UnrecoverableError' && job.attemptsMade < (job.opts.attempts ?? 1),
+      });
+    });
+
+    this.subscriber.on('message', (_channel: string, bullId: string) => this.abort(bullId, 'cancelled'));
+  }
+
+  get family(): TFamily {
+    return this.options.handlers.family;
+  }
+
+  /** Subscribes to cancellations, then starts taking jobs. */
+  async start(): Promise<this> {
+    await this.subscriber.subscribe(createKeys(this.options.prefix).cancelChannel(this.family.name));
+    await this.worker.waitUntilReady();
+    void this.worker.run().catch((error: Error) => this.options.onEvent?.({ type: 'error', message: error.message }));
+    return this;
+  }
+
+  /** Jobs running in this process now. */
+  get activeJobs(): number {
+    return this.controllers.size;
+  }
+
+  private abort(bullId: string, reason: AbortReason): void {
+    this.controllers.get(bullId)?.abort(reason);
+  }
+
+  private queue(family: string, prefix: string, name: string): Queue {
+    let queue = this.queues.get(family);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix });
+      queue.on('error', () => {});
+      this.queues.set(family, queue);
+    }
+    return queue;
+  }
+
+  /**
+   * Stops taking jobs; in-flight jobs may finish within `graceMs` (default from the options,
+   * else 30 s); then any still running are aborted and returned to the queue. Idempotent.
+   */
+  close(graceMs = this.options.graceMs ?? 30_000): Promise<void> {
+    this.closing ??= (async () => {
+      const closed = this.worker.close();
+      const timer = setTimeout(() => {
+        for (const id of [...this.controllers.keys()]) this.abort(id, 'shutdown');
+      }, graceMs);
+      try {
+        await closed;
+      } finally {
+        clearTimeout(timer);
+        await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+        this.subscriber.disconnect();
+        this.connection.disconnect();
+      }
+    })();
+    return this.closing;
+  }
+}
+
+/** Creates and starts a {@link FamilyWorker}. */
+export async function startFamilyWorker<TFamily extends AnyFamily>(options: FamilyWorkerOptions<TFamily>): Promise<FamilyWorker<TFamily>> {
+  return new FamilyWorker(options).start();
+}
