@@ -61,6 +61,21 @@ export class QueueHub {
     return { family, queue: this.queue(family.name), bullId: parsed.bullId };
   }
 
+  /** Resolves when Redis answers, or after `timeoutMs` (false) — start-up never blocks on Redis. */
+  async waitUntilConnected(timeoutMs = 3_000): Promise<boolean> {
+    if (this.connected) return true;
+    return new Promise<boolean>((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.redis.off('ready', onReady);
+        resolve(ok);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.redis.on('ready', onReady);
+    });
+  }
+
   get connected(): boolean {
     return this.redis.status === 'ready';
   }

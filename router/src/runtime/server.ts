@@ -19,6 +19,8 @@ export interface ApiServerOptions<TRegistry extends Registry> {
   /** Largest request body accepted (bytes; default 1 MiB). */
   maxBodyBytes?: number;
   router?: RouterOptions;
+  /** How long start-up waits for Redis before serving anyway (ms; default 3,000). */
+  redisWaitMs?: number;
 }
 
 export interface ApiServer<TRegistry extends Registry> {
@@ -56,6 +58,9 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
 export async function startApiServer<const TRegistry extends Registry>(options: ApiServerOptions<TRegistry>): Promise<ApiServer<TRegistry>> {
   const hub = new QueueHub(options.registry, { redisUrl: options.redisUrl, prefix: options.prefix });
   hub.startEvents();
+  if (!(await hub.waitUntilConnected(options.redisWaitMs ?? 3_000))) {
+    console.warn(`[taskwire-api] Redis at ${options.redisUrl} does not answer yet; serving anyway (calls fail with QUEUE_UNAVAILABLE until it does)`);
+  }
   const router = createTaskwireRouter(options.registry, hub, options.router);
   const token = options.token;
   const trpc = createHTTPHandler({

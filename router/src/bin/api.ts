@@ -1,0 +1,46 @@
+/**
+ * `taskwire-api`: the HTTP API alone (tRPC at /trpc, /healthz, /readyz), for deployments that run
+ * workers as separate services. Stops cleanly on SIGTERM/SIGINT.
+ */
+import { ConfigError, env, loadConfig } from '@taskwire/shared/node';
+import { families } from '@taskwire/shared/tasks';
+import { z } from 'zod';
+import { startApiServer } from '../runtime/server.ts';
+
+let config: { REDIS_URL: string; TASKWIRE_PREFIX: string; PORT: number; HOST: string; TASKWIRE_API_TOKEN: string | undefined };
+try {
+  config = loadConfig(
+    z.object({
+      REDIS_URL: env.redisUrl.default('redis://127.0.0.1:6379'),
+      TASKWIRE_PREFIX: env.prefix.default('taskwire'),
+      PORT: env.port.default(3000),
+      HOST: env.string.default('0.0.0.0'),
+      TASKWIRE_API_TOKEN: env.string.optional(),
+    }),
+  );
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`taskwire-api: ${error.message}`);
+    process.exit(2);
+  }
+  throw error;
+}
+
+const api = await startApiServer({
+  registry: families,
+  redisUrl: config.REDIS_URL,
+  prefix: config.TASKWIRE_PREFIX,
+  port: config.PORT,
+  host: config.HOST,
+  token: config.TASKWIRE_API_TOKEN,
+});
+console.log(JSON.stringify({ time: new Date().toISOString(), level: 'info', event: 'api.started', url: `${api.url}/trpc`, pid: process.pid }));
+
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  api.close().then(() => process.exit(0), () => process.exit(1));
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);

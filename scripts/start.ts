@@ -1,0 +1,130 @@
+/**
+ * `npm start`: finds or starts Redis, starts the API and a worker for every family in this
+ * process, runs a short demo through the typed client, then keeps serving until Ctrl-C.
+ */
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTaskwireClient } from '@taskwire/client';
+import { startApiServer } from '@taskwire/router';
+import { ConfigError, env, findOrStartRedis, loadConfig } from '@taskwire/shared/node';
+import { families } from '@taskwire/shared/tasks';
+import { familyHandlers } from '@taskwire/worker/families';
+import { type FamilyWorker, startFamilyWorker } from '@taskwire/worker';
+import { z } from 'zod';
+
+const say = (line = '') => console.log(line);
+
+async function main() {
+  let config: { PORT: number; HOST: string; TASKWIRE_PREFIX: string; TASKWIRE_API_TOKEN: string | undefined; DEMO: string };
+  try {
+    config = loadConfig(
+      z.object({
+        PORT: env.port.default(3000),
+        HOST: env.string.default('127.0.0.1'),
+        TASKWIRE_PREFIX: env.prefix.default('taskwire'),
+        TASKWIRE_API_TOKEN: env.string.optional(),
+        DEMO: z.enum(['0', '1']).default('1'),
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+
+  let redis: Awaited<ReturnType<typeof findOrStartRedis>>;
+  try {
+    redis = await findOrStartRedis();
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+  const where = { env: 'from REDIS_URL', local: 'found on 127.0.0.1:6379', embedded: 'embedded redis-server (temp dir, no persistence)' }[redis.source];
+  say(`redis   ${redis.url}  (${where})`);
+
+  const api = await startApiServer({
+    registry: families,
+    redisUrl: redis.url,
+    prefix: config.TASKWIRE_PREFIX,
+    port: config.PORT,
+    host: config.HOST,
+    token: config.TASKWIRE_API_TOKEN,
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE') {
+      console.error(`Port ${config.PORT} is in use; set PORT to another port (e.g. PORT=3001 npm start).`);
+      process.exit(1);
+    }
+    throw error;
+  });
+  say(`api     ${api.url}/trpc   (health: ${api.url}/healthz, ready: ${api.url}/readyz)`);
+
+  const workers: FamilyWorker[] = [];
+  for (const handlers of Object.values(familyHandlers)) {
+    workers.push(
+      await startFamilyWorker({
+        handlers: handlers as Parameters<typeof startFamilyWorker>[0]['handlers'],
+        redisUrl: redis.url,
+        prefix: config.TASKWIRE_PREFIX,
+        registry: families,
+        graceMs: 5_000,
+      }),
+    );
+  }
+  say(`workers ${workers.map((w) => `${w.family.name}×${w.family.options.concurrency}`).join(', ')}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`\n${signal}: stopping (in-flight jobs get 5 s to finish)…`);
+    await Promise.allSettled(workers.map((w) => w.close()));
+    await api.close();
+    await redis.stop();
+    say('stopped.');
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  if (config.DEMO === '1') {
+    await demo(`${api.url}/trpc`, config.TASKWIRE_API_TOKEN).catch((error: Error) => console.error(`demo failed: ${error.message}`));
+  }
+  say(`\ntaskwire is serving at ${api.url}/trpc — Ctrl-C to stop.`);
+}
+
+/** One typed task per family through the client, printing progress and results. */
+async function demo(url: string, token: string | undefined) {
+  const tw = createTaskwireClient({ url, token });
+  say('\n── demo: one task per family, through the typed client ──');
+
+  const mail = await tw.email.send.run(
+    { to: 'ada@example.com', subject: 'Welcome to taskwire', html: '<h1>Hello Ada</h1><p>Your account is ready.</p>' },
+    { timeoutMs: 30_000, onProgress: (p) => say(`  email.send        progress: ${p.stage}`) },
+  );
+  say(`  email.send        → ${mail.transport} messageId=${mail.messageId} acceptedAt=${mail.acceptedAt.toISOString()}${mail.outboxPath ? ` file=${mail.outboxPath}` : ''}`);
+
+  const health = await tw.maintenance.healthCheck.run({ nonce: 'demo', sentAt: new Date() }, { timeoutMs: 10_000 });
+  say(`  maintenance.healthCheck → worker pid ${health.worker.pid} on ${health.worker.host}, queue latency ${health.queueLatencyMs.toFixed(1)} ms`);
+
+  const now = new Date();
+  const report = await tw.reports.generate.run(
+    { title: 'Demo activity', from: new Date(now.getTime() - 86_400_000), to: new Date(now.getTime() + 60_000), bucket: 'hour' },
+    { timeoutMs: 60_000, onProgress: (p) => say(`  reports.generate  progress: ${p.step}/${p.of} ${p.stage}${p.detail ? ` (${p.detail})` : ''}`) },
+  );
+  say(`  reports.generate  → ${report.rows} rows, ${report.bytes} bytes, sha256 ${report.sha256.slice(0, 16)}… at ${report.path}`);
+
+  const source = await mkdtemp(join(tmpdir(), 'taskwire-demo-'));
+  await mkdir(join(source, 'notes'), { recursive: true });
+  await writeFile(join(source, 'README.txt'), 'taskwire demo backup\n');
+  await writeFile(join(source, 'notes', 'today.txt'), `${now.toISOString()}\n`);
+  const backup = await tw.backups.snapshot.run(
+    { source, name: 'demo', keepLast: 3 },
+    { timeoutMs: 60_000, onProgress: (p) => say(`  backups.snapshot  progress: ${p.stage}${p.files === undefined ? '' : ` (${p.files} files)`}`) },
+  );
+  say(`  backups.snapshot  → ${backup.files} files, ${backup.bytes} bytes, sha256 ${backup.sha256.slice(0, 16)}… at ${backup.path}`);
+}
+
+await main();

@@ -1,0 +1,100 @@
+/**
+ * `taskwire-worker --family <name> [--concurrency N] [--grace-ms N]`: runs the workers of one
+ * family (several processes or hosts may run the same family). Stops on SIGTERM/SIGINT: takes no
+ * new jobs, lets in-flight jobs finish within the grace period, puts back the rest, exits 0.
+ */
+import { parseArgs } from 'node:util';
+import { families } from '@taskwire/shared/tasks';
+import { ConfigError, env, loadConfig } from '@taskwire/shared/node';
+import { z } from 'zod';
+import { familyHandlers } from '../families/index.ts';
+import { startFamilyWorker, type WorkerEvent } from '../runtime/worker.ts';
+
+const USAGE = `Usage: taskwire-worker --family <${Object.keys(families).join('|')}> [--concurrency N] [--grace-ms N]
+
+Environment: REDIS_URL (default redis://127.0.0.1:6379), TASKWIRE_PREFIX (default taskwire),
+WORKER_GRACE_MS (default 30000), plus the services' variables (SMTP_URL, OUTBOX_DIR, …).`;
+
+function fail(message: string): never {
+  console.error(`taskwire-worker: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        family: { type: 'string', short: 'f' },
+        concurrency: { type: 'string', short: 'c' },
+        'grace-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+})();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+let config: { REDIS_URL: string; TASKWIRE_PREFIX: string; WORKER_GRACE_MS: number };
+try {
+  config = loadConfig(
+    z.object({
+      REDIS_URL: env.redisUrl.default('redis://127.0.0.1:6379'),
+      TASKWIRE_PREFIX: env.prefix.default('taskwire'),
+      WORKER_GRACE_MS: env.positiveInt.default(30_000),
+    }),
+  );
+} catch (error) {
+  if (error instanceof ConfigError) fail(error.message);
+  throw error;
+}
+
+const familyName = values.family ?? fail('--family is required');
+if (!Object.hasOwn(familyHandlers, familyName)) fail(`unknown family '${familyName}'`);
+const handlers = familyHandlers[familyName as keyof typeof familyHandlers];
+const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
+if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) fail('--concurrency must be a positive integer');
+const graceMs = values['grace-ms'] === undefined ? config.WORKER_GRACE_MS : Number(values['grace-ms']);
+if (!(Number.isInteger(graceMs) && graceMs >= 0)) fail('--grace-ms must be a non-negative integer');
+
+const log = (event: string, fields: Record<string, unknown> = {}) =>
+  console.log(JSON.stringify({ time: new Date().toISOString(), level: event === 'error' ? 'error' : 'info', family: familyName, event, ...fields }));
+
+const onEvent = (event: WorkerEvent) => {
+  const { type, ...fields } = event;
+  log(type === 'failed' ? 'job.failed' : type === 'completed' ? 'job.completed' : 'error', fields);
+};
+
+const worker = await startFamilyWorker({
+  handlers: handlers as Parameters<typeof startFamilyWorker>[0]['handlers'],
+  redisUrl: config.REDIS_URL,
+  prefix: config.TASKWIRE_PREFIX,
+  concurrency,
+  graceMs,
+  registry: families,
+  onEvent,
+});
+log('worker.started', { pid: process.pid, concurrency: concurrency ?? handlers.family.options.concurrency, graceMs });
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log('worker.stopping', { signal, activeJobs: worker.activeJobs, graceMs });
+  worker.close(graceMs).then(
+    () => {
+      log('worker.stopped');
+      process.exit(0);
+    },
+    (error: Error) => {
+      log('error', { message: error.message });
+      process.exit(1);
+    },
+  );
+};
+process.once('SIGTERM', () => stop('SIGTERM'));
+process.once('SIGINT', () => stop('SIGINT'));
