@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTaskwireClient } from '@taskwire/client';
 import { startApiServer } from '@taskwire/router';
-import { ConfigError, env, findOrStartRedis, loadConfig } from '@taskwire/shared/node';
+import { env, findOrStartRedis, loadConfigOrExit } from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
 import { familyHandlers } from '@taskwire/worker/families';
 import { type FamilyWorker, startFamilyWorker } from '@taskwire/worker';
@@ -16,24 +16,17 @@ import { z } from 'zod';
 const say = (line = '') => console.log(line);
 
 async function main() {
-  let config: { PORT: number; HOST: string; TASKWIRE_PREFIX: string; TASKWIRE_API_TOKEN: string | undefined; DEMO: string };
-  try {
-    config = loadConfig(
-      z.object({
-        PORT: env.port.default(3000),
-        HOST: env.string.default('127.0.0.1'),
-        TASKWIRE_PREFIX: env.prefix.default('taskwire'),
-        TASKWIRE_API_TOKEN: env.string.optional(),
-        DEMO: z.enum(['0', '1']).default('1'),
-      }),
-    );
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit(
+    z.object({
+      PORT: env.port.default(3000),
+      HOST: env.string.default('127.0.0.1'),
+      TASKWIRE_PREFIX: env.prefix.default('taskwire'),
+      TASKWIRE_API_TOKEN: env.string.optional(),
+      /** DEMO=0 skips the demo. */
+      DEMO: z.enum(['0', '1']).default('1'),
+    }),
+    'npm start',
+  );
 
   let redis: Awaited<ReturnType<typeof findOrStartRedis>>;
   try {

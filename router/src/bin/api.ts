@@ -2,29 +2,21 @@
  * `taskwire-api`: the HTTP API alone (tRPC at /trpc, /healthz, /readyz), for deployments that run
  * workers as separate services. Stops cleanly on SIGTERM/SIGINT.
  */
-import { ConfigError, env, loadConfig } from '@taskwire/shared/node';
+import { env, loadConfigOrExit } from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
 import { z } from 'zod';
 import { startApiServer } from '../runtime/server.ts';
 
-let config: { REDIS_URL: string; TASKWIRE_PREFIX: string; PORT: number; HOST: string; TASKWIRE_API_TOKEN: string | undefined };
-try {
-  config = loadConfig(
-    z.object({
-      REDIS_URL: env.redisUrl.default('redis://127.0.0.1:6379'),
-      TASKWIRE_PREFIX: env.prefix.default('taskwire'),
-      PORT: env.port.default(3000),
-      HOST: env.string.default('0.0.0.0'),
-      TASKWIRE_API_TOKEN: env.string.optional(),
-    }),
-  );
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(`taskwire-api: ${error.message}`);
-    process.exit(2);
-  }
-  throw error;
-}
+const config = loadConfigOrExit(
+  z.object({
+    REDIS_URL: env.redisUrl.default('redis://127.0.0.1:6379'),
+    TASKWIRE_PREFIX: env.prefix.default('taskwire'),
+    PORT: env.port.default(3000),
+    HOST: env.string.default('0.0.0.0'),
+    TASKWIRE_API_TOKEN: env.string.optional(),
+  }),
+  'taskwire-api',
+);
 
 const api = await startApiServer({
   registry: families,

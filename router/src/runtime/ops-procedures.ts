@@ -63,7 +63,8 @@ export function opsProcedures(hub: QueueHub, startedAt = Date.now()) {
       retry: procedure.input(jobIdInput).mutation(async ({ input }) => {
         const { job, state } = await load(input.id);
         if (state !== 'failed') throw new TaskwireError('INVALID_STATE', `Only failed jobs can be retried; '${input.id}' is ${toJobState(state)}`);
-        await hub.run(() => job.retry('failed'));
+        // A manual retry gets a full set of attempts again.
+        await hub.run(() => job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }));
         return { id: input.id, state: 'waiting' as const };
       }),
       list: procedure

@@ -70,7 +70,9 @@ export async function startApiServer<const TRegistry extends Registry>(options: 
     createContext: ({ req, info }): TaskwireContext => {
       const params = info.connectionParams as Record<string, unknown> | null;
       const given = bearer(req.headers.authorization) ?? (typeof params?.token === 'string' ? params.token : undefined);
-      return { token: given };
+      if (token === undefined) return { token: given };
+      if (given === undefined) return { token: given, authError: 'Missing token: send Authorization: Bearer <token>' };
+      return { token: given, authError: sameSecret(given, token) ? undefined : 'Invalid token' };
     },
     onError: ({ error, path }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`[taskwire-api] ${path ?? '?'}: ${error.message}`);
@@ -87,15 +89,7 @@ export async function startApiServer<const TRegistry extends Registry>(options: 
       );
       return;
     }
-    if (path.startsWith('/trpc/')) {
-      if (token !== undefined) {
-        const given = bearer(req.headers.authorization) ?? new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? undefined;
-        if (given === undefined || !sameSecret(given, token)) {
-          return sendJson(res, 401, { error: { message: 'Missing or invalid token', data: { code: 'UNAUTHORIZED', taskwire: { code: 'UNAUTHORIZED', retryable: false } } } });
-        }
-      }
-      return trpc(req, res);
-    }
+    if (path.startsWith('/trpc/')) return trpc(req, res);
     sendJson(res, 404, { error: 'Not found', see: ['/trpc', '/healthz', '/readyz'] });
   });
   server.keepAliveTimeout = 65_000;

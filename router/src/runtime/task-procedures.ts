@@ -5,7 +5,7 @@ import { type EnqueueSettings, enqueueItems } from './enqueue.ts';
 import type { QueueHub } from './hub.ts';
 import { Inbox } from './inbox.ts';
 import type { RawJobEvent } from './job-events.ts';
-import { procedure } from './trpc.ts';
+import { procedure, toTaskwireError, toTRPCError } from './trpc.ts';
 import { decodeProgress, toJobView, toWatchEvent } from './views.ts';
 
 export interface TaskProcedureSettings extends EnqueueSettings {
@@ -89,6 +89,19 @@ async function* watchJob(hub: QueueHub, task: AnyTask, id: string, signal: Abort
   }
 }
 
+/**
+ * Errors thrown while a subscription streams bypass procedure middleware; give them their
+ * table code here so that, e.g., NOT_FOUND ends the client's subscription instead of making it
+ * reconnect (tRPC clients reconnect on 5xx-class codes, which is right for QUEUE_UNAVAILABLE).
+ */
+async function* withErrorCodes<T>(events: AsyncGenerator<T>): AsyncGenerator<T> {
+  try {
+    yield* events;
+  } catch (error) {
+    throw toTRPCError(toTaskwireError(error));
+  }
+}
+
 /** The four procedures of one task, with schemas built once. */
 export function taskProcedures(hub: QueueHub, task: AnyTask, settings: TaskProcedureSettings) {
   const item = z.object({ input: task.input, options: enqueueOptionsSchema.optional() });
@@ -105,6 +118,8 @@ export function taskProcedures(hub: QueueHub, task: AnyTask, settings: TaskProce
     }),
     watch: procedure
       .input(jobIdInput)
-      .subscription(({ input, signal }) => watchJob(hub, task, input.id, signal ?? new AbortController().signal, settings.watchPollMs)),
+      .subscription(({ input, signal }) =>
+        withErrorCodes(watchJob(hub, task, input.id, signal ?? new AbortController().signal, settings.watchPollMs)),
+      ),
   };
 }

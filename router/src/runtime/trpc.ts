@@ -2,9 +2,12 @@ import { ERROR_CODES, type Issue, TaskwireError, type TaskwireErrorCode, toIssue
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 
-/** Per-request context: the caller's bearer token, if any. */
+/** Per-request context, built by the HTTP layer. */
 export interface TaskwireContext {
+  /** The caller's bearer token, if any. */
   token: string | undefined;
+  /** Set when the server requires a token and this request's is missing or wrong. */
+  authError?: string | undefined;
 }
 
 /** What callers find in `error.data.taskwire`. */
@@ -66,7 +69,8 @@ export const t = initTRPC.context<TaskwireContext>().create({
  * Every taskwire procedure: whatever it throws leaves as a TRPCError whose code follows the
  * error table and whose cause is a TaskwireError (input validation failures included).
  */
-export const procedure = t.procedure.use(async ({ next }) => {
+export const procedure = t.procedure.use(async ({ ctx, next }) => {
+  if (ctx.authError) throw toTRPCError(new TaskwireError('UNAUTHORIZED', ctx.authError));
   const result = await next();
   if (!result.ok) {
     const tw = toTaskwireError(result.error);

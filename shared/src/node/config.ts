@@ -33,3 +33,19 @@ export const env = {
   positiveInt: z.preprocess(unsetIfEmpty, z.coerce.number().int().positive()),
   string: z.preprocess(unsetIfEmpty, z.string().min(1)),
 };
+
+/**
+ * {@link loadConfig} for entry points: on invalid configuration, prints the problems and exits
+ * with status 2 instead of throwing a stack trace at the operator.
+ */
+export function loadConfigOrExit<TSchema extends z.ZodType>(schema: TSchema, program: string, env: NodeJS.ProcessEnv = process.env): z.output<TSchema> {
+  try {
+    return loadConfig(schema, env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`${program}: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { families } from '@taskwire/shared/tasks';
-import { ConfigError, env, loadConfig } from '@taskwire/shared/node';
+import { env, loadConfigOrExit } from '@taskwire/shared/node';
 import { z } from 'zod';
 import { familyHandlers } from '../families/index.ts';
 import { startFamilyWorker, type WorkerEvent } from '../runtime/worker.ts';
@@ -39,19 +39,14 @@ if (values.help) {
   process.exit(0);
 }
 
-let config: { REDIS_URL: string; TASKWIRE_PREFIX: string; WORKER_GRACE_MS: number };
-try {
-  config = loadConfig(
-    z.object({
-      REDIS_URL: env.redisUrl.default('redis://127.0.0.1:6379'),
-      TASKWIRE_PREFIX: env.prefix.default('taskwire'),
-      WORKER_GRACE_MS: env.positiveInt.default(30_000),
-    }),
-  );
-} catch (error) {
-  if (error instanceof ConfigError) fail(error.message);
-  throw error;
-}
+const config = loadConfigOrExit(
+  z.object({
+    REDIS_URL: env.redisUrl.default('redis://127.0.0.1:6379'),
+    TASKWIRE_PREFIX: env.prefix.default('taskwire'),
+    WORKER_GRACE_MS: env.positiveInt.default(30_000),
+  }),
+  'taskwire-worker',
+);
 
 const familyName = values.family ?? fail('--family is required');
 if (!Object.hasOwn(familyHandlers, familyName)) fail(`unknown family '${familyName}'`);
