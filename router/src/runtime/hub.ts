@@ -1,6 +1,6 @@
 import { type AnyFamily, createKeys, type Keys, parseJobId, type Registry, TaskwireError } from '@taskwire/shared';
 import { createRedis } from '@taskwire/shared/node';
-import { Queue, QueueEvents } from 'bullmq';
+import { type Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobEventBus } from './job-events.ts';
 
@@ -73,6 +73,18 @@ export class QueueHub {
       const onReady = () => done(true);
       const timer = setTimeout(() => done(false), timeoutMs);
       this.redis.on('ready', onReady);
+    });
+  }
+
+  /**
+   * A job and its state, read state first: a job read after its state is at least as advanced,
+   * so a `completed` state always comes with the job's result.
+   */
+  async fetchJob(queue: Queue, bullId: string): Promise<{ job: Job; state: string } | undefined> {
+    return this.run(async () => {
+      const state = await queue.getJobState(bullId);
+      const job = await queue.getJob(bullId);
+      return job ? { job, state: state === 'unknown' ? await job.getState() : state } : undefined;
     });
   }
 

@@ -31,10 +31,7 @@ function viewOf(hub: QueueHub, family: string, job: Job, state: string): JobView
 export function opsProcedures(hub: QueueHub, startedAt = Date.now()) {
   const load = async (id: string) => {
     const { family, queue, bullId } = hub.locate(id);
-    const found = await hub.run(async () => {
-      const job = await queue.getJob(bullId);
-      return job ? { job, state: await job.getState() } : undefined;
-    });
+    const found = await hub.fetchJob(queue, bullId);
     if (!found) throw new TaskwireError('NOT_FOUND', `No job '${id}'`);
     return { ...found, family: family.name, bullId };
   };

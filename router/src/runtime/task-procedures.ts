@@ -20,10 +20,7 @@ export const jobIdInput = z.object({ id: z.string().min(3).max(300) });
 /** Reads a job of a given task; NOT_FOUND if the id names another task or nothing. */
 async function loadJob(hub: QueueHub, task: AnyTask, id: string): Promise<{ job: Job; state: string; bullId: string }> {
   const { family, queue, bullId } = hub.locate(id);
-  const found = await hub.run(async () => {
-    const job = await queue.getJob(bullId);
-    return job ? { job, state: await job.getState() } : undefined;
-  });
+  const found = await hub.fetchJob(queue, bullId);
   if (!found || family.name !== task.family || found.job.name !== task.name) {
     throw new TaskwireError('NOT_FOUND', `No ${task.id} job '${id}'`);
   }
@@ -68,7 +65,7 @@ async function* watchJob(hub: QueueHub, task: AnyTask, id: string, signal: Abort
         continue;
       }
       if (signal.aborted) return;
-      const current = await hub.run(() => hub.queue(task.family).getJob(bullId)).catch((error: unknown) => {
+      const current = await hub.fetchJob(hub.queue(task.family), bullId).catch((error: unknown) => {
         if (error instanceof TaskwireError && error.code === 'QUEUE_UNAVAILABLE') return null; // keep waiting
         throw error;
       });
@@ -77,7 +74,7 @@ async function* watchJob(hub: QueueHub, task: AnyTask, id: string, signal: Abort
         return;
       }
       if (current) {
-        const late = terminalEvent(task, current, await hub.run(() => current.getState()).catch(() => 'unknown'));
+        const late = terminalEvent(task, current.job, current.state);
         if (late) {
           yield late;
           return;

@@ -83,7 +83,7 @@ export async function deliverMail(message: MailMessage, options: MailerOptions, 
   };
   if (options.smtpUrl) {
     const info = await smtpTransport(options.smtpUrl).sendMail(mail);
-    return { messageId: info.messageId, acceptedAt: new Date(), accepted: info.accepted.map(String), transport: 'smtp' };
+    return { messageId: info.messageId, acceptedAt: new Date(), accepted: (info.accepted ?? []).map(String), transport: 'smtp' };
   }
   const info = await outboxTransport.sendMail(mail);
   const outboxPath = join(options.outboxDir, emlFileName(info.messageId));

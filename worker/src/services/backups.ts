@@ -1,0 +1,105 @@
+import { createWriteStream } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { NonRetriableError, type TaskInput, type TaskOutput, type TaskProgress } from '@taskwire/shared';
+import type { snapshot } from '@taskwire/shared/tasks';
+import { Pack } from 'tar';
+import { withTempFile, writeFileAtomic } from './atomic-file.ts';
+import { sha256File } from './checksum.ts';
+import { FILE_TIMESTAMP_PATTERN, fileTimestamp } from './file-names.ts';
+import { scanTree } from './scan-tree.ts';
+
+export type SnapshotInput = TaskInput<typeof snapshot>;
+export type SnapshotResult = TaskOutput<typeof snapshot>;
+export type SnapshotProgress = TaskProgress<typeof snapshot>;
+
+/** What a snapshot needs besides its input; a handler context provides all but `dir`. */
+export interface SnapshotDeps {
+  /** Root of the backup sets (`BACKUPS_DIR`); a set's archives live in `<dir>/<name>/`. */
+  dir: string;
+  signal?: AbortSignal | undefined;
+  progress?: ((progress: SnapshotProgress) => Promise<void> | void) | undefined;
+  now?: (() => Date) | undefined;
+}
+
+async function assertDirectory(source: string): Promise<void> {
+  const info = await stat(source).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') throw new NonRetriableError(`Backup source ${source} does not exist`, { cause: error });
+    throw error;
+  });
+  if (!info.isDirectory()) throw new NonRetriableError(`Backup source ${source} is not a directory`);
+}
+
+/** The archives of a set, oldest first (timestamped names sort chronologically). */
+async function listArchives(setDir: string, name: string): Promise<string[]> {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`^${escaped}-${FILE_TIMESTAMP_PATTERN}\\.tar\\.gz$`);
+  return (await readdir(setDir)).filter((file) => pattern.test(file)).sort();
+}
+
+/**
+ * Deletes all but the newest `keepLast` archives of a set, with their `.sha256` sidecars, and
+ * returns the deleted archive paths. `current` is always kept, even if a clock step made its name
+ * sort before older ones.
+ */
+async function prune(setDir: string, name: string, current: string, keepLast: number): Promise<string[]> {
+  const others = (await listArchives(setDir, name)).filter((file) => file !== current);
+  const doomed = others.slice(0, Math.max(0, others.length - (keepLast - 1)));
+  const pruned: string[] = [];
+  for (const file of doomed) {
+    const path = join(setDir, file);
+    await rm(path, { force: true });
+    await rm(`${path}.sha256`, { force: true });
+    pruned.push(path);
+  }
+  return pruned;
+}
+
+/**
+ * Archives `input.source` to `<dir>/<name>/<name>-<UTC timestamp>.tar.gz` (gzip, portable
+ * headers, paths relative to the source), writes `<archive>.sha256` in `sha256sum` format
+ * (`sha256sum -c` works from the set's directory), then keeps the newest `keepLast` archives of
+ * the set. `files` counts regular files; directories and symlinks are archived but not counted.
+ *
+ * The archive is written to a temporary file and renamed, so a set never holds a partial archive.
+ * A missing or non-directory source fails without retry. An abort stops the archive mid-stream.
+ *
+ * @example
+ * const result = await snapshotDirectory({ source: '/srv/data', name: 'data', keepLast: 7 }, { dir: BACKUPS_DIR, signal });
+ */
+export async function snapshotDirectory(input: SnapshotInput, deps: SnapshotDeps): Promise<SnapshotResult> {
+  const { signal } = deps;
+  const report = async (progress: SnapshotProgress) => {
+    signal?.throwIfAborted();
+    await deps.progress?.(progress);
+  };
+  const source = resolve(input.source);
+  await assertDirectory(source);
+
+  await report({ stage: 'scan' });
+  // Backups kept inside the source would otherwise be archived into every later backup.
+  const tree = await scanTree(source, { exclude: [resolve(deps.dir)], signal });
+
+  await report({ stage: 'archive', files: tree.files });
+  const createdAt = deps.now?.() ?? new Date();
+  const setDir = join(deps.dir, input.name);
+  const fileName = `${input.name}-${fileTimestamp(createdAt)}.tar.gz`;
+  const path = join(setDir, fileName);
+  await withTempFile(path, async (tmp) => {
+    // The scanned list, added without recursion, makes `files` match the archive exactly. Pack is
+    // fed directly because tar.create() reads a path starting with '@' as an archive to merge.
+    const pack = new Pack({ cwd: source, gzip: true, portable: true, noDirRecurse: true, strict: true });
+    for (const entry of tree.entries) pack.add(entry);
+    pack.end();
+    await pipeline(pack, createWriteStream(tmp, { flags: 'wx' }), { signal });
+  });
+
+  await report({ stage: 'checksum', files: tree.files });
+  const [sha256, { size }] = await Promise.all([sha256File(path, signal), stat(path)]);
+  await writeFileAtomic(`${path}.sha256`, `${sha256}  ${basename(path)}\n`);
+
+  await report({ stage: 'prune', files: tree.files });
+  const pruned = await prune(setDir, input.name, fileName, input.keepLast);
+  return { path, sha256, bytes: size, files: tree.files, createdAt, pruned };
+}
