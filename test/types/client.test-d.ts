@@ -1,0 +1,74 @@
+import type { JobRef, JobView, QueueStats, TaskwireError, WatchEvent } from '@taskwire/shared';
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import { describe, expectTypeOf, it } from 'vitest';
+import { createClient, createTaskwireClient } from '../../client/src/index.ts';
+import type { TaskwireRouter } from '../../router/src/index.ts';
+import { type echo, labRegistry, type steps } from '../fixtures/lab.ts';
+
+const tw = createClient<typeof labRegistry>({ url: 'http://localhost:3000/trpc' });
+
+describe('typed client', () => {
+  it('infers enqueue input, options and JobRef', () => {
+    expectTypeOf(tw.lab.steps.enqueue).parameter(0).toEqualTypeOf<{ count: number; delayMs: number }>();
+    expectTypeOf(tw.lab.steps.enqueue).parameter(1).exclude<undefined>().toHaveProperty('idempotencyKey').toEqualTypeOf<string | undefined>();
+    expectTypeOf(tw.lab.steps.enqueue).returns.resolves.toEqualTypeOf<JobRef<'lab.steps'>>();
+    expectTypeOf(tw.lab.steps.enqueueMany).returns.resolves.toEqualTypeOf<JobRef<'lab.steps'>[]>();
+    expectTypeOf(tw.lab.steps.enqueue).parameter(0).not.toBeAny();
+  });
+
+  it('infers get, watch and run from the contract', () => {
+    expectTypeOf(tw.lab.echo.get).returns.resolves.toEqualTypeOf<JobView<typeof echo>>();
+    expectTypeOf(tw.lab.echo.run).returns.resolves.toHaveProperty('big').toEqualTypeOf<bigint>();
+    expectTypeOf(tw.lab.echo.run).returns.resolves.toHaveProperty('tags').toEqualTypeOf<Map<string, number>>();
+    expectTypeOf(tw.lab.steps.watch).returns.toEqualTypeOf<AsyncIterable<WatchEvent<typeof steps>>>();
+    expectTypeOf(tw.lab.steps.run).parameter(1).exclude<undefined>().toHaveProperty('onProgress').toEqualTypeOf<((progress: { step: number; of: number }) => void) | undefined>();
+    expectTypeOf(tw.lab.steps.run).returns.resolves.not.toBeAny();
+  });
+
+  it('rejects wrong inputs, unknown tasks and unknown families at compile time', () => {
+    // @ts-expect-error count must be a number
+    void tw.lab.steps.enqueue({ count: '3', delayMs: 0 });
+    // @ts-expect-error delayMs is required
+    void tw.lab.steps.enqueue({ count: 3 });
+    // @ts-expect-error no such task
+    void tw.lab.nope;
+    // @ts-expect-error no such family
+    void tw.email;
+    // @ts-expect-error priority must be a number
+    void tw.lab.steps.enqueue({ count: 1, delayMs: 0 }, { priority: 'high' });
+  });
+
+  it('types jobs.* as a union over the registry, discriminated by task', () => {
+    expectTypeOf(tw.jobs.get).returns.resolves.toEqualTypeOf<
+      JobView<typeof labRegistry.lab.tasks.echo> | JobView<typeof labRegistry.lab.tasks.steps> | JobView<typeof labRegistry.lab.tasks.flaky> | JobView<typeof labRegistry.lab.tasks.sleepy> | JobView<typeof labRegistry.lab.tasks.liar>
+    >();
+    expectTypeOf(tw.queues.stats).returns.resolves.toEqualTypeOf<QueueStats[]>();
+    expectTypeOf(tw.jobs.cancel).returns.resolves.toHaveProperty('outcome').toEqualTypeOf<'removed' | 'cancelling'>();
+  });
+
+  it('exposes the raw tRPC client with the same types', () => {
+    expectTypeOf(tw.trpc.lab.steps.enqueue.mutate).returns.resolves.toEqualTypeOf<JobRef<'lab.steps'>>();
+    type Inputs = inferRouterInputs<TaskwireRouter<typeof labRegistry>>;
+    type Outputs = inferRouterOutputs<TaskwireRouter<typeof labRegistry>>;
+    expectTypeOf<Inputs['lab']['steps']['enqueue']['input']>().toEqualTypeOf<{ count: number; delayMs: number }>();
+    expectTypeOf<Outputs['lab']['steps']['get']['result']>().toEqualTypeOf<{ done: number } | null>();
+    expectTypeOf<Outputs['health']['status']>().toEqualTypeOf<'ok' | 'degraded'>();
+  });
+
+  it('the reference client is typed for the reference families', () => {
+    const ref = createTaskwireClient({ url: 'http://localhost:3000/trpc' });
+    expectTypeOf(ref.email.send.enqueue).parameter(0).toHaveProperty('to').toEqualTypeOf<string>();
+    expectTypeOf(ref.reports.generate.run).returns.resolves.toEqualTypeOf<{ path: string; rows: number; bytes: number; sha256: string }>();
+    expectTypeOf(ref.email.send.get).returns.resolves.toHaveProperty('result').not.toBeAny();
+    // @ts-expect-error bucket must be 'hour' or 'day'
+    void ref.reports.generate.enqueue({ title: 't', from: new Date(), to: new Date(), bucket: 'week' });
+  });
+
+  it('errors are TaskwireErrors with a closed set of codes', () => {
+    expectTypeOf<TaskwireError['code']>().toEqualTypeOf<
+      | 'INVALID_INPUT' | 'INVALID_OPTIONS' | 'INVALID_PAYLOAD' | 'INVALID_OUTPUT' | 'INVALID_PROGRESS' | 'UNKNOWN_TASK'
+      | 'UNSUPPORTED_VERSION' | 'NOT_FOUND' | 'INVALID_STATE' | 'QUEUE_UNAVAILABLE' | 'PAYLOAD_TOO_LARGE'
+      | 'TOO_MANY_REQUESTS' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'TIMEOUT' | 'CANCELLED' | 'HANDLER_ERROR' | 'INTERNAL'
+    >();
+  });
+});

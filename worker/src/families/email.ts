@@ -1,0 +1,31 @@
+import { email } from '@taskwire/shared/tasks';
+import { defineHandlers } from '../runtime/handlers.ts';
+import { inviteEmail, passwordResetEmail } from '../services/email-templates.ts';
+import { deliverMail, mailerOptions } from '../services/mailer.ts';
+
+/**
+ * The email family: render (templates for passwordReset and invite), then deliver through SMTP
+ * or the outbox, as configured by the environment at the time of the job.
+ *
+ * @example
+ * await startFamilyWorker({ handlers: emailHandlers, redisUrl });
+ */
+export const emailHandlers = defineHandlers(email, {
+  send: async (input, ctx) => {
+    await ctx.progress({ stage: 'deliver' });
+    const { to, cc, subject, html, text, sendAt } = input;
+    return deliverMail({ to, cc, subject, html, text, date: sendAt }, mailerOptions(), ctx.signal);
+  },
+  passwordReset: async (input, ctx) => {
+    await ctx.progress({ stage: 'render' });
+    const message = passwordResetEmail(input);
+    await ctx.progress({ stage: 'deliver' });
+    return deliverMail(message, mailerOptions(), ctx.signal);
+  },
+  invite: async (input, ctx) => {
+    await ctx.progress({ stage: 'render' });
+    const message = inviteEmail(input);
+    await ctx.progress({ stage: 'deliver' });
+    return deliverMail(message, mailerOptions(), ctx.signal);
+  },
+});

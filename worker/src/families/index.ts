@@ -1,0 +1,22 @@
+import type { Families } from '@taskwire/shared/tasks';
+import type { FamilyHandlers } from '../runtime/handlers.ts';
+import { backupsHandlers } from './backups.ts';
+import { emailHandlers } from './email.ts';
+import { maintenanceHandlers } from './maintenance.ts';
+import { reportsHandlers } from './reports.ts';
+
+export { backupsHandlers, emailHandlers, maintenanceHandlers, reportsHandlers };
+
+/**
+ * The handlers of every family of the reference registry; a family without handlers (or handlers
+ * for a family that does not exist) does not compile.
+ *
+ * @example
+ * await startFamilyWorker({ handlers: familyHandlers.email, redisUrl, registry: families });
+ */
+export const familyHandlers = {
+  email: emailHandlers,
+  reports: reportsHandlers,
+  backups: backupsHandlers,
+  maintenance: maintenanceHandlers,
+} satisfies { [F in keyof Families]: FamilyHandlers<Families[F]> };
