@@ -8,6 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    reporters: ['default', './test/setup/summary-reporter.ts'],
     typecheck: {
       enabled: true,
       include: ['test/types/**/*.test-d.ts'],

@@ -9,8 +9,8 @@ import { createTaskwireClient } from '@taskwire/client';
 import { startApiServer } from '@taskwire/router';
 import { env, findOrStartRedis, loadConfigOrExit } from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
-import { familyHandlers } from '@taskwire/worker/families';
 import { type FamilyWorker, startFamilyWorker } from '@taskwire/worker';
+import { familyHandlers } from '@taskwire/worker/families';
 import { z } from 'zod';
 
 const say = (line = '') => console.log(line);
@@ -35,7 +35,9 @@ async function main() {
     console.error((error as Error).message);
     process.exit(1);
   }
-  const where = { env: 'from REDIS_URL', local: 'found on 127.0.0.1:6379', embedded: 'embedded redis-server (temp dir, no persistence)' }[redis.source];
+  const where = { env: 'from REDIS_URL', local: 'found on 127.0.0.1:6379', embedded: 'embedded redis-server (temp dir, no persistence)' }[
+    redis.source
+  ];
   say(`redis   ${redis.url}  (${where})`);
 
   const api = await startApiServer({
@@ -97,15 +99,22 @@ async function demo(url: string, token: string | undefined) {
     { to: 'ada@example.com', subject: 'Welcome to taskwire', html: '<h1>Hello Ada</h1><p>Your account is ready.</p>' },
     { timeoutMs: 30_000, onProgress: (p) => say(`  email.send        progress: ${p.stage}`) },
   );
-  say(`  email.send        → ${mail.transport} messageId=${mail.messageId} acceptedAt=${mail.acceptedAt.toISOString()}${mail.outboxPath ? ` file=${mail.outboxPath}` : ''}`);
+  say(
+    `  email.send        → ${mail.transport} messageId=${mail.messageId} acceptedAt=${mail.acceptedAt.toISOString()}${mail.outboxPath ? ` file=${mail.outboxPath}` : ''}`,
+  );
 
   const health = await tw.maintenance.healthCheck.run({ nonce: 'demo', sentAt: new Date() }, { timeoutMs: 10_000 });
-  say(`  maintenance.healthCheck → worker pid ${health.worker.pid} on ${health.worker.host}, queue latency ${health.queueLatencyMs.toFixed(1)} ms`);
+  say(
+    `  maintenance.healthCheck → worker pid ${health.worker.pid} on ${health.worker.host}, queue latency ${health.queueLatencyMs.toFixed(1)} ms`,
+  );
 
   const now = new Date();
   const report = await tw.reports.generate.run(
     { title: 'Demo activity', from: new Date(now.getTime() - 86_400_000), to: new Date(now.getTime() + 60_000), bucket: 'hour' },
-    { timeoutMs: 60_000, onProgress: (p) => say(`  reports.generate  progress: ${p.step}/${p.of} ${p.stage}${p.detail ? ` (${p.detail})` : ''}`) },
+    {
+      timeoutMs: 60_000,
+      onProgress: (p) => say(`  reports.generate  progress: ${p.step}/${p.of} ${p.stage}${p.detail ? ` (${p.detail})` : ''}`),
+    },
   );
   say(`  reports.generate  → ${report.rows} rows, ${report.bytes} bytes, sha256 ${report.sha256.slice(0, 16)}… at ${report.path}`);
 
@@ -115,7 +124,10 @@ async function demo(url: string, token: string | undefined) {
   await writeFile(join(source, 'notes', 'today.txt'), `${now.toISOString()}\n`);
   const backup = await tw.backups.snapshot.run(
     { source, name: 'demo', keepLast: 3 },
-    { timeoutMs: 60_000, onProgress: (p) => say(`  backups.snapshot  progress: ${p.stage}${p.files === undefined ? '' : ` (${p.files} files)`}`) },
+    {
+      timeoutMs: 60_000,
+      onProgress: (p) => say(`  backups.snapshot  progress: ${p.stage}${p.files === undefined ? '' : ` (${p.files} files)`}`),
+    },
   );
   say(`  backups.snapshot  → ${backup.files} files, ${backup.bytes} bytes, sha256 ${backup.sha256.slice(0, 16)}… at ${backup.path}`);
 }

@@ -1,7 +1,6 @@
 import type { Families } from '@taskwire/shared/tasks';
 import { createClient, type TaskwireClient, type TaskwireClientOptions } from './runtime/client.ts';
 
-export { call, JobFailedError, toClientError } from './runtime/errors.ts';
 export {
   createClient,
   type OpsClient,
@@ -11,6 +10,7 @@ export {
   type TaskwireClient,
   type TaskwireClientOptions,
 } from './runtime/client.ts';
+export { call, JobFailedError, toClientError } from './runtime/errors.ts';
 
 /**
  * A client typed for this deployment's families (`@taskwire/shared/tasks`).

@@ -39,10 +39,7 @@ describe('enqueue', () => {
     expect(error.code).toBe('INVALID_INPUT');
     expect(error.issues?.map((i) => i.path.join('.')).sort()).toEqual(['input.at', 'input.note']);
     const many = await rejection(
-      stack.client.lab.steps.enqueueMany([
-        { input: { count: 1, delayMs: 0 } },
-        { input: { count: 0, delayMs: 0 } },
-      ]),
+      stack.client.lab.steps.enqueueMany([{ input: { count: 1, delayMs: 0 } }, { input: { count: 0, delayMs: 0 } }]),
     );
     expect(many.code).toBe('INVALID_INPUT');
     expect(many.issues?.[0]?.path).toEqual(['items', 1, 'input', 'count']);

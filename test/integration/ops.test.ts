@@ -97,7 +97,10 @@ describe('jobs, queues, health', () => {
 
   it('queues.stats counts jobs per state and live workers; health reports Redis', async () => {
     await using stack = await startStack({ registry: labRegistry });
-    await stack.client.lab.steps.enqueueMany([{ input: { count: 1, delayMs: 0 } }, { input: { count: 1, delayMs: 0 }, options: { delayMs: 60_000 } }]);
+    await stack.client.lab.steps.enqueueMany([
+      { input: { count: 1, delayMs: 0 } },
+      { input: { count: 1, delayMs: 0 }, options: { delayMs: 60_000 } },
+    ]);
     const [stats] = await stack.client.queues.stats();
     expect(stats).toMatchObject({ family: 'lab', waiting: 1, delayed: 1, active: 0, paused: false, workers: 0 });
     await stack.startWorker(labHandlers);

@@ -1,4 +1,4 @@
-import { createKeys, encodeEnvelope, TaskwireError } from '@taskwire/shared';
+import { createKeys, encodeEnvelope, type TaskwireError } from '@taskwire/shared';
 import { createRedis } from '@taskwire/shared/node';
 import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
@@ -169,5 +169,3 @@ describe('worker', () => {
     expect(peak).toBe(3);
   });
 });
-
-export { TaskwireError };

@@ -3,14 +3,18 @@ import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { describe, expectTypeOf, it } from 'vitest';
 import { createClient, createTaskwireClient } from '../../client/src/index.ts';
 import type { TaskwireRouter } from '../../router/src/index.ts';
-import { type echo, labRegistry, type steps } from '../fixtures/lab.ts';
+import type { echo, labRegistry, steps } from '../fixtures/lab.ts';
 
 const tw = createClient<typeof labRegistry>({ url: 'http://localhost:3000/trpc' });
 
 describe('typed client', () => {
   it('infers enqueue input, options and JobRef', () => {
     expectTypeOf(tw.lab.steps.enqueue).parameter(0).toEqualTypeOf<{ count: number; delayMs: number }>();
-    expectTypeOf(tw.lab.steps.enqueue).parameter(1).exclude<undefined>().toHaveProperty('idempotencyKey').toEqualTypeOf<string | undefined>();
+    expectTypeOf(tw.lab.steps.enqueue)
+      .parameter(1)
+      .exclude<undefined>()
+      .toHaveProperty('idempotencyKey')
+      .toEqualTypeOf<string | undefined>();
     expectTypeOf(tw.lab.steps.enqueue).returns.resolves.toEqualTypeOf<JobRef<'lab.steps'>>();
     expectTypeOf(tw.lab.steps.enqueueMany).returns.resolves.toEqualTypeOf<JobRef<'lab.steps'>[]>();
     expectTypeOf(tw.lab.steps.enqueue).parameter(0).not.toBeAny();
@@ -21,7 +25,11 @@ describe('typed client', () => {
     expectTypeOf(tw.lab.echo.run).returns.resolves.toHaveProperty('big').toEqualTypeOf<bigint>();
     expectTypeOf(tw.lab.echo.run).returns.resolves.toHaveProperty('tags').toEqualTypeOf<Map<string, number>>();
     expectTypeOf(tw.lab.steps.watch).returns.toEqualTypeOf<AsyncIterable<WatchEvent<typeof steps>>>();
-    expectTypeOf(tw.lab.steps.run).parameter(1).exclude<undefined>().toHaveProperty('onProgress').toEqualTypeOf<((progress: { step: number; of: number }) => void) | undefined>();
+    expectTypeOf(tw.lab.steps.run)
+      .parameter(1)
+      .exclude<undefined>()
+      .toHaveProperty('onProgress')
+      .toEqualTypeOf<((progress: { step: number; of: number }) => void) | undefined>();
     expectTypeOf(tw.lab.steps.run).returns.resolves.not.toBeAny();
   });
 
@@ -40,7 +48,11 @@ describe('typed client', () => {
 
   it('types jobs.* as a union over the registry, discriminated by task', () => {
     expectTypeOf(tw.jobs.get).returns.resolves.toEqualTypeOf<
-      JobView<typeof labRegistry.lab.tasks.echo> | JobView<typeof labRegistry.lab.tasks.steps> | JobView<typeof labRegistry.lab.tasks.flaky> | JobView<typeof labRegistry.lab.tasks.sleepy> | JobView<typeof labRegistry.lab.tasks.liar>
+      | JobView<typeof labRegistry.lab.tasks.echo>
+      | JobView<typeof labRegistry.lab.tasks.steps>
+      | JobView<typeof labRegistry.lab.tasks.flaky>
+      | JobView<typeof labRegistry.lab.tasks.sleepy>
+      | JobView<typeof labRegistry.lab.tasks.liar>
     >();
     expectTypeOf(tw.queues.stats).returns.resolves.toEqualTypeOf<QueueStats[]>();
     expectTypeOf(tw.jobs.cancel).returns.resolves.toHaveProperty('outcome').toEqualTypeOf<'removed' | 'cancelling'>();
@@ -66,9 +78,24 @@ describe('typed client', () => {
 
   it('errors are TaskwireErrors with a closed set of codes', () => {
     expectTypeOf<TaskwireError['code']>().toEqualTypeOf<
-      | 'INVALID_INPUT' | 'INVALID_OPTIONS' | 'INVALID_PAYLOAD' | 'INVALID_OUTPUT' | 'INVALID_PROGRESS' | 'UNKNOWN_TASK'
-      | 'UNSUPPORTED_VERSION' | 'NOT_FOUND' | 'INVALID_STATE' | 'QUEUE_UNAVAILABLE' | 'PAYLOAD_TOO_LARGE'
-      | 'TOO_MANY_REQUESTS' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'TIMEOUT' | 'CANCELLED' | 'HANDLER_ERROR' | 'INTERNAL'
+      | 'INVALID_INPUT'
+      | 'INVALID_OPTIONS'
+      | 'INVALID_PAYLOAD'
+      | 'INVALID_OUTPUT'
+      | 'INVALID_PROGRESS'
+      | 'UNKNOWN_TASK'
+      | 'UNSUPPORTED_VERSION'
+      | 'NOT_FOUND'
+      | 'INVALID_STATE'
+      | 'QUEUE_UNAVAILABLE'
+      | 'PAYLOAD_TOO_LARGE'
+      | 'TOO_MANY_REQUESTS'
+      | 'UNAUTHORIZED'
+      | 'FORBIDDEN'
+      | 'TIMEOUT'
+      | 'CANCELLED'
+      | 'HANDLER_ERROR'
+      | 'INTERNAL'
     >();
   });
 });

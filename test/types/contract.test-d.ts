@@ -14,7 +14,7 @@ import {
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { defineHandlers } from '../../worker/src/index.ts';
-import { echo, lab, steps } from '../fixtures/lab.ts';
+import { type echo, lab, steps } from '../fixtures/lab.ts';
 
 describe('contract inference helpers', () => {
   it('infers input, call input, output and progress', () => {

@@ -7,9 +7,9 @@ import {
   type QueueStats,
   type Registry,
   type TaskCallInput,
-  TaskwireError,
   type TaskOutput,
   type TaskProgress,
+  TaskwireError,
   type WatchEvent,
 } from '@taskwire/shared';
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
@@ -143,14 +143,20 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
       let family = cache.get(key);
       if (!family) {
         const tasks = new Map<string, TaskClient<AnyTask>>();
-        family = new Proxy({}, {
-          get(_, name) {
-            if (typeof name !== 'string') return undefined;
-            let task = tasks.get(name);
-            if (!task) tasks.set(name, (task = taskClient(key, name)));
-            return task;
+        family = new Proxy(
+          {},
+          {
+            get(_, name) {
+              if (typeof name !== 'string') return undefined;
+              let task = tasks.get(name);
+              if (!task) {
+                task = taskClient(key, name);
+                tasks.set(name, task);
+              }
+              return task;
+            },
           },
-        });
+        );
         cache.set(key, family);
       }
       return family;

@@ -26,13 +26,18 @@ const api = await startApiServer({
   host: config.HOST,
   token: config.TASKWIRE_API_TOKEN,
 });
-console.log(JSON.stringify({ time: new Date().toISOString(), level: 'info', event: 'api.started', url: `${api.url}/trpc`, pid: process.pid }));
+console.log(
+  JSON.stringify({ time: new Date().toISOString(), level: 'info', event: 'api.started', url: `${api.url}/trpc`, pid: process.pid }),
+);
 
 let stopping = false;
 const stop = () => {
   if (stopping) return;
   stopping = true;
-  api.close().then(() => process.exit(0), () => process.exit(1));
+  api.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 };
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);

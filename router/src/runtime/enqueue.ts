@@ -1,12 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  type AnyTask,
-  type EnqueueOptions,
-  encodeEnvelope,
-  formatJobId,
-  type JobRef,
-  TaskwireError,
-} from '@taskwire/shared';
+import { type AnyTask, type EnqueueOptions, encodeEnvelope, formatJobId, type JobRef, TaskwireError } from '@taskwire/shared';
 import type { JobsOptions } from 'bullmq';
 import type { QueueHub } from './hub.ts';
 

@@ -148,7 +148,8 @@ function unavailable(message: string, cause?: unknown): TaskwireError {
   return new TaskwireError('QUEUE_UNAVAILABLE', `Queue unavailable: ${message}`, { cause });
 }
 
-const CONNECTION_ERROR = /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|enableOfflineQueue|max retries|MaxRetriesPerRequest|Socket closed|LOADING|READONLY|CLUSTERDOWN/i;
+const CONNECTION_ERROR =
+  /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|enableOfflineQueue|max retries|MaxRetriesPerRequest|Socket closed|LOADING|READONLY|CLUSTERDOWN/i;
 
 function isConnectionError(error: unknown): boolean {
   return error instanceof Error && CONNECTION_ERROR.test(`${error.name} ${error.message}`);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { QueueHub } from './hub.ts';
 import { jobIdInput } from './task-procedures.ts';
 import { procedure } from './trpc.ts';
-import { toJobView, toJobState } from './views.ts';
+import { toJobState, toJobView } from './views.ts';
 
 const LISTABLE = {
   waiting: ['waiting', 'prioritized'],
@@ -50,7 +50,12 @@ export function opsProcedures(hub: QueueHub, startedAt = Date.now()) {
           throw new TaskwireError('INVALID_STATE', `Job '${input.id}' already ${jobState}`);
         }
         if (jobState !== 'active') {
-          const removed = await hub.run(() => job.remove().then(() => true, () => false));
+          const removed = await hub.run(() =>
+            job.remove().then(
+              () => true,
+              () => false,
+            ),
+          );
           if (removed) return { id: input.id, outcome: 'removed' };
         }
         // Active (or it became active while we looked): tell the workers of its family.
@@ -59,7 +64,8 @@ export function opsProcedures(hub: QueueHub, startedAt = Date.now()) {
       }),
       retry: procedure.input(jobIdInput).mutation(async ({ input }) => {
         const { job, state } = await load(input.id);
-        if (state !== 'failed') throw new TaskwireError('INVALID_STATE', `Only failed jobs can be retried; '${input.id}' is ${toJobState(state)}`);
+        if (state !== 'failed')
+          throw new TaskwireError('INVALID_STATE', `Only failed jobs can be retried; '${input.id}' is ${toJobState(state)}`);
         // A manual retry gets a full set of attempts again.
         await hub.run(() => job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }));
         return { id: input.id, state: 'waiting' as const };
@@ -130,4 +136,3 @@ export function opsProcedures(hub: QueueHub, startedAt = Date.now()) {
     }),
   };
 }
-

@@ -1,13 +1,4 @@
-import type {
-  AnyTask,
-  EnqueueOptions,
-  JobRef,
-  JobView,
-  Registry,
-  RegistryTask,
-  TaskCallInput,
-  WatchEvent,
-} from '@taskwire/shared';
+import type { AnyTask, EnqueueOptions, JobRef, JobView, Registry, RegistryTask, TaskCallInput, WatchEvent } from '@taskwire/shared';
 import type {
   TRPCBuiltRouter as BuiltRouter,
   TRPCMutationProcedure as MutationProcedure,
@@ -25,9 +16,7 @@ type Def<TInput, TOutput> = { input: TInput; output: TOutput; meta: Root['meta']
 /** The procedures generated for one task. */
 export type TaskProcedures<TTask extends AnyTask> = {
   enqueue: MutationProcedure<Def<{ input: TaskCallInput<TTask>; options?: EnqueueOptions }, JobRef<TTask['id']>>>;
-  enqueueMany: MutationProcedure<
-    Def<{ items: { input: TaskCallInput<TTask>; options?: EnqueueOptions }[] }, JobRef<TTask['id']>[]>
-  >;
+  enqueueMany: MutationProcedure<Def<{ items: { input: TaskCallInput<TTask>; options?: EnqueueOptions }[] }, JobRef<TTask['id']>[]>>;
   get: QueryProcedure<Def<{ id: string }, JobView<TTask>>>;
   watch: SubscriptionProcedure<Def<{ id: string }, WatchEvent<TTask>>>;
 };
@@ -45,7 +34,12 @@ export type OpsProcedures<TRegistry extends Registry> = Omit<Ops, 'jobs'> & {
     get: QueryProcedure<Def<{ id: string }, AnyJobView<TRegistry>>>;
     list: QueryProcedure<
       Def<
-        { family?: keyof TRegistry & string; state?: 'waiting' | 'delayed' | 'active' | 'completed' | 'failed'; offset?: number; limit?: number },
+        {
+          family?: keyof TRegistry & string;
+          state?: 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
+          offset?: number;
+          limit?: number;
+        },
         { jobs: AnyJobView<TRegistry>[] }
       >
     >;
@@ -53,11 +47,8 @@ export type OpsProcedures<TRegistry extends Registry> = Omit<Ops, 'jobs'> & {
 };
 
 /** A JobView of any task of the registry, discriminated by `task`. */
-export type AnyJobView<TRegistry extends Registry> = RegistryTask<TRegistry> extends infer TTask
-  ? TTask extends AnyTask
-    ? JobView<TTask>
-    : never
-  : never;
+export type AnyJobView<TRegistry extends Registry> =
+  RegistryTask<TRegistry> extends infer TTask ? (TTask extends AnyTask ? JobView<TTask> : never) : never;
 
 /** The router type for a registry; what typed clients are built from. */
 export type TaskwireRouter<TRegistry extends Registry> = BuiltRouter<Root, RegistryProcedures<TRegistry> & OpsProcedures<TRegistry>>;

@@ -55,11 +55,15 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
  * const api = await startApiServer({ registry: families, redisUrl, port: 3000 });
  * console.log(`${api.url}/trpc`);
  */
-export async function startApiServer<const TRegistry extends Registry>(options: ApiServerOptions<TRegistry>): Promise<ApiServer<TRegistry>> {
+export async function startApiServer<const TRegistry extends Registry>(
+  options: ApiServerOptions<TRegistry>,
+): Promise<ApiServer<TRegistry>> {
   const hub = new QueueHub(options.registry, { redisUrl: options.redisUrl, prefix: options.prefix });
   hub.startEvents();
   if (!(await hub.waitUntilConnected(options.redisWaitMs ?? 3_000))) {
-    console.warn(`[taskwire-api] Redis at ${options.redisUrl} does not answer yet; serving anyway (calls fail with QUEUE_UNAVAILABLE until it does)`);
+    console.warn(
+      `[taskwire-api] Redis at ${options.redisUrl} does not answer yet; serving anyway (calls fail with QUEUE_UNAVAILABLE until it does)`,
+    );
   }
   const router = createTaskwireRouter(options.registry, hub, options.router);
   const token = options.token;

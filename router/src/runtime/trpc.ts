@@ -32,7 +32,11 @@ export function toTaskwireError(error: unknown): TaskwireError {
     const cause = error.cause as { issues?: unknown } | undefined;
     if (error.code === 'BAD_REQUEST' && cause && Array.isArray(cause.issues)) {
       const issues = toIssues(cause.issues);
-      return new TaskwireError('INVALID_INPUT', `Invalid input: ${issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { issues, cause: error });
+      return new TaskwireError(
+        'INVALID_INPUT',
+        `Invalid input: ${issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+        { issues, cause: error },
+      );
     }
     const byTrpc: Partial<Record<TRPCCode, TaskwireErrorCode>> = {
       BAD_REQUEST: 'INVALID_INPUT',

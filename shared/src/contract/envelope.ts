@@ -38,15 +38,16 @@ export function encodeEnvelope(version: number, input: unknown, meta: EnvelopeMe
   return { v: version, p, meta: m };
 }
 
-export type DecodedEnvelope =
-  | { ok: true; version: number; payload: unknown; meta: EnvelopeMeta }
-  | { ok: false; reason: string };
+export type DecodedEnvelope = { ok: true; version: number; payload: unknown; meta: EnvelopeMeta } | { ok: false; reason: string };
 
 /** Reads job data back; never throws (garbage yields `{ ok: false }`). */
 export function decodeEnvelope(data: unknown): DecodedEnvelope {
   const parsed = envelopeSchema.safeParse(data);
   if (!parsed.success) {
-    return { ok: false, reason: `not a taskwire envelope: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}` };
+    return {
+      ok: false,
+      reason: `not a taskwire envelope: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`,
+    };
   }
   try {
     const payload = superjson.deserialize(parsed.data.p as Parameters<typeof superjson.deserialize>[0]);

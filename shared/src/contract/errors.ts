@@ -6,8 +6,16 @@ export const ERROR_CODES = {
   INVALID_INPUT: { trpc: 'BAD_REQUEST', retryable: false, summary: 'The input does not match the task contract' },
   INVALID_OPTIONS: { trpc: 'BAD_REQUEST', retryable: false, summary: 'The enqueue options are invalid' },
   INVALID_PAYLOAD: { trpc: 'UNPROCESSABLE_CONTENT', retryable: false, summary: 'The stored job payload does not match the contract' },
-  INVALID_OUTPUT: { trpc: 'INTERNAL_SERVER_ERROR', retryable: false, summary: 'The handler returned a value that does not match the output schema' },
-  INVALID_PROGRESS: { trpc: 'INTERNAL_SERVER_ERROR', retryable: false, summary: 'The handler reported progress that does not match the progress schema' },
+  INVALID_OUTPUT: {
+    trpc: 'INTERNAL_SERVER_ERROR',
+    retryable: false,
+    summary: 'The handler returned a value that does not match the output schema',
+  },
+  INVALID_PROGRESS: {
+    trpc: 'INTERNAL_SERVER_ERROR',
+    retryable: false,
+    summary: 'The handler reported progress that does not match the progress schema',
+  },
   UNKNOWN_TASK: { trpc: 'NOT_FOUND', retryable: false, summary: 'No such task in this deployment' },
   UNSUPPORTED_VERSION: { trpc: 'UNPROCESSABLE_CONTENT', retryable: false, summary: 'The payload version is not supported by this worker' },
   NOT_FOUND: { trpc: 'NOT_FOUND', retryable: false, summary: 'No such job' },

@@ -1,5 +1,6 @@
 import type { AnyTask } from './task.ts';
 import { isIdentifier } from './task.ts';
+// biome-ignore lint/suspicious/noShadowRestrictedNames: named like tRPC's readable compile-time error
 import type { TypeError } from './type-error.ts';
 
 /** Worker-side policy shared by every task of a family (one BullMQ queue per family). */
@@ -80,7 +81,9 @@ export function defineFamily<const TName extends string, const TTasks extends Re
 export type Registry = Record<string, AnyFamily>;
 
 type CheckRegistry<TRegistry> = {
-  [K in keyof TRegistry]: TRegistry[K] extends { name: K } ? unknown : TypeError<`registry key '${K & string}' must equal the family's name`>;
+  [K in keyof TRegistry]: TRegistry[K] extends { name: K }
+    ? unknown
+    : TypeError<`registry key '${K & string}' must equal the family's name`>;
 };
 
 /**
@@ -89,9 +92,7 @@ type CheckRegistry<TRegistry> = {
  * @example
  * export const families = defineRegistry({ email, reports });
  */
-export function defineRegistry<const TRegistry extends Registry>(
-  registry: TRegistry & CheckRegistry<TRegistry>,
-): TRegistry {
+export function defineRegistry<const TRegistry extends Registry>(registry: TRegistry & CheckRegistry<TRegistry>): TRegistry {
   for (const [key, family] of Object.entries(registry)) {
     if (family.name !== key) throw new Error(`defineRegistry: key '${key}' holds family '${family.name}'`);
   }

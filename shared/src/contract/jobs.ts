@@ -13,7 +13,12 @@ const DAY_MS = 86_400_000;
 export const enqueueOptionsSchema = z
   .strictObject({
     /** Run no earlier than this many ms from now. */
-    delayMs: z.number().int().min(0).max(365 * DAY_MS).optional(),
+    delayMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(365 * DAY_MS)
+      .optional(),
     /** Run no earlier than this instant. */
     runAt: z.date().optional(),
     /** 1 (most urgent) … 2,097,152. */
@@ -23,7 +28,12 @@ export const enqueueOptionsSchema = z
     /** Total attempts, including the first (overrides the contract default). */
     attempts: z.number().int().min(1).max(1_000).optional(),
     /** Per-attempt time limit (overrides the contract default). */
-    timeoutMs: z.number().int().min(1).max(7 * DAY_MS).optional(),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * DAY_MS)
+      .optional(),
   })
   .refine((o) => o.delayMs === undefined || o.runAt === undefined, {
     message: 'delayMs and runAt are exclusive',

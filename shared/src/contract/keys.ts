@@ -41,8 +41,7 @@ export function createKeys(prefix = 'taskwire'): Keys {
     queueName: tag,
     idempotency: (family: string, task: string, keyDigest: string) => `${prefix}:${tag(family)}:idem:${task}:${keyDigest}`,
     cancelChannel: (family: string) => `${prefix}:${tag(family)}:cancel`,
-    service: (family: string, service: string, ...parts: string[]) =>
-      [prefix, tag(family), 'svc', service, ...parts].join(':'),
+    service: (family: string, service: string, ...parts: string[]) => [prefix, tag(family), 'svc', service, ...parts].join(':'),
   });
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+// biome-ignore lint/suspicious/noShadowRestrictedNames: named like tRPC's readable compile-time error
 import type { TypeError } from './type-error.ts';
 
 /** Retry backoff between attempts. `exponential` doubles `delayMs` on each retry. */
@@ -32,9 +33,10 @@ export const DEFAULT_TASK_POLICY: TaskDefaults = {
  * the router parses once, the worker parses the stored value again. A `.transform()` to another
  * type breaks that (and the handler would see a different type than the caller sent).
  */
-type WireSafe<TSchema extends z.ZodType, TRole extends string> = z.output<TSchema> extends z.input<TSchema>
-  ? unknown
-  : TypeError<`the ${TRole} schema transforms its value (e.g. .transform()); a schema that crosses Redis must parse to a type it accepts again`>;
+type WireSafe<TSchema extends z.ZodType, TRole extends string> =
+  z.output<TSchema> extends z.input<TSchema>
+    ? unknown
+    : TypeError<`the ${TRole} schema transforms its value (e.g. .transform()); a schema that crosses Redis must parse to a type it accepts again`>;
 
 /**
  * A task contract: its identity, version, schemas and execution defaults. Created by
@@ -79,12 +81,7 @@ export type TaskId<TTask extends AnyTask> = TTask['id'];
 
 type TaskIdShape = `${string}.${string}`;
 
-export interface TaskDefinition<
-  TId extends TaskIdShape,
-  TInput extends z.ZodType,
-  TOutput extends z.ZodType,
-  TProgress extends z.ZodType,
-> {
+export interface TaskDefinition<TId extends TaskIdShape, TInput extends z.ZodType, TOutput extends z.ZodType, TProgress extends z.ZodType> {
   /** `${family}.${name}`; both parts are identifiers (`[a-z][a-zA-Z0-9]*`). */
   id: TId;
   /** A positive integer; bump it on a breaking change to the input. */
@@ -125,9 +122,7 @@ export function defineTask<
   const parts = definition.id.split('.');
   const [family, name] = parts;
   if (parts.length !== 2 || !family || !name || !isIdentifier(family) || !isIdentifier(name)) {
-    throw new Error(
-      `defineTask: id '${definition.id}' must be '<family>.<name>' with both parts matching ${IDENTIFIER}`,
-    );
+    throw new Error(`defineTask: id '${definition.id}' must be '<family>.<name>' with both parts matching ${IDENTIFIER}`);
   }
   if (!Number.isInteger(definition.version) || definition.version < 1) {
     throw new Error(`defineTask(${definition.id}): version must be a positive integer, got ${definition.version}`);

@@ -38,7 +38,11 @@ export const env = {
  * {@link loadConfig} for entry points: on invalid configuration, prints the problems and exits
  * with status 2 instead of throwing a stack trace at the operator.
  */
-export function loadConfigOrExit<TSchema extends z.ZodType>(schema: TSchema, program: string, env: NodeJS.ProcessEnv = process.env): z.output<TSchema> {
+export function loadConfigOrExit<TSchema extends z.ZodType>(
+  schema: TSchema,
+  program: string,
+  env: NodeJS.ProcessEnv = process.env,
+): z.output<TSchema> {
   try {
     return loadConfig(schema, env);
   } catch (error) {

@@ -4,8 +4,8 @@
  * new jobs, lets in-flight jobs finish within the grace period, puts back the rest, exits 0.
  */
 import { parseArgs } from 'node:util';
-import { families } from '@taskwire/shared/tasks';
 import { env, loadConfigOrExit } from '@taskwire/shared/node';
+import { families } from '@taskwire/shared/tasks';
 import { z } from 'zod';
 import { familyHandlers } from '../families/index.ts';
 import { startFamilyWorker, type WorkerEvent } from '../runtime/worker.ts';
@@ -57,7 +57,9 @@ const graceMs = values['grace-ms'] === undefined ? config.WORKER_GRACE_MS : Numb
 if (!(Number.isInteger(graceMs) && graceMs >= 0)) fail('--grace-ms must be a non-negative integer');
 
 const log = (event: string, fields: Record<string, unknown> = {}) =>
-  console.log(JSON.stringify({ time: new Date().toISOString(), level: event === 'error' ? 'error' : 'info', family: familyName, event, ...fields }));
+  console.log(
+    JSON.stringify({ time: new Date().toISOString(), level: event === 'error' ? 'error' : 'info', family: familyName, event, ...fields }),
+  );
 
 const onEvent = (event: WorkerEvent) => {
   const { type, ...fields } = event;

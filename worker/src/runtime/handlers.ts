@@ -61,10 +61,7 @@ export interface FamilyHandlers<TFamily extends AnyFamily = AnyFamily> {
  *   invite: …,
  * });
  */
-export function defineHandlers<const TFamily extends AnyFamily>(
-  family: TFamily,
-  handlers: HandlerMap<TFamily>,
-): FamilyHandlers<TFamily> {
+export function defineHandlers<const TFamily extends AnyFamily>(family: TFamily, handlers: HandlerMap<TFamily>): FamilyHandlers<TFamily> {
   const expected = Object.keys(family.tasks);
   const given = Object.keys(handlers);
   const missing = expected.filter((name) => typeof (handlers as Record<string, unknown>)[name] !== 'function');

@@ -51,7 +51,10 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
   if (!envelope.ok) throw failure({ code: 'INVALID_PAYLOAD', message: envelope.reason }, false);
   if (envelope.version !== task.version) {
     throw failure(
-      { code: 'UNSUPPORTED_VERSION', message: `${task.id} payload is version ${envelope.version}; this worker runs version ${task.version}` },
+      {
+        code: 'UNSUPPORTED_VERSION',
+        message: `${task.id} payload is version ${envelope.version}; this worker runs version ${task.version}`,
+      },
       false,
     );
   }

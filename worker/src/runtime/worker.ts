@@ -77,7 +77,13 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
     const emit = options.onEvent ?? (() => {});
     this.worker.on('error', (error) => emit({ type: 'error', message: error.message }));
     this.worker.on('completed', (job) =>
-      emit({ type: 'completed', jobId: `${family.name}.${job.id}`, task: `${family.name}.${job.name}`, attempt: job.attemptsMade, durationMs: (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now()) }),
+      emit({
+        type: 'completed',
+        jobId: `${family.name}.${job.id}`,
+        task: `${family.name}.${job.name}`,
+        attempt: job.attemptsMade,
+        durationMs: (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now()),
+      }),
     );
     this.worker.on('failed', (job, error) => {
       if (!job) return;

@@ -8,7 +8,10 @@ export const cleanJobs = defineTask({
   description: 'Remove finished jobs older than a given age',
   input: z.object({
     olderThanMs: z.number().int().min(0),
-    states: z.array(z.enum(['completed', 'failed'])).min(1).default(['completed']),
+    states: z
+      .array(z.enum(['completed', 'failed']))
+      .min(1)
+      .default(['completed']),
     /** Families to clean; all when omitted. */
     families: z.array(z.string().min(1)).min(1).optional(),
     /** Upper bound of jobs removed per family and state, so one run stays short. */
