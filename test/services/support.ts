@@ -180,7 +180,11 @@ export async function smtpFixture(): Promise<SmtpFixture> {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
-        messages.push({ from: address(session.envelope.mailFrom), rcptTo: session.envelope.rcptTo.map(address), raw: Buffer.concat(chunks) });
+        messages.push({
+          from: address(session.envelope.mailFrom),
+          rcptTo: session.envelope.rcptTo.map(address),
+          raw: Buffer.concat(chunks),
+        });
         callback();
       });
     },

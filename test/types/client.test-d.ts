@@ -79,7 +79,6 @@ describe('typed client', () => {
   it('errors are TaskwireErrors with a closed set of codes', () => {
     expectTypeOf<TaskwireError['code']>().toEqualTypeOf<
       | 'INVALID_INPUT'
-      | 'INVALID_OPTIONS'
       | 'INVALID_PAYLOAD'
       | 'INVALID_OUTPUT'
       | 'INVALID_PROGRESS'

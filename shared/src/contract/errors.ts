@@ -4,7 +4,6 @@
  */
 export const ERROR_CODES = {
   INVALID_INPUT: { trpc: 'BAD_REQUEST', retryable: false, summary: 'The input does not match the task contract' },
-  INVALID_OPTIONS: { trpc: 'BAD_REQUEST', retryable: false, summary: 'The enqueue options are invalid' },
   INVALID_PAYLOAD: { trpc: 'UNPROCESSABLE_CONTENT', retryable: false, summary: 'The stored job payload does not match the contract' },
   INVALID_OUTPUT: {
     trpc: 'INTERNAL_SERVER_ERROR',

@@ -10,6 +10,5 @@ import { serviceConfig } from '../services/config.ts';
  * await startFamilyWorker({ handlers: backupsHandlers, redisUrl });
  */
 export const backupsHandlers = defineHandlers(backups, {
-  snapshot: (input, ctx) =>
-    snapshotDirectory(input, { dir: serviceConfig().BACKUPS_DIR, signal: ctx.signal, progress: ctx.progress }),
+  snapshot: (input, ctx) => snapshotDirectory(input, { dir: serviceConfig().BACKUPS_DIR, signal: ctx.signal, progress: ctx.progress }),
 });

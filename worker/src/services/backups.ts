@@ -4,7 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { NonRetriableError, type TaskInput, type TaskOutput, type TaskProgress } from '@taskwire/shared';
 import type { snapshot } from '@taskwire/shared/tasks';
-import { create as createTar } from 'tar';
+import { Pack } from 'tar';
 import { withTempFile, writeFileAtomic } from './atomic-file.ts';
 import { sha256File } from './checksum.ts';
 import { FILE_TIMESTAMP_PATTERN, fileTimestamp } from './file-names.ts';
@@ -25,7 +25,8 @@ export interface SnapshotDeps {
 
 async function assertDirectory(source: string): Promise<void> {
   const info = await stat(source).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') throw new NonRetriableError(`Backup source ${source} does not exist`, { cause: error });
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR')
+      throw new NonRetriableError(`Backup source ${source} does not exist`, { cause: error });
     throw error;
   });
   if (!info.isDirectory()) throw new NonRetriableError(`Backup source ${source} is not a directory`);
@@ -89,7 +90,9 @@ export async function snapshotDirectory(input: SnapshotInput, deps: SnapshotDeps
   await withTempFile(path, async (tmp) => {
     // The scanned list, added without recursion, makes `files` match the archive exactly. Pack is
     // fed directly because tar.create() reads a path starting with '@' as an archive to merge.
-    const pack = createTar({ cwd: source, gzip: true, portable: true, noDirRecurse: true, strict: true }, tree.entries);
+    const pack = new Pack({ cwd: source, gzip: true, portable: true, noDirRecurse: true, strict: true });
+    for (const entry of tree.entries) pack.add(entry);
+    pack.end();
     await pipeline(pack, createWriteStream(tmp, { flags: 'wx' }), { signal });
   });
 

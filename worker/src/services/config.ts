@@ -7,8 +7,7 @@ import { z } from 'zod';
  * wrapper sees `''`, not `undefined`), so an exported-but-empty variable is turned into "unset"
  * before the field sees it.
  */
-const blankIsUnset = <TSchema extends z.ZodType>(schema: TSchema) =>
-  z.preprocess((value) => (value === '' ? undefined : value), schema);
+const blankIsUnset = <TSchema extends z.ZodType>(schema: TSchema) => z.preprocess((value) => (value === '' ? undefined : value), schema);
 
 /** The environment the worker's services read, with what each variable means. */
 export interface ServiceConfig {
@@ -39,9 +38,7 @@ export interface ServiceConfig {
 export function serviceConfig(source: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const cwd = process.cwd();
   const schema = z.object({
-    SMTP_URL: blankIsUnset(
-      z.url({ protocol: /^smtps?$/, error: 'expected smtp://host:port or smtps://host:port' }).optional(),
-    ),
+    SMTP_URL: blankIsUnset(z.url({ protocol: /^smtps?$/, error: 'expected smtp://host:port or smtps://host:port' }).optional()),
     MAIL_FROM: blankIsUnset(env.string.default('taskwire <no-reply@localhost>')),
     OUTBOX_DIR: blankIsUnset(env.path.default(join(cwd, 'var', 'outbox'))),
     REPORTS_DIR: blankIsUnset(env.path.default(join(cwd, 'var', 'reports'))),

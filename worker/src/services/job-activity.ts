@@ -99,7 +99,15 @@ export function aggregateActivity(jobs: readonly FinishedJob[], bucket: Bucket):
     const key = [bucketStart, job.family, job.task, job.outcome].join('\u0000');
     let group = groups.get(key);
     if (!group) {
-      const row: ActivityRow = { bucketStart, family: job.family, task: job.task, outcome: job.outcome, count: 0, meanDurationMs: null, maxDurationMs: null };
+      const row: ActivityRow = {
+        bucketStart,
+        family: job.family,
+        task: job.task,
+        outcome: job.outcome,
+        count: 0,
+        meanDurationMs: null,
+        maxDurationMs: null,
+      };
       group = { row, durationSum: 0, durations: 0 };
       groups.set(key, group);
     }

@@ -54,7 +54,10 @@ const outboxTransport = createTransport({ streamTransport: true, buffer: true, n
 
 /** A file name from a Message-ID: `<a.b@host>` → `a.b@host.eml`; anything unusual becomes `_`. */
 function emlFileName(messageId: string): string {
-  const base = messageId.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9._@-]/g, '_').slice(0, 200);
+  const base = messageId
+    .replace(/^<|>$/g, '')
+    .replace(/[^A-Za-z0-9._@-]/g, '_')
+    .slice(0, 200);
   return `${base || `message-${Date.now()}`}.eml`;
 }
 

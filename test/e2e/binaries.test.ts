@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { createTaskwireClient } from '../../client/src/index.ts';
+import { dropPrefix, redisUrl, uniquePrefix } from '../fixtures/harness.ts';
+import { spawnTs } from '../fixtures/processes.ts';
+
+describe('taskwire-api and taskwire-worker as separate processes', () => {
+  it('serve a typed round trip, and stop cleanly on SIGTERM with exit 0', async () => {
+    const env = { REDIS_URL: redisUrl(), TASKWIRE_PREFIX: uniquePrefix('bin'), PORT: '0', HOST: '127.0.0.1' };
+    const api = spawnTs('router/src/bin/api.ts', [], env);
+    const worker = spawnTs('worker/src/bin/worker.ts', ['--family', 'maintenance', '--concurrency', '2'], env);
+    try {
+      const started = JSON.parse(await api.waitFor(/"event":"api.started"/)) as { url: string };
+      await worker.waitFor(/"event":"worker.started"/);
+      const tw = createTaskwireClient({ url: started.url });
+      const sentAt = new Date();
+      const out = await tw.maintenance.healthCheck.run({ nonce: 'bin-test', sentAt }, { timeoutMs: 15_000 });
+      expect(out.nonce).toBe('bin-test');
+      expect(out.sentAt).toEqual(sentAt);
+      expect(out.worker.pid).toBe(worker.process.pid);
+      expect(out.receivedAt.getTime()).toBeGreaterThanOrEqual(sentAt.getTime());
+      await worker.waitFor(/"event":"job.completed"/);
+    } finally {
+      expect(await worker.stop('SIGTERM')).toBe(0);
+      expect(await api.stop('SIGTERM')).toBe(0);
+      await dropPrefix(env.REDIS_URL, env.TASKWIRE_PREFIX);
+    }
+    expect(worker.lines.some((l) => l.includes('"event":"worker.stopped"'))).toBe(true);
+  });
+
+  it('taskwire-worker refuses bad arguments and bad configuration with exit 2 and a clear message', async () => {
+    const unknown = spawnTs('worker/src/bin/worker.ts', ['--family', 'nope']);
+    await unknown.waitFor(/unknown family 'nope'/);
+    expect(await unknown.exit()).toBe(2);
+    const missing = spawnTs('worker/src/bin/worker.ts', []);
+    await missing.waitFor(/--family is required/);
+    expect(await missing.exit()).toBe(2);
+    const badEnv = spawnTs('worker/src/bin/worker.ts', ['--family', 'email'], { REDIS_URL: 'http://nope', WORKER_GRACE_MS: '-1' });
+    await badEnv.waitFor(/WORKER_GRACE_MS/);
+    expect(badEnv.lines.join('\n')).toMatch(/REDIS_URL: expected redis:\/\/host:port/);
+    expect(await badEnv.exit()).toBe(2);
+  });
+});
