@@ -81,8 +81,8 @@ async function main() {
     say('stopped.');
     process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   if (config.DEMO === '1') {
     await demo(`${api.url}/trpc`, config.TASKWIRE_API_TOKEN).catch((error: Error) => console.error(`demo failed: ${error.message}`));

@@ -32,7 +32,9 @@ export function generateScaleProject(dir: string, tasks: number, perFamily = 10)
         `  output: z.object({ ok: z.boolean(), total${t}: z.number(), when: z.date() }),`,
         `  progress: z.object({ pct: z.number().min(0).max(100) }) });`,
       );
-      handlers.push(`  ${name}: async (input, ctx) => { await ctx.progress({ pct: 50 }); return { ok: true, total${t}: input.n${t}, when: input.at }; },`);
+      handlers.push(
+        `  ${name}: async (input, ctx) => { await ctx.progress({ pct: 50 }); return { ok: true, total${t}: input.n${t}, when: input.at }; },`,
+      );
     }
     lines.push(`export const ${family} = defineFamily('${family}', { ${keys.join(', ')} });`);
     lines.push(`export const ${family}Handlers = defineHandlers(${family}, {`, ...handlers, '});');
@@ -58,9 +60,13 @@ export function generateScaleProject(dir: string, tasks: number, perFamily = 10)
 
 export function typecheckScaleProject(dir: string): { ok: boolean; seconds: number; output: string } {
   const started = performance.now();
-  const result = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', join(dir, 'tsconfig.json'), '--noEmit', '--extendedDiagnostics'], {
-    encoding: 'utf8',
-  });
+  const result = spawnSync(
+    process.execPath,
+    ['node_modules/typescript/bin/tsc', '-p', join(dir, 'tsconfig.json'), '--noEmit', '--extendedDiagnostics'],
+    {
+      encoding: 'utf8',
+    },
+  );
   return { ok: result.status === 0, seconds: (performance.now() - started) / 1000, output: `${result.stdout}${result.stderr}` };
 }
 
@@ -70,9 +76,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   generateScaleProject(dir, tasks);
   const { ok, seconds, output } = typecheckScaleProject(dir);
   const pick = (label: string) => output.match(new RegExp(`${label}:\\s+(\\S+)`))?.[1] ?? '?';
-  console.log(`${tasks} tasks: ${ok ? 'type-checks' : 'FAILS'} in ${seconds.toFixed(1)} s (tsc wall); check time ${pick('Check time')}, types ${pick('Types')}, instantiations ${pick('Instantiations')}, memory ${pick('Memory used')}`);
+  console.log(
+    `${tasks} tasks: ${ok ? 'type-checks' : 'FAILS'} in ${seconds.toFixed(1)} s (tsc wall); check time ${pick('Check time')}, types ${pick('Types')}, instantiations ${pick('Instantiations')}, memory ${pick('Memory used')}`,
+  );
   if (!ok) {
-    console.log(output.split('\n').filter((l) => l.includes('error')).slice(0, 20).join('\n'));
+    console.log(
+      output
+        .split('\n')
+        .filter((l) => l.includes('error'))
+        .slice(0, 20)
+        .join('\n'),
+    );
     process.exit(1);
   }
 }

@@ -39,5 +39,5 @@ const stop = () => {
     () => process.exit(1),
   );
 };
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -61,8 +61,8 @@ export interface SpawnedRedis {
 }
 
 /** True when a `redis-server` binary is on PATH. */
-export function hasRedisServerBinary(): boolean {
-  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+export function hasRedisServerBinary(env: NodeJS.ProcessEnv = process.env): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore', env }).status === 0;
 }
 
 /**
@@ -105,13 +105,15 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
  * it answers; else an embedded `redis-server` from PATH on a free port with a temp dir; else an
  * error that says how to get one.
  */
-export async function findOrStartRedis(env: NodeJS.ProcessEnv = process.env): Promise<RedisHandle> {
+export async function findOrStartRedis(options: { env?: NodeJS.ProcessEnv; localPort?: number } = {}): Promise<RedisHandle> {
+  const env = options.env ?? process.env;
+  const localPort = options.localPort ?? 6379;
   if (env.REDIS_URL) return { url: env.REDIS_URL, source: 'env', stop: async () => {} };
-  if (await pingRedis('127.0.0.1', 6379)) return { url: 'redis://127.0.0.1:6379', source: 'local', stop: async () => {} };
-  if (!hasRedisServerBinary()) {
+  if (await pingRedis('127.0.0.1', localPort)) return { url: `redis://127.0.0.1:${localPort}`, source: 'local', stop: async () => {} };
+  if (!hasRedisServerBinary(env)) {
     throw new Error(
       [
-        'No Redis found: REDIS_URL is not set, nothing answers on 127.0.0.1:6379, and `redis-server` is not on PATH.',
+        `No Redis found: REDIS_URL is not set, nothing answers on 127.0.0.1:${localPort}, and \`redis-server\` is not on PATH.`,
         'Get one of:',
         '  - Debian/Ubuntu: sudo apt-get install -y redis-server',
         '  - macOS:         brew install redis',

@@ -1,0 +1,57 @@
+import { join } from 'node:path';
+import { ConfigError } from '@taskwire/shared/node';
+import { families } from '@taskwire/shared/tasks';
+import { describe, expect, test } from 'vitest';
+import { familyHandlers } from '../../worker/src/families/index.ts';
+import { serviceConfig } from '../../worker/src/services/config.ts';
+import { slugify } from '../../worker/src/services/file-names.ts';
+
+describe('serviceConfig', () => {
+  test('defaults live under <cwd>/var, without SMTP', () => {
+    const cwd = process.cwd();
+    expect(serviceConfig({})).toEqual({
+      SMTP_URL: undefined,
+      MAIL_FROM: 'taskwire <no-reply@localhost>',
+      OUTBOX_DIR: join(cwd, 'var', 'outbox'),
+      REPORTS_DIR: join(cwd, 'var', 'reports'),
+      BACKUPS_DIR: join(cwd, 'var', 'backups'),
+    });
+  });
+
+  test('reads the environment at call time; empty values count as unset; relative dirs resolve against cwd', () => {
+    const config = serviceConfig({
+      SMTP_URL: 'smtps://user:pass@mail.example.test:465',
+      MAIL_FROM: '',
+      OUTBOX_DIR: 'tmp/outbox',
+      REPORTS_DIR: '/srv/reports',
+      BACKUPS_DIR: '',
+    });
+    expect(config).toEqual({
+      SMTP_URL: 'smtps://user:pass@mail.example.test:465',
+      MAIL_FROM: 'taskwire <no-reply@localhost>',
+      OUTBOX_DIR: join(process.cwd(), 'tmp', 'outbox'),
+      REPORTS_DIR: '/srv/reports',
+      BACKUPS_DIR: join(process.cwd(), 'var', 'backups'),
+    });
+    expect(serviceConfig({ SMTP_URL: '' }).SMTP_URL).toBeUndefined();
+  });
+
+  test('rejects an SMTP_URL that is not smtp:// or smtps://', () => {
+    expect(() => serviceConfig({ SMTP_URL: 'http://mail.example.test' })).toThrow(ConfigError);
+    expect(() => serviceConfig({ SMTP_URL: 'http://mail.example.test' })).toThrow(/SMTP_URL: expected smtp:\/\/host:port/);
+  });
+});
+
+test('familyHandlers covers every family and task of the registry', () => {
+  expect(Object.keys(familyHandlers).sort()).toEqual(Object.keys(families).sort());
+  for (const [name, { family, handlers }] of Object.entries(familyHandlers)) {
+    expect(family).toBe(families[name as keyof typeof families]);
+    expect(Object.keys(handlers).sort()).toEqual(Object.keys(family.tasks).sort());
+  }
+});
+
+test('slugify makes file-name-safe slugs', () => {
+  expect(slugify('Q3 "Activity" — Zürich')).toBe('q3-activity-zurich');
+  expect(slugify('***')).toBe('report');
+  expect(slugify(`${'a'.repeat(59)} b`)).toBe('a'.repeat(59));
+});
