@@ -10,7 +10,7 @@ import { startApiServer } from '@taskwire/router';
 import { env, findOrStartRedis, loadConfigOrExit } from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
 import { type FamilyWorker, startFamilyWorker } from '@taskwire/worker';
-import { familyHandlers } from '@taskwire/worker/families';
+import { closeServices, familyHandlers } from '@taskwire/worker/families';
 import { z } from 'zod';
 
 const say = (line = '') => console.log(line);
@@ -76,6 +76,7 @@ async function main() {
     stopping = true;
     say(`\n${signal}: stopping (in-flight jobs get 5 s to finish)…`);
     await Promise.allSettled(workers.map((w) => w.close()));
+    closeServices();
     await api.close();
     await redis.stop();
     say('stopped.');

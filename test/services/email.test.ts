@@ -128,6 +128,15 @@ describe('email to the outbox (no SMTP_URL)', () => {
     expect(mail.from?.value[0]).toEqual({ address: 'ops@example.test', name: 'Ops' });
     expect(mail.subject).toBe('Hello from the outbox');
     expect(String(mail.html)).toContain('<p>Hi Ann</p>');
+
+    // A retry of the same job (same id, same enqueue time) carries the same Message-ID, so the
+    // outbox keeps one file and SMTP receivers can drop the duplicate.
+    const ctx = fx.context(sendEmail);
+    const first = await emailHandlers.handlers.send(input, ctx);
+    const retry = await emailHandlers.handlers.send(input, ctx);
+    expect(retry.messageId).toBe(first.messageId);
+    expect(first.messageId).toMatch(/@taskwire>$/);
+    expect((await listDir(outbox.path)).filter((f) => f.startsWith(first.messageId.slice(1, -1)))).toHaveLength(1);
   });
 
   test('an aborted signal rejects and writes nothing', async () => {

@@ -167,6 +167,20 @@ describe('collectFinishedJobs', () => {
     expect(future).toEqual([]);
     expect(calls).toBe(2); // one page per state, then the older jobs end the scan
   });
+
+  test('finds the newer jobs when older ones precede them (pages really are newest first)', async () => {
+    await using fx = await redisFixture({ email });
+    await fx.runJobs('email', [{ name: 'send' }, { name: 'send' }, { name: 'send' }, { name: 'send' }]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const from = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const newer = await fx.runJobs('email', [{ name: 'invite' }, { name: 'invite' }, { name: 'invite' }]);
+
+    const found = await collectFinishedJobs(fx.queue('email'), 'email', { from, to: Date.now() }, undefined, 2);
+
+    expect(found.map((j) => j.task)).toEqual(['invite', 'invite', 'invite']);
+    expect(found.map((j) => j.finishedOn).sort()).toEqual(newer.map((j) => j.finishedOn).sort());
+  });
 });
 
 describe('aggregateActivity and CSV', () => {

@@ -46,7 +46,7 @@ async function* watchJob(hub: QueueHub, task: AnyTask, id: string, signal: Abort
   const inbox = new Inbox<RawJobEvent>();
   const unsubscribe = bus.subscribe(bullId, (event) => inbox.push(event));
   try {
-    await bus.ready();
+    await hub.run(() => bus.ready());
     const { job, state } = await loadJob(hub, task, id);
     yield { type: 'state', state: toJobView(task, job, state).state };
     const done = terminalEvent(task, job, state);

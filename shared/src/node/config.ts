@@ -13,25 +13,32 @@ export class ConfigError extends Error {
  * const config = loadConfig(z.object({ PORT: port.default(3000) }));
  */
 export function loadConfig<TSchema extends z.ZodType>(schema: TSchema, env: NodeJS.ProcessEnv = process.env): z.output<TSchema> {
-  const result = schema.safeParse(env);
+  // An exported but empty variable (`PORT=`) means "unset", so defaults apply.
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(set);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const name = issue.path.join('.');
-    const value = env[name];
-    return `  ${name}: ${issue.message}${value === undefined ? ' (not set)' : ` (got '${value}')`}`;
+    const value = set[name];
+    return `  ${name}: ${issue.message}${value === undefined ? ' (not set)' : ` (got '${redact(name, value)}')`}`;
   });
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
 }
 
-/** Reusable environment fields. Empty strings count as unset. */
-const unsetIfEmpty = (value: unknown) => (value === '' ? undefined : value);
+/** Keeps secrets out of error messages: credentials in URLs and whole values of secret-named variables. */
+function redact(name: string, value: string): string {
+  if (/TOKEN|SECRET|PASSWORD|KEY/i.test(name)) return '***';
+  return value.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
+/** Reusable environment fields (see {@link loadConfig}: empty means unset). */
 export const env = {
-  port: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(65_535, 'expected a port number 0–65535')),
-  redisUrl: z.preprocess(unsetIfEmpty, z.url({ protocol: /^rediss?$/, error: 'expected redis://host:port or rediss://…' })),
-  prefix: z.preprocess(unsetIfEmpty, z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'expected 1–64 characters from [a-zA-Z0-9_-]')),
-  path: z.preprocess(unsetIfEmpty, z.string().min(1)),
-  positiveInt: z.preprocess(unsetIfEmpty, z.coerce.number().int().positive()),
-  string: z.preprocess(unsetIfEmpty, z.string().min(1)),
+  port: z.coerce.number().int().min(0).max(65_535, 'expected a port number 0–65535'),
+  redisUrl: z.url({ protocol: /^rediss?$/, error: 'expected redis://host:port or rediss://…' }),
+  prefix: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'expected 1–64 characters from [a-zA-Z0-9_-]'),
+  path: z.string().min(1),
+  positiveInt: z.coerce.number().int().positive(),
+  string: z.string().min(1),
 };
 
 /**

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { env, loadConfigOrExit } from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
 import { z } from 'zod';
-import { familyHandlers } from '../families/index.ts';
+import { closeServices, familyHandlers } from '../families/index.ts';
 import { startFamilyWorker, type WorkerEvent } from '../runtime/worker.ts';
 
 const USAGE = `Usage: taskwire-worker --family <${Object.keys(families).join('|')}> [--concurrency N] [--grace-ms N]
@@ -84,6 +84,7 @@ const stop = (signal: string) => {
   log('worker.stopping', { signal, activeJobs: worker.activeJobs, graceMs });
   worker.close(graceMs).then(
     () => {
+      closeServices();
       log('worker.stopped');
       process.exit(0);
     },

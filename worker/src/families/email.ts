@@ -1,7 +1,7 @@
 import { email } from '@taskwire/shared/tasks';
 import { defineHandlers } from '../runtime/handlers.ts';
 import { inviteEmail, passwordResetEmail } from '../services/email-templates.ts';
-import { deliverMail, mailerOptions } from '../services/mailer.ts';
+import { deliverMail, jobMessageId, mailerOptions } from '../services/mailer.ts';
 
 /**
  * The email family: render (templates for passwordReset and invite), then deliver through SMTP
@@ -14,18 +14,18 @@ export const emailHandlers = defineHandlers(email, {
   send: async (input, ctx) => {
     await ctx.progress({ stage: 'deliver' });
     const { to, cc, subject, html, text, sendAt } = input;
-    return deliverMail({ to, cc, subject, html, text, date: sendAt }, mailerOptions(), ctx.signal);
+    return deliverMail({ to, cc, subject, html, text, date: sendAt, messageId: jobMessageId(ctx.job) }, mailerOptions(), ctx.signal);
   },
   passwordReset: async (input, ctx) => {
     await ctx.progress({ stage: 'render' });
     const message = passwordResetEmail(input);
     await ctx.progress({ stage: 'deliver' });
-    return deliverMail(message, mailerOptions(), ctx.signal);
+    return deliverMail({ ...message, messageId: jobMessageId(ctx.job) }, mailerOptions(), ctx.signal);
   },
   invite: async (input, ctx) => {
     await ctx.progress({ stage: 'render' });
     const message = inviteEmail(input);
     await ctx.progress({ stage: 'deliver' });
-    return deliverMail(message, mailerOptions(), ctx.signal);
+    return deliverMail({ ...message, messageId: jobMessageId(ctx.job) }, mailerOptions(), ctx.signal);
   },
 });

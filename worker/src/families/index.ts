@@ -1,5 +1,6 @@
 import type { Families } from '@taskwire/shared/tasks';
 import type { FamilyHandlers } from '../runtime/handlers.ts';
+import { closeMailTransports } from '../services/mailer.ts';
 import { backupsHandlers } from './backups.ts';
 import { emailHandlers } from './email.ts';
 import { maintenanceHandlers } from './maintenance.ts';
@@ -20,3 +21,8 @@ export const familyHandlers = {
   backups: backupsHandlers,
   maintenance: maintenanceHandlers,
 } satisfies { [F in keyof Families]: FamilyHandlers<Families[F]> };
+
+/** Releases what the services keep open between jobs (pooled SMTP connections); call after the workers close. */
+export function closeServices(): void {
+  closeMailTransports();
+}

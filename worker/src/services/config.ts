@@ -2,13 +2,6 @@ import { join, resolve } from 'node:path';
 import { env, loadConfig } from '@taskwire/shared/node';
 import { z } from 'zod';
 
-/**
- * `env.*` fields fail on an empty string once wrapped in `.optional()`/`.default()` (the outer
- * wrapper sees `''`, not `undefined`), so an exported-but-empty variable is turned into "unset"
- * before the field sees it.
- */
-const blankIsUnset = <TSchema extends z.ZodType>(schema: TSchema) => z.preprocess((value) => (value === '' ? undefined : value), schema);
-
 /** The environment the worker's services read, with what each variable means. */
 export interface ServiceConfig {
   /**
@@ -38,11 +31,11 @@ export interface ServiceConfig {
 export function serviceConfig(source: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const cwd = process.cwd();
   const schema = z.object({
-    SMTP_URL: blankIsUnset(z.url({ protocol: /^smtps?$/, error: 'expected smtp://host:port or smtps://host:port' }).optional()),
-    MAIL_FROM: blankIsUnset(env.string.default('taskwire <no-reply@localhost>')),
-    OUTBOX_DIR: blankIsUnset(env.path.default(join(cwd, 'var', 'outbox'))),
-    REPORTS_DIR: blankIsUnset(env.path.default(join(cwd, 'var', 'reports'))),
-    BACKUPS_DIR: blankIsUnset(env.path.default(join(cwd, 'var', 'backups'))),
+    SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'expected smtp://host:port or smtps://host:port' }).optional(),
+    MAIL_FROM: env.string.default('taskwire <no-reply@localhost>'),
+    OUTBOX_DIR: env.path.default(join(cwd, 'var', 'outbox')),
+    REPORTS_DIR: env.path.default(join(cwd, 'var', 'reports')),
+    BACKUPS_DIR: env.path.default(join(cwd, 'var', 'backups')),
   });
   const config = loadConfig(schema, source);
   return {

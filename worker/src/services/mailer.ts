@@ -14,6 +14,22 @@ export interface MailMessage {
   text?: string | undefined;
   /** The Date header; the time of delivery when omitted. */
   date?: Date | undefined;
+  /**
+   * The Message-ID header. Give one that is stable across retries of the same job (see
+   * {@link jobMessageId}) so that receivers can drop the duplicate of an at-least-once delivery.
+   */
+  messageId?: string | undefined;
+}
+
+/**
+ * A Message-ID that every attempt of one job shares and no other job has: the job id plus the
+ * instant it was enqueued (job ids alone restart when a Redis is reset).
+ *
+ * @example
+ * deliverMail({ ...message, messageId: jobMessageId(ctx.job) }, mailerOptions(), ctx.signal);
+ */
+export function jobMessageId(job: { id: string; enqueuedAt: Date }): string {
+  return `<${job.id.replace(/[^A-Za-z0-9.-]/g, '-')}.${job.enqueuedAt.getTime().toString(36)}@taskwire>`;
 }
 
 /** Where mail goes: SMTP when `smtpUrl` is set, else `.eml` files in `outboxDir`. */
@@ -82,6 +98,7 @@ export async function deliverMail(message: MailMessage, options: MailerOptions, 
     html: message.html,
     text: message.text,
     date: message.date,
+    messageId: message.messageId,
     signal,
   };
   if (options.smtpUrl) {
