@@ -47,6 +47,7 @@ export function toJobView(task: Pick<AnyTask, 'id' | 'family'>, job: Job, rawSta
     task: task.id,
     state,
     version: envelope.ok ? envelope.version : 0,
+    deferrals: envelope.ok ? (envelope.meta.deferrals ?? 0) : 0,
     input: envelope.ok ? envelope.payload : null,
     progress: decodeProgress(job.progress),
     result: state === 'completed' ? decodeValue(job.returnvalue) : null,

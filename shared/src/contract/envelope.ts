@@ -9,6 +9,11 @@ export interface EnvelopeMeta {
   timeoutMs?: number | undefined;
   /** W3C trace context of the enqueuing request. */
   traceparent?: string | undefined;
+  /**
+   * How many times workers that only know older versions put this job back for a newer worker
+   * (rolling deploys).
+   */
+  deferrals?: number | undefined;
 }
 
 /** The job data stored in Redis: contract version, superjson payload, metadata. */
@@ -25,6 +30,7 @@ const envelopeSchema = z.object({
     enqueuedAt: z.number(),
     timeoutMs: z.number().int().positive().optional(),
     traceparent: z.string().optional(),
+    deferrals: z.number().int().nonnegative().optional(),
   }),
 });
 

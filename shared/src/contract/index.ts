@@ -5,3 +5,4 @@ export * from './jobs.ts';
 export * from './keys.ts';
 export * from './task.ts';
 export type { Simplify, TypeError } from './type-error.ts';
+export * from './json-schema.ts';

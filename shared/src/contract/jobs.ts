@@ -61,6 +61,8 @@ export interface JobView<TTask extends AnyTask = AnyTask> {
   state: JobState;
   /** Contract version the job was enqueued with. */
   version: number;
+  /** Times a worker that knew only older versions put the job back for a newer one. */
+  deferrals: number;
   input: TaskInput<TTask>;
   progress: TaskProgress<TTask> | null;
   result: TaskOutput<TTask> | null;

@@ -39,6 +39,30 @@ type WireSafe<TSchema extends z.ZodType, TRole extends string> =
     : TypeError<`the ${TRole} schema transforms its value (e.g. .transform()); a schema that crosses Redis must parse to a type it accepts again`>;
 
 /**
+ * How a job queued under an older version becomes an input of the current one: the older
+ * version's input schema (to parse what is in Redis) and a function to the current input.
+ */
+export interface Migration<TFrom extends z.ZodType = z.ZodType, TTo = unknown> {
+  readonly input: TFrom;
+  // A method (not a property) so a migration from any schema fits `Migration<z.ZodType, …>`.
+  migrate(old: z.output<TFrom>): TTo;
+}
+
+/**
+ * Declares how jobs of an older version are upgraded. `migrate` receives the old version's
+ * parsed input and returns an input of the current version (checked again with the current
+ * schema before the handler runs).
+ *
+ * @example
+ * migrations: {
+ *   1: migration(z.object({ inviterName: z.string() }), (old) => ({ inviter: { name: old.inviterName } })),
+ * }
+ */
+export function migration<TFrom extends z.ZodType, TTo>(input: TFrom, migrate: (old: z.output<TFrom>) => TTo): Migration<TFrom, TTo> {
+  return Object.freeze({ input, migrate });
+}
+
+/**
  * A task contract: its identity, version, schemas and execution defaults. Created by
  * {@link defineTask}; everything else (router procedures, handler signature, client calls) is
  * inferred from it.
@@ -60,6 +84,8 @@ export interface Task<
   readonly output: TOutput;
   readonly progress: TProgress;
   readonly defaults: TaskDefaults;
+  /** Upgrades from older versions still accepted, keyed by version. */
+  readonly migrations: Readonly<Record<number, Migration>>;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the widest task, for constraints only
@@ -91,6 +117,11 @@ export interface TaskDefinition<TId extends TaskIdShape, TInput extends z.ZodTyp
   output: TOutput & WireSafe<TOutput, 'output'>;
   progress?: TProgress & WireSafe<TProgress, 'progress'>;
   defaults?: Partial<TaskDefaults>;
+  /**
+   * For version N > 1: how jobs queued under each older version still accepted become version N
+   * inputs. Workers apply them to jobs that were enqueued before a deploy.
+   */
+  migrations?: { [version: number]: Migration<z.ZodType, z.input<TInput>> };
 }
 
 const IDENTIFIER = /^[a-z][a-zA-Z0-9]*$/;
@@ -127,6 +158,13 @@ export function defineTask<
   if (!Number.isInteger(definition.version) || definition.version < 1) {
     throw new Error(`defineTask(${definition.id}): version must be a positive integer, got ${definition.version}`);
   }
+  const migrations = { ...definition.migrations } as Record<number, Migration>;
+  for (const key of Object.keys(migrations)) {
+    const from = Number(key);
+    if (!Number.isInteger(from) || from < 1 || from >= definition.version) {
+      throw new Error(`defineTask(${definition.id}): a migration from version ${key} is not below the current version ${definition.version}`);
+    }
+  }
   const defaults = { ...DEFAULT_TASK_POLICY, ...definition.defaults };
   validateDefaults(definition.id, defaults);
   return Object.freeze({
@@ -139,6 +177,7 @@ export function defineTask<
     output: definition.output,
     progress: (definition.progress ?? z.never()) as TProgress,
     defaults: Object.freeze(defaults),
+    migrations: Object.freeze(migrations),
   });
 }
 

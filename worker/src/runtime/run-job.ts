@@ -11,6 +11,7 @@ import {
 } from '@taskwire/shared';
 import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import type { FamilyHandlers, HandlerContext } from './handlers.ts';
+import { type DeferralPolicy, deferToNewerWorker, upgradePayload } from './versions.ts';
 
 /** Why a running job's signal fired. */
 export type AbortReason = 'timeout' | 'cancelled' | 'shutdown';
@@ -21,6 +22,7 @@ export interface RunJobDeps {
   base: Omit<HandlerContext, 'signal' | 'progress' | 'log' | 'job'>;
   /** Registers the job's abort controller so cancel and shutdown can reach it. */
   track(bullId: string, controller: AbortController): () => void;
+  deferral: DeferralPolicy;
 }
 
 /** The error BullMQ stores for a failed attempt; retryable or not, per the error table. */
@@ -49,16 +51,12 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
   }
   const envelope = decodeEnvelope(job.data);
   if (!envelope.ok) throw failure({ code: 'INVALID_PAYLOAD', message: envelope.reason }, false);
-  if (envelope.version !== task.version) {
-    throw failure(
-      {
-        code: 'UNSUPPORTED_VERSION',
-        message: `${task.id} payload is version ${envelope.version}; this worker runs version ${task.version}`,
-      },
-      false,
-    );
+  const upgraded = upgradePayload(task, envelope.version, envelope.payload);
+  if (upgraded.kind === 'newer') {
+    throw failure(await deferToNewerWorker(job, token, task, envelope.version, envelope.meta, deps.deferral), false);
   }
-  const parsed = task.input.safeParse(envelope.payload);
+  if (upgraded.kind === 'invalid') throw failure(upgraded.info, false);
+  const parsed = task.input.safeParse(upgraded.payload);
   if (!parsed.success) {
     const issues = toIssues(parsed.error.issues);
     throw failure({ code: 'INVALID_PAYLOAD', message: `Invalid ${task.id} payload: ${formatIssues(issues)}`, issues }, false);

@@ -4,6 +4,7 @@ import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FamilyHandlers } from './handlers.ts';
 import { type AbortReason, runJob } from './run-job.ts';
+import { DEFAULT_DEFERRAL_POLICY, type DeferralPolicy } from './versions.ts';
 
 /** Something that happened to a job in this worker, for logs and metrics. */
 export type WorkerEvent =
@@ -19,6 +20,8 @@ export interface FamilyWorkerOptions<TFamily extends AnyFamily> {
   concurrency?: number;
   /** On shutdown, how long in-flight jobs may run before they are put back in the queue (ms). */
   graceMs?: number;
+  /** Jobs from a newer contract version: how often and how long to put them back (rolling deploys). */
+  deferral?: Partial<DeferralPolicy>;
   /** Families reachable through `ctx.queue()` (defaults to the worker's own family). */
   registry?: Registry;
   onEvent?: (event: WorkerEvent) => void;
@@ -57,6 +60,7 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
     const deps = {
       handlers: options.handlers as unknown as FamilyHandlers,
       base,
+      deferral: { ...DEFAULT_DEFERRAL_POLICY, ...options.deferral },
       track: (bullId: string, controller: AbortController) => {
         this.controllers.set(bullId, controller);
         return () => this.controllers.delete(bullId);
