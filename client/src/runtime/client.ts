@@ -103,7 +103,8 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
             fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }),
           },
         }),
-        false: httpBatchLink({ url: options.url, transformer: superjson, headers: () => headers }),
+        // Long batches of queries would exceed what HTTP servers accept in a URL (16 KiB in Node).
+        false: httpBatchLink({ url: options.url, transformer: superjson, headers: () => headers, maxURLLength: 8_000, maxItems: 200 }),
       }),
     ],
   });
