@@ -86,7 +86,7 @@ describe('email over SMTP', () => {
     using _env = withEnv({ SMTP_URL: smtp.url });
     const input = invite.input.parse({
       to: 'new@example.test',
-      inviterName: 'Ann <Admin>',
+      inviter: { name: 'Ann <Admin>', email: 'ann@acme.test' },
       organization: 'Acme & Sons',
       role: 'admin',
       acceptUrl: 'https://app.example.test/join/42',
@@ -101,6 +101,7 @@ describe('email over SMTP', () => {
     expect(String(mail.html)).toContain('<a href="https://app.example.test/join/42">Accept the invitation</a>');
     expect(mail.text).toContain('Ann <Admin> invited you to join Acme & Sons as an admin.');
     expect(mail.text).toContain('Accept the invitation: https://app.example.test/join/42');
+    expect(mail.replyTo?.value[0]?.address).toBe('ann@acme.test');
   });
 });
 

@@ -26,6 +26,10 @@ export function toClientError(error: unknown): TaskwireError {
     }
     const status = (error.data as { httpStatus?: number } | undefined)?.httpStatus;
     if (status === 401) return new TaskwireError('UNAUTHORIZED', error.message, { cause: error });
+    // The input could not even be encoded here (superjson refuses `__proto__`/`constructor` keys).
+    if (/prototype pollution|serializ/i.test(String((error.cause as Error | undefined)?.message ?? error.message))) {
+      return new TaskwireError('INVALID_INPUT', `Input cannot be sent: ${error.message}`, { cause: error });
+    }
     // No answer from the API at all (refused, reset, DNS): the service is unreachable.
     return new TaskwireError('QUEUE_UNAVAILABLE', `API unreachable: ${error.message}`, { cause: error, retryable: true });
   }

@@ -41,7 +41,13 @@ function jobOptions(task: AnyTask, options: EnqueueOptions | undefined, now: num
 }
 
 function prepare(hub: QueueHub, task: AnyTask, item: EnqueueItem, now: number): PreparedJob {
-  const data = encodeEnvelope(task.version, item.input, { enqueuedAt: now, timeoutMs: item.options?.timeoutMs });
+  let data: ReturnType<typeof encodeEnvelope>;
+  try {
+    data = encodeEnvelope(task.version, item.input, { enqueuedAt: now, timeoutMs: item.options?.timeoutMs });
+  } catch (error) {
+    // superjson refuses keys such as `__proto__` or `constructor` (prototype pollution guard).
+    throw new TaskwireError('INVALID_INPUT', `Input cannot be stored: ${(error as Error).message}`, { cause: error });
+  }
   const opts = jobOptions(task, item.options, now);
   const prepared: PreparedJob = { name: task.name, data, opts, enqueuedAt: now };
   const key = item.options?.idempotencyKey;

@@ -119,5 +119,9 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
     const issues = toIssues(checked.error.issues);
     throw failure({ code: 'INVALID_OUTPUT', message: `Invalid ${task.id} output: ${formatIssues(issues)}`, issues }, false);
   }
-  return encodeValue(checked.data);
+  try {
+    return encodeValue(checked.data);
+  } catch (error) {
+    throw failure({ code: 'INVALID_OUTPUT', message: `${task.id} output cannot be stored: ${(error as Error).message}` }, false);
+  }
 }

@@ -75,27 +75,28 @@ export function passwordResetEmail(input: TaskInput<typeof passwordReset>): Mail
  * The invitation email: who invites, to which organization, with which role.
  *
  * @example
- * const message = inviteEmail({ to, inviterName: 'Ann', organization: 'Acme', role: 'admin', acceptUrl });
+ * const message = inviteEmail({ to, inviter: { name: 'Ann', email: 'ann@acme.test' }, organization: 'Acme', role: 'admin', acceptUrl });
  */
 export function inviteEmail(input: TaskInput<typeof invite>): MailMessage {
-  const subject = oneLine(`${input.inviterName} invited you to join ${input.organization}`);
+  const inviter = input.inviter.name;
+  const subject = oneLine(`${inviter} invited you to join ${input.organization}`);
   const role = input.role === 'admin' ? 'an admin' : 'a member';
   const html = htmlDocument(subject, [
     'Hello,',
-    `${escapeHtml(input.inviterName)} invited you to join <strong>${escapeHtml(input.organization)}</strong> as ${role}.`,
+    `${escapeHtml(inviter)} invited you to join <strong>${escapeHtml(input.organization)}</strong> as ${role}.`,
     link(input.acceptUrl, 'Accept the invitation'),
     'If you were not expecting this invitation, you can ignore this email.',
   ]);
   const text = [
     'Hello,',
     '',
-    `${input.inviterName} invited you to join ${input.organization} as ${role}.`,
+    `${inviter} invited you to join ${input.organization} as ${role}.`,
     `Accept the invitation: ${input.acceptUrl}`,
     '',
     'If you were not expecting this invitation, you can ignore this email.',
     '',
   ].join('\n');
-  return { to: input.to, subject, html, text };
+  return { to: input.to, subject, html, text, replyTo: input.inviter.email };
 }
 
 /** What a licence reminder needs to say. */

@@ -9,6 +9,8 @@ import { type ServiceConfig, serviceConfig } from './config.ts';
 export interface MailMessage {
   to: string;
   cc?: string[] | undefined;
+  /** Where replies go (e.g. the person who sent an invitation). */
+  replyTo?: string | undefined;
   subject: string;
   html: string;
   text?: string | undefined;
@@ -94,6 +96,7 @@ export async function deliverMail(message: MailMessage, options: MailerOptions, 
     from: options.from,
     to: message.to,
     cc: message.cc,
+    replyTo: message.replyTo,
     subject: message.subject,
     html: message.html,
     text: message.text,

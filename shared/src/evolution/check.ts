@@ -1,0 +1,145 @@
+import { listTasks, type Registry } from '../contract/family.ts';
+import { wireJsonSchema } from '../contract/json-schema.ts';
+import type { AnyTask } from '../contract/task.ts';
+import type { Change } from './change.ts';
+import { compareSchemas } from './compare.ts';
+import type { ContractLock, LockedTask, LockedVersion } from './lock.ts';
+import { lockedVersion } from './lock.ts';
+
+/**
+ * One reason the contracts and the lock disagree. `breaking`: jobs already queued (or clients
+ * already deployed) would break. `stale`: nothing breaks, but the lock does not record the change
+ * yet (run `npm run contracts:update`).
+ */
+export interface ContractProblem {
+  severity: 'breaking' | 'stale';
+  task: string;
+  message: string;
+  part?: 'input' | 'output' | 'progress' | undefined;
+  /** Where in the value (see `compareSchemas` for the notation). */
+  path?: string | undefined;
+}
+
+export interface ContractReport {
+  tasks: number;
+  problems: ContractProblem[];
+  /** Accepted changes worth knowing about (e.g. output changes that came with a version bump). */
+  notes: string[];
+}
+
+const PARTS = [
+  ['input', 'accepts'],
+  ['output', 'produces'],
+  ['progress', 'produces'],
+] as const;
+
+function diff(before: LockedVersion, after: LockedVersion): { part: 'input' | 'output' | 'progress'; change: Change }[] {
+  return PARTS.flatMap(([part, direction]) => compareSchemas(before[part], after[part], direction).map((change) => ({ part, change })));
+}
+
+function where(part: string, path: string): string {
+  return path ? `${part} at '${path}'` : part;
+}
+
+function checkSameVersion(task: AnyTask, locked: LockedVersion, problems: ContractProblem[]): void {
+  const changes = diff(locked, lockedVersion(task));
+  for (const { part, change } of changes.filter((c) => c.change.breaking)) {
+    const why = part === 'input' ? 'jobs already queued would fail to parse' : 'clients built from the locked contract would break';
+    problems.push({
+      severity: 'breaking',
+      task: task.id,
+      part,
+      path: change.path,
+      message: `${where(part, change.path)}: ${change.message} — ${why}; bump the version to ${task.version + 1}${part === 'input' ? ` and add a migration from ${task.version}` : ''}`,
+    });
+  }
+  if (changes.length > 0 && !changes.some((c) => c.change.breaking)) {
+    problems.push({
+      severity: 'stale',
+      task: task.id,
+      message: `compatible changes not yet in the lock (${changes.map((c) => `${where(c.part, c.change.path)}: ${c.change.message}`).join('; ')})`,
+    });
+  }
+}
+
+function checkNewVersion(task: AnyTask, entry: LockedTask, problems: ContractProblem[], notes: string[]): void {
+  for (const [key, old] of Object.entries(entry.versions)) {
+    const from = Number(key);
+    if (from >= task.version) continue;
+    const migration = task.migrations[from];
+    if (!migration) {
+      problems.push({
+        severity: 'breaking',
+        task: task.id,
+        message: `version ${task.version} has no migration from version ${from}, whose jobs may still be queued; add migrations[${from}]`,
+      });
+      continue;
+    }
+    for (const change of compareSchemas(old.input, wireJsonSchema(migration.input, 'input'), 'accepts').filter((c) => c.breaking)) {
+      problems.push({
+        severity: 'breaking',
+        task: task.id,
+        part: 'input',
+        path: change.path,
+        message: `the migration from version ${from} does not accept what version ${from} jobs hold: ${where('input', change.path)}: ${change.message}`,
+      });
+    }
+  }
+  const previous = entry.versions[String(entry.version)];
+  if (previous) {
+    for (const { part, change } of diff(previous, lockedVersion(task)).filter((c) => c.change.breaking && c.part !== 'input')) {
+      notes.push(
+        `${task.id} v${task.version}: ${where(part, change.path)}: ${change.message} (accepted with the version bump; update clients)`,
+      );
+    }
+  }
+  problems.push({ severity: 'stale', task: task.id, message: `version ${task.version} is not in the lock yet (locked: ${entry.version})` });
+}
+
+/**
+ * Compares a registry with its lock. Fails (problems) on any change that would break jobs already
+ * queued or clients already deployed without a version bump and a migration, and on any drift
+ * between the contracts and the lock.
+ *
+ * @example
+ * const report = checkContracts(families, parseLock(readFileSync('contracts.lock.json', 'utf8')));
+ * if (report.problems.length) process.exit(1);
+ */
+export function checkContracts(registry: Registry, lock: ContractLock): ContractReport {
+  const problems: ContractProblem[] = [];
+  const notes: string[] = [];
+  const tasks = listTasks(registry);
+  for (const task of tasks) {
+    const entry = lock.tasks[task.id];
+    if (!entry) {
+      problems.push({ severity: 'stale', task: task.id, message: 'new task, not in the lock yet' });
+      continue;
+    }
+    if (task.version < entry.version) {
+      problems.push({ severity: 'breaking', task: task.id, message: `version went back from ${entry.version} to ${task.version}` });
+      continue;
+    }
+    if (task.version === entry.version) {
+      const locked = entry.versions[String(entry.version)];
+      if (!locked) problems.push({ severity: 'stale', task: task.id, message: `the lock has no schemas for version ${entry.version}` });
+      else checkSameVersion(task, locked, problems);
+      for (const from of Object.keys(task.migrations)) {
+        if (!entry.versions[from])
+          problems.push({ severity: 'stale', task: task.id, message: `migration from version ${from} not in the lock yet` });
+      }
+    } else {
+      checkNewVersion(task, entry, problems, notes);
+    }
+  }
+  const known = new Set(tasks.map((t) => t.id));
+  for (const id of Object.keys(lock.tasks)) {
+    if (!known.has(id)) {
+      problems.push({
+        severity: 'breaking',
+        task: id,
+        message: 'task removed while jobs of it may still be queued (they would fail with UNKNOWN_TASK)',
+      });
+    }
+  }
+  return { tasks: tasks.length, problems, notes };
+}

@@ -1,0 +1,124 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defineFamily, defineRegistry, defineTask, migration } from '@taskwire/shared';
+import { buildLock, checkContracts, parseLock } from '@taskwire/shared/evolution';
+import { families, sendEmail } from '@taskwire/shared/tasks';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+
+const committed = parseLock(readFileSync('contracts.lock.json', 'utf8'));
+
+/** The reference registry with `email.send` replaced. */
+function withSend(send: ReturnType<typeof defineTask>) {
+  const email = defineFamily('email', { ...families.email.tasks, send } as typeof families.email.tasks);
+  return defineRegistry({ ...families, email } as typeof families);
+}
+
+const sendInput = sendEmail.input;
+
+describe('checkContracts against the committed lock', () => {
+  it('is green for the committed contracts', () => {
+    expect(checkContracts(families, committed).problems).toEqual([]);
+  });
+
+  it('names the task, part and path of a breaking edit made without a version bump', () => {
+    const send = defineTask({ ...sendEmail, input: sendInput.extend({ cc: z.array(z.email()).max(50) }) });
+    const report = checkContracts(withSend(send), committed);
+    expect(report.problems).toEqual([
+      expect.objectContaining({
+        severity: 'breaking',
+        task: 'email.send',
+        part: 'input',
+        path: 'cc',
+        message: expect.stringMatching(/required.*bump the version to 2 and add a migration from 1/),
+      }),
+    ]);
+  });
+
+  it('judges output changes from the caller side', () => {
+    const send = defineTask({ ...sendEmail, output: sendEmail.output.omit({ accepted: true }) });
+    const [problem] = checkContracts(withSend(send), committed).problems;
+    expect(problem).toMatchObject({ severity: 'breaking', part: 'output', path: 'accepted' });
+  });
+
+  it('asks for a migration when the version is bumped without one, and accepts it with one', () => {
+    const input = sendInput.extend({ cc: z.array(z.email()).min(1) });
+    const bare = defineTask({ ...sendEmail, version: 2, input });
+    const problems = checkContracts(withSend(bare), committed).problems;
+    expect(problems).toContainEqual(
+      expect.objectContaining({ severity: 'breaking', message: expect.stringMatching(/no migration from version 1/) }),
+    );
+    const migrated = defineTask({
+      ...sendEmail,
+      version: 2,
+      input,
+      migrations: { 1: migration(sendInput, (old) => ({ ...old, cc: old.cc?.length ? old.cc : [old.to] })) },
+    });
+    const report = checkContracts(withSend(migrated), committed);
+    expect(report.problems.filter((p) => p.severity === 'breaking')).toEqual([]);
+    expect(report.problems).toContainEqual(
+      expect.objectContaining({ severity: 'stale', message: expect.stringMatching(/version 2 is not in the lock/) }),
+    );
+    // Once the lock is updated, it is green, and keeps version 1 for queued jobs.
+    const next = buildLock(withSend(migrated), committed);
+    expect(Object.keys(next.tasks['email.send']!.versions)).toEqual(['1', '2']);
+    expect(checkContracts(withSend(migrated), next).problems).toEqual([]);
+  });
+
+  it('flags a migration that does not accept what old jobs hold', () => {
+    const narrower = sendInput.extend({ subject: z.string().min(5) });
+    const task = defineTask({ ...sendEmail, version: 2, migrations: { 1: migration(narrower, (old) => old) } });
+    const problems = checkContracts(withSend(task), committed).problems;
+    expect(problems).toContainEqual(
+      expect.objectContaining({
+        severity: 'breaking',
+        path: 'subject',
+        message: expect.stringMatching(/migration from version 1 does not accept/),
+      }),
+    );
+  });
+
+  it('reports compatible drift as out of date, and a removed task as breaking', () => {
+    const send = defineTask({ ...sendEmail, input: sendInput.extend({ bcc: z.array(z.email()).optional() }) });
+    expect(checkContracts(withSend(send), committed).problems).toEqual([
+      expect.objectContaining({ severity: 'stale', task: 'email.send' }),
+    ]);
+    const { backups: _gone, ...rest } = families;
+    expect(checkContracts(defineRegistry(rest), committed).problems).toEqual([
+      expect.objectContaining({ severity: 'breaking', task: 'backups.snapshot', message: expect.stringMatching(/task removed/) }),
+    ]);
+  });
+});
+
+describe('npm run contracts:check', () => {
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'scripts/contracts.ts', ...args], { encoding: 'utf8' });
+
+  it('exits 0 on the committed tree', () => {
+    const result = run('check');
+    expect(result.stdout).toMatch(/contracts: 8 tasks match contracts.lock.json/);
+    expect(result.status).toBe(0);
+  });
+
+  it('exits 1 with the task and path when the lock holds a contract the code broke', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'taskwire-lock-'));
+    try {
+      // A lock in which email.send's `subject` accepted any length: today's min(1) narrows it.
+      const lock = structuredClone(committed);
+      const props = (lock.tasks['email.send']!.versions['1']!.input as { properties: Record<string, Record<string, unknown>> }).properties;
+      delete props.subject!.minLength;
+      const path = join(dir, 'lock.json');
+      writeFileSync(path, JSON.stringify(lock));
+      const result = run('check', '--lock', path);
+      expect(result.status).toBe(1);
+      expect(result.stdout).toMatch(/✗ BREAKING {2}email\.send: input at 'subject': .*minLength/);
+      const update = run('update', '--lock', path);
+      expect(update.status).toBe(1);
+      expect(update.stdout).toMatch(/not updating/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
