@@ -17,6 +17,15 @@ function withSend(send: ReturnType<typeof defineTask>) {
 }
 
 const sendInput = sendEmail.input;
+/** email.send's definition, to edit one part at a time. */
+const sendDefinition = {
+  id: sendEmail.id,
+  version: sendEmail.version,
+  input: sendInput,
+  output: sendEmail.output,
+  progress: sendEmail.progress,
+  defaults: sendEmail.defaults,
+};
 
 describe('checkContracts against the committed lock', () => {
   it('is green for the committed contracts', () => {
@@ -24,7 +33,7 @@ describe('checkContracts against the committed lock', () => {
   });
 
   it('names the task, part and path of a breaking edit made without a version bump', () => {
-    const send = defineTask({ ...sendEmail, input: sendInput.extend({ cc: z.array(z.email()).max(50) }) });
+    const send = defineTask({ ...sendDefinition, input: sendInput.extend({ cc: z.array(z.email()).max(50) }) });
     const report = checkContracts(withSend(send), committed);
     expect(report.problems).toEqual([
       expect.objectContaining({
@@ -38,14 +47,14 @@ describe('checkContracts against the committed lock', () => {
   });
 
   it('judges output changes from the caller side', () => {
-    const send = defineTask({ ...sendEmail, output: sendEmail.output.omit({ accepted: true }) });
+    const send = defineTask({ ...sendDefinition, output: sendEmail.output.omit({ accepted: true }) });
     const [problem] = checkContracts(withSend(send), committed).problems;
     expect(problem).toMatchObject({ severity: 'breaking', part: 'output', path: 'accepted' });
   });
 
   it('asks for a migration when the version is bumped without one, and accepts it with one', () => {
     const input = sendInput.extend({ cc: z.array(z.email()).min(1) });
-    const bare = defineTask({ ...sendEmail, version: 2, input });
+    const bare = defineTask({ ...sendDefinition, version: 2, input });
     const problems = checkContracts(withSend(bare), committed).problems;
     expect(problems).toContainEqual(
       expect.objectContaining({ severity: 'breaking', message: expect.stringMatching(/no migration from version 1/) }),
@@ -69,7 +78,7 @@ describe('checkContracts against the committed lock', () => {
 
   it('flags a migration that does not accept what old jobs hold', () => {
     const narrower = sendInput.extend({ subject: z.string().min(5) });
-    const task = defineTask({ ...sendEmail, version: 2, migrations: { 1: migration(narrower, (old) => old) } });
+    const task = defineTask({ ...sendDefinition, version: 2, migrations: { 1: migration(narrower, (old) => old) } });
     const problems = checkContracts(withSend(task), committed).problems;
     expect(problems).toContainEqual(
       expect.objectContaining({
@@ -81,7 +90,7 @@ describe('checkContracts against the committed lock', () => {
   });
 
   it('reports compatible drift as out of date, and a removed task as breaking', () => {
-    const send = defineTask({ ...sendEmail, input: sendInput.extend({ bcc: z.array(z.email()).optional() }) });
+    const send = defineTask({ ...sendDefinition, input: sendInput.extend({ bcc: z.array(z.email()).optional() }) });
     expect(checkContracts(withSend(send), committed).problems).toEqual([
       expect.objectContaining({ severity: 'stale', task: 'email.send' }),
     ]);

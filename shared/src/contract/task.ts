@@ -162,7 +162,9 @@ export function defineTask<
   for (const key of Object.keys(migrations)) {
     const from = Number(key);
     if (!Number.isInteger(from) || from < 1 || from >= definition.version) {
-      throw new Error(`defineTask(${definition.id}): a migration from version ${key} is not below the current version ${definition.version}`);
+      throw new Error(
+        `defineTask(${definition.id}): a migration from version ${key} is not below the current version ${definition.version}`,
+      );
     }
   }
   const defaults = { ...DEFAULT_TASK_POLICY, ...definition.defaults };
