@@ -2,7 +2,7 @@ import { createKeys, encodeEnvelope } from '@taskwire/shared';
 import { createRedis } from '@taskwire/shared/node';
 import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { evoHandlers, evoV1, evoV2, evoV3 } from '../fixtures/evolve.ts';
+import { evoHandlers, evoV2, evoV3 } from '../fixtures/evolve.ts';
 import { eventually, startStack } from '../fixtures/harness.ts';
 
 function rawQueue(stack: { redisUrl: string; prefix: string }) {
