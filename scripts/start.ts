@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTaskwireClient } from '@taskwire/client';
-import { startApiServer } from '@taskwire/router';
+import { authFromEnv, startApiServer } from '@taskwire/router';
 import { env, findOrStartRedis, loadConfigOrExit } from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
 import { type FamilyWorker, startFamilyWorker } from '@taskwire/worker';
@@ -21,7 +21,9 @@ async function main() {
       PORT: env.port.default(3000),
       HOST: env.string.default('127.0.0.1'),
       TASKWIRE_PREFIX: env.prefix.default('taskwire'),
+      TASKWIRE_TOKENS: env.string.optional(),
       TASKWIRE_API_TOKEN: env.string.optional(),
+      TASKWIRE_AUTH: z.enum(['tokens', 'open']).optional(),
       /** DEMO=0 skips the demo. */
       DEMO: z.enum(['0', '1']).default('1'),
     }),
@@ -40,13 +42,14 @@ async function main() {
   ];
   say(`redis   ${redis.url}  (${where})`);
 
+  const { auth, generatedToken } = authFromEnv(config, { devToken: true });
   const api = await startApiServer({
     registry: families,
     redisUrl: redis.url,
     prefix: config.TASKWIRE_PREFIX,
     port: config.PORT,
     host: config.HOST,
-    token: config.TASKWIRE_API_TOKEN,
+    auth,
   }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') {
       console.error(`Port ${config.PORT} is in use; set PORT to another port (e.g. PORT=3001 npm start).`);
@@ -55,6 +58,8 @@ async function main() {
     throw error;
   });
   say(`api     ${api.url}/trpc   (health: ${api.url}/healthz, ready: ${api.url}/readyz)`);
+  if (generatedToken) say(`token   ${generatedToken}   (admin; generated for this run — set TASKWIRE_TOKENS in production)`);
+  const token = generatedToken ?? config.TASKWIRE_API_TOKEN;
 
   const workers: FamilyWorker[] = [];
   for (const handlers of Object.values(familyHandlers)) {
@@ -86,7 +91,7 @@ async function main() {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   if (config.DEMO === '1') {
-    await demo(`${api.url}/trpc`, config.TASKWIRE_API_TOKEN).catch((error: Error) => console.error(`demo failed: ${error.message}`));
+    await demo(`${api.url}/trpc`, token).catch((error: Error) => console.error(`demo failed: ${error.message}`));
   }
   say(`\ntaskwire is serving at ${api.url}/trpc — Ctrl-C to stop.`);
 }

@@ -5,13 +5,20 @@ import { spawnTs } from '../fixtures/processes.ts';
 
 describe('taskwire-api and taskwire-worker as separate processes', () => {
   it('serve a typed round trip, and stop cleanly on SIGTERM with exit 0', async () => {
-    const env = { REDIS_URL: redisUrl(), TASKWIRE_PREFIX: uniquePrefix('bin'), PORT: '0', HOST: '127.0.0.1' };
+    const token = 'tw_binaries-test-token-0123456789';
+    const env = {
+      REDIS_URL: redisUrl(),
+      TASKWIRE_PREFIX: uniquePrefix('bin'),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      TASKWIRE_TOKENS: JSON.stringify([{ name: 'ops', token, scopes: ['maintenance:enqueue', 'maintenance:read'] }]),
+    };
     const api = spawnTs('router/src/bin/api.ts', [], env);
     const worker = spawnTs('worker/src/bin/worker.ts', ['--family', 'maintenance', '--concurrency', '2'], env);
     try {
       const started = JSON.parse(await api.waitFor(/"event":"api.started"/)) as { url: string };
       await worker.waitFor(/"event":"worker.started"/);
-      const tw = createTaskwireClient({ url: started.url });
+      const tw = createTaskwireClient({ url: started.url, token });
       const sentAt = new Date();
       const out = await tw.maintenance.healthCheck.run({ nonce: 'bin-test', sentAt }, { timeoutMs: 15_000 });
       expect(out.nonce).toBe('bin-test');
@@ -25,6 +32,25 @@ describe('taskwire-api and taskwire-worker as separate processes', () => {
       await dropPrefix(env.REDIS_URL, env.TASKWIRE_PREFIX);
     }
     expect(worker.lines.some((l) => l.includes('"event":"worker.stopped"'))).toBe(true);
+  });
+
+  it('taskwire-api refuses to start without tokens unless told to serve open', async () => {
+    const api = spawnTs('router/src/bin/api.ts', [], {
+      REDIS_URL: redisUrl(),
+      PORT: '0',
+      TASKWIRE_TOKENS: '',
+      TASKWIRE_API_TOKEN: '',
+      TASKWIRE_AUTH: '',
+    });
+    await api.waitFor(/No API tokens configured\. Set TASKWIRE_TOKENS/);
+    expect(await api.exit()).toBe(2);
+    const bad = spawnTs('router/src/bin/api.ts', [], {
+      REDIS_URL: redisUrl(),
+      PORT: '0',
+      TASKWIRE_TOKENS: '[{"name":"x","token":"short","scopes":["root"]}]',
+    });
+    await bad.waitFor(/TASKWIRE_TOKENS: 0\.token: tokens must be at least 16 characters; 0\.scopes\.0: expected 'admin'/);
+    expect(await bad.exit()).toBe(2);
   });
 
   it('taskwire-worker refuses bad arguments and bad configuration with exit 2 and a clear message', async () => {

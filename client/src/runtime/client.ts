@@ -1,4 +1,4 @@
-import type { AnyJobView, CancelResult, TaskwireRouter } from '@taskwire/router';
+import type { AnyJobView, CancelResult, ReplayResult, ScheduleInput, ScheduleView, TaskwireRouter } from '@taskwire/router';
 import {
   type AnyTask,
   type EnqueueOptions,
@@ -51,6 +51,13 @@ export interface TaskClient<TTask extends AnyTask> {
   watch(id: string, options?: { signal?: AbortSignal }): AsyncIterable<WatchEvent<TTask>>;
   /** Enqueues and waits for the typed result; rejects with a {@link JobFailedError} on failure. */
   run(input: TaskCallInput<TTask>, options?: RunOptions<TTask>): Promise<TaskOutput<TTask>>;
+  /** Recurring jobs of this task (cron or every N ms), one per key. */
+  schedules: {
+    /** Creates or replaces the schedule under `key`; idempotent. */
+    upsert(schedule: ScheduleInput<TTask>): Promise<ScheduleView<TTask>>;
+    remove(key: string): Promise<{ key: string; removed: boolean }>;
+    list(): Promise<ScheduleView<TTask>[]>;
+  };
 }
 
 export type RegistryClient<TRegistry extends Registry> = {
@@ -64,6 +71,8 @@ export interface OpsClient<TRegistry extends Registry> {
     get(id: string): Promise<AnyJobView<TRegistry>>;
     cancel(id: string): Promise<CancelResult>;
     retry(id: string): Promise<{ id: string; state: 'waiting' }>;
+    /** Deletes a job that is not running (cancel a running one first). */
+    remove(id: string): Promise<{ id: string; removed: true }>;
     list(filter?: {
       family?: keyof TRegistry & string;
       state?: 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
@@ -71,7 +80,17 @@ export interface OpsClient<TRegistry extends Registry> {
       limit?: number;
     }): Promise<AnyJobView<TRegistry>[]>;
   };
-  queues: { stats(family?: keyof TRegistry & string): Promise<QueueStats[]> };
+  queues: {
+    stats(family?: keyof TRegistry & string): Promise<QueueStats[]>;
+    /** Stops every worker of the family from taking new jobs (admin). */
+    pause(family: keyof TRegistry & string): Promise<{ family: string; paused: true }>;
+    resume(family: keyof TRegistry & string): Promise<{ family: string; paused: false }>;
+  };
+  /** Failed jobs (admin): list them, or replay them after re-validation against today's contract. */
+  deadLetter: {
+    list(filter?: { family?: keyof TRegistry & string; offset?: number; limit?: number }): Promise<AnyJobView<TRegistry>[]>;
+    replay(target: { id: string } | { all: true; family?: keyof TRegistry & string }): Promise<ReplayResult>;
+  };
   health(): Promise<Health>;
   /** The raw typed tRPC client (React Query integrations, custom links…). */
   trpc: TRPCClient<TaskwireRouter<TRegistry>>;
@@ -117,6 +136,11 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
       enqueueMany: (items) => call(() => p.enqueueMany.mutate({ items })),
       get: (id) => call(() => p.get.query({ id })),
       watch: (id, opts) => iterate(p.watch, { id }, opts?.signal),
+      schedules: {
+        upsert: (schedule) => call(() => p.schedules.upsert.mutate(schedule)),
+        remove: (key) => call(() => p.schedules.remove.mutate({ key })),
+        list: () => call(() => p.schedules.list.query()),
+      },
       run: async (input, opts = {}) => {
         const { timeoutMs, onProgress, signal, ...enqueueOptions } = opts;
         const ref = await self.enqueue(input, timeoutMs ? { ...enqueueOptions, timeoutMs } : enqueueOptions);
@@ -132,9 +156,18 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
       get: (id) => call(() => raw.jobs.get.query({ id })),
       cancel: (id) => call(() => raw.jobs.cancel.mutate({ id })),
       retry: (id) => call(() => raw.jobs.retry.mutate({ id })),
+      remove: (id) => call(() => raw.jobs.remove.mutate({ id })),
       list: (filter) => call(async () => (await raw.jobs.list.query(filter ?? {})).jobs),
     },
-    queues: { stats: (family) => call(() => raw.queues.stats.query(family ? { family } : undefined)) },
+    queues: {
+      stats: (family) => call(() => raw.queues.stats.query(family ? { family } : undefined)),
+      pause: (family) => call(() => raw.queues.pause.mutate({ family })),
+      resume: (family) => call(() => raw.queues.resume.mutate({ family })),
+    },
+    deadLetter: {
+      list: (filter) => call(async () => (await raw.deadLetter.list.query(filter ?? {})).jobs),
+      replay: (target) => call(() => raw.deadLetter.replay.mutate(target)),
+    },
     health: () => call(() => raw.health.query()),
     trpc,
   };

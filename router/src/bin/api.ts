@@ -5,6 +5,7 @@
 import { env, loadConfigOrExit } from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
 import { z } from 'zod';
+import { type AuthConfig, authFromEnv } from '../runtime/auth.ts';
 import { startApiServer } from '../runtime/server.ts';
 
 const config = loadConfigOrExit(
@@ -13,10 +14,21 @@ const config = loadConfigOrExit(
     TASKWIRE_PREFIX: env.prefix.default('taskwire'),
     PORT: env.port.default(3000),
     HOST: env.string.default('0.0.0.0'),
+    TASKWIRE_TOKENS: env.string.optional(),
     TASKWIRE_API_TOKEN: env.string.optional(),
+    TASKWIRE_AUTH: z.enum(['tokens', 'open']).optional(),
   }),
   'taskwire-api',
 );
+
+let auth: AuthConfig;
+try {
+  auth = authFromEnv(config).auth;
+} catch (error) {
+  console.error(`taskwire-api: ${(error as Error).message}`);
+  process.exit(2);
+}
+if (auth === 'open') console.warn('taskwire-api: TASKWIRE_AUTH=open — serving WITHOUT authentication (development only)');
 
 const api = await startApiServer({
   registry: families,
@@ -24,7 +36,7 @@ const api = await startApiServer({
   prefix: config.TASKWIRE_PREFIX,
   port: config.PORT,
   host: config.HOST,
-  token: config.TASKWIRE_API_TOKEN,
+  auth,
 });
 console.log(
   JSON.stringify({ time: new Date().toISOString(), level: 'info', event: 'api.started', url: `${api.url}/trpc`, pid: process.pid }),

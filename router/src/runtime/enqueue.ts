@@ -26,13 +26,14 @@ interface PreparedJob {
 }
 
 /** BullMQ job options from the contract defaults and the caller's overrides. */
-function jobOptions(task: AnyTask, options: EnqueueOptions | undefined, now: number): JobsOptions {
+export function jobOptions(task: AnyTask, options: EnqueueOptions | undefined, now: number): JobsOptions {
   const d = task.defaults;
   const opts: JobsOptions = {
     attempts: options?.attempts ?? d.attempts,
     backoff: { type: d.backoff.type, delay: d.backoff.delayMs },
     removeOnComplete: { count: d.keepCompleted },
     removeOnFail: { count: d.keepFailed },
+    sizeLimit: d.maxPayloadBytes,
   };
   const delay = options?.delayMs ?? (options?.runAt ? Math.max(0, options.runAt.getTime() - now) : 0);
   if (delay > 0) opts.delay = delay;

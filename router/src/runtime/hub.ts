@@ -107,6 +107,9 @@ export class QueueHub {
     } catch (error) {
       if (error instanceof TaskwireError) throw error;
       if (isConnectionError(error)) throw unavailable((error as Error).message, error);
+      const tooLarge = /The size of job (\S+) exceeds the limit (\d+) bytes/.exec((error as Error).message ?? '');
+      if (tooLarge)
+        throw new TaskwireError('PAYLOAD_TOO_LARGE', `The ${tooLarge[1]} payload exceeds ${tooLarge[2]} bytes`, { cause: error });
       throw error;
     } finally {
       clearTimeout(timer);

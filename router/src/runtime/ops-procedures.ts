@@ -1,19 +1,20 @@
-import { type JobView, type QueueStats, TaskwireError } from '@taskwire/shared';
+import { type JobView, TaskwireError } from '@taskwire/shared';
 import type { Job, JobType } from 'bullmq';
 import { z } from 'zod';
+import { can, type Principal, requireScope } from './auth.ts';
 import type { QueueHub } from './hub.ts';
 import { jobIdInput } from './task-procedures.ts';
 import { procedure } from './trpc.ts';
 import { toJobState, toJobView } from './views.ts';
 
-const LISTABLE = {
+export const LISTABLE = {
   waiting: ['waiting', 'prioritized'],
   delayed: ['delayed'],
   active: ['active'],
   completed: ['completed'],
   failed: ['failed'],
 } as const satisfies Record<string, JobType[]>;
-type ListableState = keyof typeof LISTABLE;
+export type ListableState = keyof typeof LISTABLE;
 
 /** The outcome of `jobs.cancel`. */
 export interface CancelResult {
@@ -22,29 +23,62 @@ export interface CancelResult {
   outcome: 'removed' | 'cancelling';
 }
 
-function viewOf(hub: QueueHub, family: string, job: Job, state: string): JobView {
+/** A job of any task as a view (tasks unknown to this deployment keep their raw name). */
+export function viewOf(hub: QueueHub, family: string, job: Job, state: string): JobView {
   const task = hub.family(family).tasks[job.name];
   return toJobView(task ?? { id: `${family}.${job.name}`, family }, job, state);
 }
 
-/** `jobs.*`, `queues.*` and `health`: operations by job id or family, for any task. */
+/** The families a principal may read, of those asked for (all when none is named). */
+export function readableFamilies(hub: QueueHub, principal: Principal, family?: string): string[] {
+  if (family) {
+    requireScope(principal, `${family}:read`);
+    return [family];
+  }
+  const readable = Object.keys(hub.registry).filter((name) => can(principal, `${name}:read`));
+  if (readable.length === 0) throw new TaskwireError('FORBIDDEN', `Token '${principal.name}' may read no family`);
+  return readable;
+}
+
+/** Lists jobs of some families in one state, newest first across families. */
+export async function listJobs(hub: QueueHub, families: string[], state: ListableState, offset: number, limit: number): Promise<JobView[]> {
+  const single = families.length === 1;
+  const perFamily = await hub.run(() =>
+    Promise.all(
+      families.map(async (family) => {
+        // Across families, each queue yields its first offset+limit jobs; merged and cut below.
+        const jobs = await hub.queue(family).getJobs([...LISTABLE[state]], single ? offset : 0, offset + limit - 1);
+        return jobs.filter(Boolean).map((job) => viewOf(hub, family, job, state));
+      }),
+    ),
+  );
+  const merged = perFamily.flat();
+  if (single) return merged;
+  merged.sort((a, b) => b.enqueuedAt.getTime() - a.enqueuedAt.getTime());
+  return merged.slice(offset, offset + limit);
+}
+
+export const familyNameInput = (hub: QueueHub) =>
+  z.string().refine((name) => Object.hasOwn(hub.registry, name), { message: 'unknown family' });
+
+/** `jobs.*` and `health`: operations by job id, for any task. */
 export function opsProcedures(hub: QueueHub, startedAt = Date.now()) {
-  const load = async (id: string) => {
+  const load = async (id: string, principal: Principal, action: 'read' | 'enqueue') => {
     const { family, queue, bullId } = hub.locate(id);
+    requireScope(principal, `${family.name}:${action}`);
     const found = await hub.fetchJob(queue, bullId);
     if (!found) throw new TaskwireError('NOT_FOUND', `No job '${id}'`);
     return { ...found, family: family.name, bullId };
   };
-  const familyName = z.string().refine((name) => Object.hasOwn(hub.registry, name), { message: 'unknown family' });
 
   return {
     jobs: {
-      get: procedure.input(jobIdInput).query(async ({ input }) => {
-        const { job, state, family } = await load(input.id);
+      get: procedure.input(jobIdInput).query(async ({ input, ctx }) => {
+        const { job, state, family } = await load(input.id, ctx.principal, 'read');
         return viewOf(hub, family, job, state);
       }),
-      cancel: procedure.input(jobIdInput).mutation(async ({ input }): Promise<CancelResult> => {
-        const { job, state, family, bullId } = await load(input.id);
+      cancel: procedure.input(jobIdInput).mutation(async ({ input, ctx }): Promise<CancelResult> => {
+        const { job, state, family, bullId } = await load(input.id, ctx.principal, 'enqueue');
         const jobState = toJobState(state);
         if (jobState === 'completed' || jobState === 'failed') {
           throw new TaskwireError('INVALID_STATE', `Job '${input.id}' already ${jobState}`);
@@ -62,68 +96,33 @@ export function opsProcedures(hub: QueueHub, startedAt = Date.now()) {
         await hub.run(() => hub.redis.publish(hub.keys.cancelChannel(family), bullId));
         return { id: input.id, outcome: 'cancelling' };
       }),
-      retry: procedure.input(jobIdInput).mutation(async ({ input }) => {
-        const { job, state } = await load(input.id);
+      retry: procedure.input(jobIdInput).mutation(async ({ input, ctx }) => {
+        const { job, state } = await load(input.id, ctx.principal, 'enqueue');
         if (state !== 'failed')
           throw new TaskwireError('INVALID_STATE', `Only failed jobs can be retried; '${input.id}' is ${toJobState(state)}`);
         // A manual retry gets a full set of attempts again.
         await hub.run(() => job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }));
         return { id: input.id, state: 'waiting' as const };
       }),
+      remove: procedure.input(jobIdInput).mutation(async ({ input, ctx }) => {
+        const { job, state } = await load(input.id, ctx.principal, 'enqueue');
+        if (state === 'active') throw new TaskwireError('INVALID_STATE', `Job '${input.id}' is running; cancel it first`);
+        await hub.run(() => job.remove());
+        return { id: input.id, removed: true as const };
+      }),
       list: procedure
         .input(
           z.object({
-            family: familyName.optional(),
+            family: familyNameInput(hub).optional(),
             state: z.enum(Object.keys(LISTABLE) as [ListableState, ...ListableState[]]).default('failed'),
             offset: z.number().int().min(0).max(100_000).default(0),
             limit: z.number().int().min(1).max(100).default(20),
           }),
         )
-        .query(async ({ input }): Promise<{ jobs: JobView[] }> => {
-          const families = input.family ? [input.family] : Object.keys(hub.registry);
-          const end = input.offset + input.limit - 1;
-          const perFamily = await hub.run(() =>
-            Promise.all(
-              families.map(async (family) => {
-                // Without a family, each queue yields its first offset+limit jobs; merged below.
-                const jobs = await hub.queue(family).getJobs([...LISTABLE[input.state]], input.family ? input.offset : 0, end);
-                return jobs.filter(Boolean).map((job) => viewOf(hub, family, job, input.state));
-              }),
-            ),
-          );
-          const merged = perFamily.flat();
-          if (input.family) return { jobs: merged };
-          merged.sort((a, b) => b.enqueuedAt.getTime() - a.enqueuedAt.getTime());
-          return { jobs: merged.slice(input.offset, input.offset + input.limit) };
+        .query(async ({ input, ctx }): Promise<{ jobs: JobView[] }> => {
+          const families = readableFamilies(hub, ctx.principal, input.family);
+          return { jobs: await listJobs(hub, families, input.state, input.offset, input.limit) };
         }),
-    },
-    queues: {
-      stats: procedure.input(z.object({ family: familyName.optional() }).optional()).query(async ({ input }) => {
-        const families = input?.family ? [input.family] : Object.keys(hub.registry);
-        return hub.run(() =>
-          Promise.all(
-            families.map(async (family): Promise<QueueStats> => {
-              const queue = hub.queue(family);
-              const [counts, paused, workers] = await Promise.all([
-                queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'),
-                queue.isPaused(),
-                queue.getWorkersCount(),
-              ]);
-              const n = (key: string) => counts[key] ?? 0;
-              return {
-                family,
-                waiting: n('waiting') + n('prioritized'),
-                delayed: n('delayed'),
-                active: n('active'),
-                completed: n('completed'),
-                failed: n('failed'),
-                paused,
-                workers,
-              };
-            }),
-          ),
-        );
-      }),
     },
     health: procedure.query(async () => {
       const latencyMs = await hub.ping().catch(() => null);

@@ -8,6 +8,8 @@ import type {
 import { DEFAULT_ENQUEUE_SETTINGS } from './enqueue.ts';
 import type { QueueHub } from './hub.ts';
 import { opsProcedures } from './ops-procedures.ts';
+import { queueProcedures } from './queue-procedures.ts';
+import type { ScheduleView } from './schedule-procedures.ts';
 import { type TaskProcedureSettings, taskProcedures } from './task-procedures.ts';
 import { type Root, t } from './trpc.ts';
 
@@ -19,17 +21,33 @@ export type TaskProcedures<TTask extends AnyTask> = {
   enqueueMany: MutationProcedure<Def<{ items: { input: TaskCallInput<TTask>; options?: EnqueueOptions }[] }, JobRef<TTask['id']>[]>>;
   get: QueryProcedure<Def<{ id: string }, JobView<TTask>>>;
   watch: SubscriptionProcedure<Def<{ id: string }, WatchEvent<TTask>>>;
+  schedules: {
+    upsert: MutationProcedure<Def<ScheduleInput<TTask>, ScheduleView<TTask>>>;
+    remove: MutationProcedure<Def<{ key: string }, { key: string; removed: boolean }>>;
+    list: QueryProcedure<Def<void, ScheduleView<TTask>[]>>;
+  };
 };
+
+/** What `schedules.upsert` takes: a key, `cron` (with optional `tz`) or `everyMs`, and the task input. */
+export type ScheduleInput<TTask extends AnyTask> = {
+  key: string;
+  input: TaskCallInput<TTask>;
+  tz?: string;
+  options?: { priority?: number; attempts?: number; timeoutMs?: number };
+} & ({ cron: string; everyMs?: never } | { everyMs: number; cron?: never; tz?: never });
 
 /** `<family>.<task>.*` for every task of a registry: a mapped type, not a hand-written list. */
 export type RegistryProcedures<TRegistry extends Registry> = {
   [F in keyof TRegistry]: { [K in keyof TRegistry[F]['tasks']]: TaskProcedures<TRegistry[F]['tasks'][K]> };
 };
 
-type Ops = ReturnType<typeof opsProcedures>;
+type Ops = ReturnType<typeof opsProcedures> & ReturnType<typeof queueProcedures>;
 
-/** `jobs.*`, `queues.*`, `health`, with `jobs.get`/`jobs.list` typed as a union over the registry's tasks. */
-export type OpsProcedures<TRegistry extends Registry> = Omit<Ops, 'jobs'> & {
+/** `jobs.*`, `queues.*`, `deadLetter.*`, `health`, with job views typed as a union over the registry's tasks. */
+export type OpsProcedures<TRegistry extends Registry> = Omit<Ops, 'jobs' | 'deadLetter'> & {
+  deadLetter: Omit<Ops['deadLetter'], 'list'> & {
+    list: QueryProcedure<Def<{ family?: keyof TRegistry & string; offset?: number; limit?: number }, { jobs: AnyJobView<TRegistry>[] }>>;
+  };
   jobs: Omit<Ops['jobs'], 'get' | 'list'> & {
     get: QueryProcedure<Def<{ id: string }, AnyJobView<TRegistry>>>;
     list: QueryProcedure<
@@ -81,7 +99,7 @@ export function createTaskwireRouter<const TRegistry extends Registry>(
     for (const [name, task] of Object.entries(family.tasks)) tasks[name] = taskProcedures(hub, task, settings);
     record[family.name] = tasks;
   }
-  Object.assign(record, opsProcedures(hub));
+  Object.assign(record, opsProcedures(hub), queueProcedures(hub));
   // The runtime record is built by iteration; its type is the mapped type above.
   return t.router(record as Parameters<typeof t.router>[0]) as unknown as TaskwireRouter<TRegistry>;
 }

@@ -1,8 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from '@taskwire/shared';
+import type { Registry, TaskwireError } from '@taskwire/shared';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { type AuthConfig, Authenticator } from './auth.ts';
 import { QueueHub } from './hub.ts';
 import { createTaskwireRouter, type RouterOptions, type TaskwireRouter } from './router.ts';
 import type { TaskwireContext } from './trpc.ts';
@@ -14,8 +14,11 @@ export interface ApiServerOptions<TRegistry extends Registry> {
   /** 0 picks a free port. Default 3000. */
   port?: number;
   host?: string;
-  /** When set, every tRPC call must carry `Authorization: Bearer <token>`. */
-  token?: string;
+  /**
+   * Who may call: API tokens with scopes, or `'open'` (no tokens; development only). Required,
+   * so that an open API is always a decision, never a default.
+   */
+  auth: AuthConfig;
   /** Largest request body accepted (bytes; default 1 MiB). */
   maxBodyBytes?: number;
   router?: RouterOptions;
@@ -28,18 +31,13 @@ export interface ApiServer<TRegistry extends Registry> {
   url: string;
   port: number;
   hub: QueueHub;
+  authenticator: Authenticator;
   router: TaskwireRouter<TRegistry>;
   close(): Promise<void>;
 }
 
 function bearer(header: string | undefined): string | undefined {
   return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
@@ -66,7 +64,7 @@ export async function startApiServer<const TRegistry extends Registry>(
     );
   }
   const router = createTaskwireRouter(options.registry, hub, options.router);
-  const token = options.token;
+  const authenticator = new Authenticator(options.auth);
   const trpc = createHTTPHandler({
     router,
     basePath: '/trpc/',
@@ -74,9 +72,11 @@ export async function startApiServer<const TRegistry extends Registry>(
     createContext: ({ req, info }): TaskwireContext => {
       const params = info.connectionParams as Record<string, unknown> | null;
       const given = bearer(req.headers.authorization) ?? (typeof params?.token === 'string' ? params.token : undefined);
-      if (token === undefined) return { token: given };
-      if (given === undefined) return { token: given, authError: 'Missing token: send Authorization: Bearer <token>' };
-      return { token: given, authError: sameSecret(given, token) ? undefined : 'Invalid token' };
+      try {
+        return { principal: authenticator.authenticate(given) };
+      } catch (error) {
+        return { principal: undefined, authError: error as TaskwireError };
+      }
     },
     onError: ({ error, path }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`[taskwire-api] ${path ?? '?'}: ${error.message}`);
@@ -109,6 +109,7 @@ export async function startApiServer<const TRegistry extends Registry>(
     url: `http://${host}:${port}`,
     port,
     hub,
+    authenticator,
     router,
     async close() {
       server.closeAllConnections();

@@ -1,10 +1,13 @@
 import { type AnyTask, enqueueOptionsSchema, type JobView, TaskwireError, type WatchEvent } from '@taskwire/shared';
 import type { Job } from 'bullmq';
 import { z } from 'zod';
+import { requireScope, type Scope } from './auth.ts';
 import { type EnqueueSettings, enqueueItems } from './enqueue.ts';
 import type { QueueHub } from './hub.ts';
 import { Inbox } from './inbox.ts';
 import type { RawJobEvent } from './job-events.ts';
+import { consumeEnqueueBudget } from './rate-limit.ts';
+import { scheduleProcedures } from './schedule-procedures.ts';
 import { procedure, toTaskwireError, toTRPCError } from './trpc.ts';
 import { decodeProgress, toJobView, toWatchEvent } from './views.ts';
 
@@ -103,20 +106,29 @@ async function* withErrorCodes<T>(events: AsyncGenerator<T>): AsyncGenerator<T> 
 export function taskProcedures(hub: QueueHub, task: AnyTask, settings: TaskProcedureSettings) {
   const item = z.object({ input: task.input, options: enqueueOptionsSchema.optional() });
   const many = z.object({ items: z.array(item).min(1).max(settings.maxBatch) });
+  const enqueueScope: Scope = `${task.family}:enqueue`;
+  const readScope: Scope = `${task.family}:read`;
   return {
-    enqueue: procedure.input(item).mutation(async ({ input }) => {
+    enqueue: procedure.input(item).mutation(async ({ input, ctx }) => {
+      requireScope(ctx.principal, enqueueScope);
+      await consumeEnqueueBudget(hub, ctx.principal, 1);
       const [ref] = await enqueueItems(hub, task, [input], settings);
       return ref;
     }),
-    enqueueMany: procedure.input(many).mutation(({ input }) => enqueueItems(hub, task, input.items, settings)),
-    get: procedure.input(jobIdInput).query(async ({ input }): Promise<JobView> => {
+    enqueueMany: procedure.input(many).mutation(async ({ input, ctx }) => {
+      requireScope(ctx.principal, enqueueScope);
+      await consumeEnqueueBudget(hub, ctx.principal, input.items.length);
+      return enqueueItems(hub, task, input.items, settings);
+    }),
+    get: procedure.input(jobIdInput).query(async ({ input, ctx }): Promise<JobView> => {
+      requireScope(ctx.principal, readScope);
       const { job, state } = await loadJob(hub, task, input.id);
       return toJobView(task, job, state);
     }),
-    watch: procedure
-      .input(jobIdInput)
-      .subscription(({ input, signal }) =>
-        withErrorCodes(watchJob(hub, task, input.id, signal ?? new AbortController().signal, settings.watchPollMs)),
-      ),
+    watch: procedure.input(jobIdInput).subscription(({ input, signal, ctx }) => {
+      requireScope(ctx.principal, readScope);
+      return withErrorCodes(watchJob(hub, task, input.id, signal ?? new AbortController().signal, settings.watchPollMs));
+    }),
+    schedules: scheduleProcedures(hub, task),
   };
 }

@@ -1,13 +1,13 @@
 import { ERROR_CODES, type Issue, TaskwireError, type TaskwireErrorCode, toIssues } from '@taskwire/shared';
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
+import type { Principal } from './auth.ts';
 
-/** Per-request context, built by the HTTP layer. */
+/** Per-request context, built by the HTTP layer from the bearer token. */
 export interface TaskwireContext {
-  /** The caller's bearer token, if any. */
-  token: string | undefined;
-  /** Set when the server requires a token and this request's is missing or wrong. */
-  authError?: string | undefined;
+  /** Who is calling; unset when authentication failed (then `authError` says why). */
+  principal: Principal | undefined;
+  authError?: TaskwireError | undefined;
 }
 
 /** What callers find in `error.data.taskwire`. */
@@ -74,8 +74,8 @@ export const t = initTRPC.context<TaskwireContext>().create({
  * error table and whose cause is a TaskwireError (input validation failures included).
  */
 export const procedure = t.procedure.use(async ({ ctx, next }) => {
-  if (ctx.authError) throw toTRPCError(new TaskwireError('UNAUTHORIZED', ctx.authError));
-  const result = await next();
+  if (ctx.authError || !ctx.principal) throw toTRPCError(ctx.authError ?? new TaskwireError('UNAUTHORIZED'));
+  const result = await next({ ctx: { principal: ctx.principal } });
   if (!result.ok) {
     const tw = toTaskwireError(result.error);
     if (result.error.cause !== tw || result.error.code !== TRPC_CODE[tw.code]) throw toTRPCError(tw);

@@ -55,7 +55,8 @@ export function toJobView(task: Pick<AnyTask, 'id' | 'family'>, job: Job, rawSta
     attemptsMade: job.attemptsMade,
     attempts: job.opts.attempts ?? 1,
     priority: job.opts.priority || null,
-    enqueuedAt: new Date(envelope.ok ? envelope.meta.enqueuedAt : job.timestamp),
+    // The job's own timestamp: jobs made by a schedule share one envelope but not one time.
+    enqueuedAt: new Date(job.timestamp),
     runAt: state === 'delayed' && delayUntil ? new Date(delayUntil) : null,
     startedAt: job.processedOn ? new Date(job.processedOn) : null,
     finishedAt: job.finishedOn ? new Date(job.finishedOn) : null,

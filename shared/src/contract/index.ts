@@ -6,3 +6,4 @@ export * from './json-schema.ts';
 export * from './keys.ts';
 export * from './task.ts';
 export type { Simplify, TypeError } from './type-error.ts';
+export * from './versions.ts';

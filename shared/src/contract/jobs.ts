@@ -94,4 +94,6 @@ export interface QueueStats {
   failed: number;
   paused: boolean;
   workers: number;
+  /** The family's rate limit, and how long workers must still wait because of it (0 when not limited now). */
+  rateLimit: { max: number; durationMs: number; limitedForMs: number } | null;
 }

@@ -10,6 +10,7 @@ import { isIdentifier } from './task.ts';
  * - idempotency claim: `taskwire:{email}:idem:<task>:<sha256(key)>`
  * - cancel channel:    `taskwire:{email}:cancel`
  * - service state:     `taskwire:{email}:svc:<name>:…`
+ * - token rate limits: `taskwire:{ratelimit}:<token name>:<window>`
  */
 export interface Keys {
   readonly prefix: string;
@@ -19,6 +20,8 @@ export interface Keys {
   cancelChannel(family: string): string;
   /** A key owned by a service of a family (e.g. licence reminders already sent). */
   service(family: string, service: string, ...parts: string[]): string;
+  /** The enqueue counter of an API token for one rate-limit window. */
+  rateLimit(tokenName: string, window: number): string;
 }
 
 const PREFIX = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -42,6 +45,7 @@ export function createKeys(prefix = 'taskwire'): Keys {
     idempotency: (family: string, task: string, keyDigest: string) => `${prefix}:${tag(family)}:idem:${task}:${keyDigest}`,
     cancelChannel: (family: string) => `${prefix}:${tag(family)}:cancel`,
     service: (family: string, service: string, ...parts: string[]) => [prefix, tag(family), 'svc', service, ...parts].join(':'),
+    rateLimit: (tokenName: string, window: number) => `${prefix}:{ratelimit}:${tokenName}:${window}`,
   });
 }
 
@@ -59,6 +63,6 @@ export function parseJobId(id: string): { family: string; bullId: string } | und
   if (dot <= 0 || dot === id.length - 1) return undefined;
   const family = id.slice(0, dot);
   const bullId = id.slice(dot + 1);
-  if (!isIdentifier(family) || bullId.includes(':')) return undefined;
+  if (!isIdentifier(family)) return undefined;
   return { family, bullId };
 }

@@ -18,6 +18,8 @@ export interface TaskDefaults {
   /** How many finished jobs to keep for `get`/`watch` (BullMQ `removeOnComplete/Fail` count). */
   keepCompleted: number;
   keepFailed: number;
+  /** Largest stored payload (the encoded input, in bytes); a bigger enqueue fails with PAYLOAD_TOO_LARGE. */
+  maxPayloadBytes: number;
 }
 
 export const DEFAULT_TASK_POLICY: TaskDefaults = {
@@ -26,6 +28,7 @@ export const DEFAULT_TASK_POLICY: TaskDefaults = {
   timeoutMs: 60_000,
   keepCompleted: 10_000,
   keepFailed: 50_000,
+  maxPayloadBytes: 512 * 1024,
 };
 
 /**

@@ -8,10 +8,11 @@ import {
   formatJobId,
   TaskwireError,
   toIssues,
+  upgradePayload,
 } from '@taskwire/shared';
 import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import type { FamilyHandlers, HandlerContext } from './handlers.ts';
-import { type DeferralPolicy, deferToNewerWorker, upgradePayload } from './versions.ts';
+import { type DeferralPolicy, deferToNewerWorker } from './deferral.ts';
 
 /** Why a running job's signal fired. */
 export type AbortReason = 'timeout' | 'cancelled' | 'shutdown';

@@ -4,7 +4,7 @@ import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FamilyHandlers } from './handlers.ts';
 import { type AbortReason, runJob } from './run-job.ts';
-import { DEFAULT_DEFERRAL_POLICY, type DeferralPolicy } from './versions.ts';
+import { DEFAULT_DEFERRAL_POLICY, type DeferralPolicy } from './deferral.ts';
 
 /** Something that happened to a job in this worker, for logs and metrics. */
 export type WorkerEvent =

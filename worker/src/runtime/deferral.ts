@@ -1,4 +1,4 @@
-import { type AnyTask, type EnvelopeMeta, type ErrorInfo, formatIssues, toIssues } from '@taskwire/shared';
+import type { AnyTask, EnvelopeMeta, ErrorInfo } from '@taskwire/shared';
 import { DelayedError, type Job } from 'bullmq';
 
 /** How a worker handles jobs from a contract version newer than it knows (rolling deploys). */
@@ -12,41 +12,6 @@ export interface DeferralPolicy {
 
 /** 50 deferrals, 1 s doubling to 1 min: a job waits about 45 minutes for a newer worker. */
 export const DEFAULT_DEFERRAL_POLICY: DeferralPolicy = { maxDeferrals: 50, baseDelayMs: 1_000, maxDelayMs: 60_000 };
-
-export type UpgradeResult = { kind: 'current'; payload: unknown } | { kind: 'newer' } | { kind: 'invalid'; info: ErrorInfo };
-
-/**
- * Brings a stored payload to the task's current version: as is when versions match, through the
- * task's migration when older, and `newer` when the job comes from a contract this worker does
- * not know yet.
- */
-export function upgradePayload(task: AnyTask, version: number, payload: unknown): UpgradeResult {
-  if (version === task.version) return { kind: 'current', payload };
-  if (version > task.version) return { kind: 'newer' };
-  const migration = task.migrations[version];
-  if (!migration) {
-    return {
-      kind: 'invalid',
-      info: { code: 'UNSUPPORTED_VERSION', message: `${task.id} has no migration from version ${version} to ${task.version}` },
-    };
-  }
-  const old = migration.input.safeParse(payload);
-  if (!old.success) {
-    const issues = toIssues(old.error.issues);
-    return {
-      kind: 'invalid',
-      info: { code: 'INVALID_PAYLOAD', message: `Invalid ${task.id} v${version} payload: ${formatIssues(issues)}`, issues },
-    };
-  }
-  try {
-    return { kind: 'current', payload: migration.migrate(old.data) };
-  } catch (error) {
-    return {
-      kind: 'invalid',
-      info: { code: 'INVALID_PAYLOAD', message: `${task.id} migration from v${version} failed: ${(error as Error).message}` },
-    };
-  }
-}
 
 /**
  * Puts a job from a newer contract back in the queue, delayed, without spending an attempt, and

@@ -1,0 +1,103 @@
+import { type AnyTask, decodeEnvelope, encodeEnvelope, type TaskInput, TaskwireError } from '@taskwire/shared';
+import type { JobSchedulerJson } from 'bullmq';
+import { z } from 'zod';
+import { requireScope, type Scope } from './auth.ts';
+import { jobOptions } from './enqueue.ts';
+import type { QueueHub } from './hub.ts';
+import { procedure } from './trpc.ts';
+
+/** A recurring job of a task, as `schedules.list` shows it. */
+export interface ScheduleView<TTask extends AnyTask = AnyTask> {
+  key: string;
+  cron: string | null;
+  everyMs: number | null;
+  tz: string | null;
+  /** When the next job will be created. */
+  next: Date | null;
+  input: TaskInput<TTask>;
+}
+
+const keySchema = z.string().regex(/^[a-zA-Z0-9._-]{1,100}$/, 'letters, digits, . _ - (1–100)');
+
+/** One BullMQ job scheduler per (task, key); the task name keeps keys of different tasks apart. */
+const schedulerId = (task: AnyTask, key: string) => `${task.name}~${key}`;
+
+function view(task: AnyTask, scheduler: JobSchedulerJson): ScheduleView {
+  const envelope = decodeEnvelope(scheduler.template?.data);
+  return {
+    key: (scheduler.key ?? scheduler.id ?? '').slice(task.name.length + 1),
+    cron: scheduler.pattern ?? null,
+    everyMs: scheduler.every ?? null,
+    tz: scheduler.tz ?? null,
+    next: scheduler.next ? new Date(scheduler.next) : null,
+    input: envelope.ok ? envelope.payload : null,
+  };
+}
+
+/**
+ * `<family>.<task>.schedules.*`: recurring jobs on BullMQ job schedulers. `upsert` validates the
+ * input against the contract and is idempotent by key, so any number of API or worker restarts
+ * (or concurrent upserts) leave exactly one schedule per key.
+ */
+export function scheduleProcedures(hub: QueueHub, task: AnyTask) {
+  const enqueueScope: Scope = `${task.family}:enqueue`;
+  const readScope: Scope = `${task.family}:read`;
+  const queue = () => hub.queue(task.family);
+  const upsertInput = z
+    .object({
+      key: keySchema,
+      cron: z.string().min(9).max(120).optional(),
+      everyMs: z.number().int().min(1_000).optional(),
+      tz: z.string().min(1).max(64).optional(),
+      input: task.input,
+      options: z
+        .strictObject({
+          priority: z.number().int().min(1).max(2_097_152).optional(),
+          attempts: z.number().int().min(1).max(1_000).optional(),
+          timeoutMs: z.number().int().min(1).optional(),
+        })
+        .optional(),
+    })
+    .refine((s) => (s.cron === undefined) !== (s.everyMs === undefined), { message: 'give exactly one of cron or everyMs', path: ['cron'] })
+    .refine((s) => s.tz === undefined || isTimeZone(s.tz), { message: 'unknown IANA time zone', path: ['tz'] });
+
+  return {
+    upsert: procedure.input(upsertInput).mutation(async ({ input, ctx }): Promise<ScheduleView> => {
+      requireScope(ctx.principal, enqueueScope);
+      const now = Date.now();
+      const data = encodeEnvelope(task.version, input.input, { enqueuedAt: now, timeoutMs: input.options?.timeoutMs });
+      const { delay: _none, ...opts } = jobOptions(task, input.options, now);
+      const repeat = input.cron ? { pattern: input.cron, tz: input.tz } : { every: input.everyMs };
+      try {
+        await hub.run(() => queue().upsertJobScheduler(schedulerId(task, input.key), repeat, { name: task.name, data, opts }));
+      } catch (error) {
+        if (error instanceof TaskwireError) throw error;
+        throw new TaskwireError('INVALID_INPUT', `Invalid schedule: ${(error as Error).message}`, {
+          issues: [{ path: ['cron'], message: (error as Error).message }],
+        });
+      }
+      const stored = await hub.run(() => queue().getJobScheduler(schedulerId(task, input.key)));
+      if (!stored) throw new TaskwireError('INTERNAL', 'Schedule vanished right after it was written');
+      return view(task, stored);
+    }),
+    remove: procedure.input(z.object({ key: keySchema })).mutation(async ({ input, ctx }) => {
+      requireScope(ctx.principal, enqueueScope);
+      const removed = await hub.run(() => queue().removeJobScheduler(schedulerId(task, input.key)));
+      return { key: input.key, removed };
+    }),
+    list: procedure.query(async ({ ctx }): Promise<ScheduleView[]> => {
+      requireScope(ctx.principal, readScope);
+      const all = await hub.run(() => queue().getJobSchedulers(0, -1, true));
+      return all.filter((s) => (s.key ?? s.id ?? '').startsWith(`${task.name}~`)).map((s) => view(task, s));
+    }),
+  };
+}
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
