@@ -10,6 +10,7 @@ import { isIdentifier } from './task.ts';
  * - idempotency claim: `taskwire:{email}:idem:<task>:<sha256(key)>`
  * - cancel channel:    `taskwire:{email}:cancel`
  * - service state:     `taskwire:{email}:svc:<name>:…`
+ * - schedule digests:  `taskwire:{email}:schedule:<task>~<key>`
  * - token rate limits: `taskwire:{ratelimit}:<token name>:<window>`
  */
 export interface Keys {
@@ -20,6 +21,8 @@ export interface Keys {
   cancelChannel(family: string): string;
   /** A key owned by a service of a family (e.g. licence reminders already sent). */
   service(family: string, service: string, ...parts: string[]): string;
+  /** The digest of a schedule's settings, so identical upserts (restarts) change nothing. */
+  schedule(family: string, schedulerId: string): string;
   /** The enqueue counter of an API token for one rate-limit window. */
   rateLimit(tokenName: string, window: number): string;
 }
@@ -45,6 +48,7 @@ export function createKeys(prefix = 'taskwire'): Keys {
     idempotency: (family: string, task: string, keyDigest: string) => `${prefix}:${tag(family)}:idem:${task}:${keyDigest}`,
     cancelChannel: (family: string) => `${prefix}:${tag(family)}:cancel`,
     service: (family: string, service: string, ...parts: string[]) => [prefix, tag(family), 'svc', service, ...parts].join(':'),
+    schedule: (family: string, schedulerId: string) => `${prefix}:${tag(family)}:schedule:${schedulerId}`,
     rateLimit: (tokenName: string, window: number) => `${prefix}:{ratelimit}:${tokenName}:${window}`,
   });
 }
