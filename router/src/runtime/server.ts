@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry, TaskwireError } from '@taskwire/shared';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { type AuthConfig, Authenticator } from './auth.ts';
+import { createDashboard, DASHBOARD_PATH } from './dashboard.ts';
 import { QueueHub } from './hub.ts';
 import { createTaskwireRouter, type RouterOptions, type TaskwireRouter } from './router.ts';
 import type { TaskwireContext } from './trpc.ts';
@@ -83,6 +84,7 @@ export async function startApiServer<const TRegistry extends Registry>(
     },
   });
 
+  const dashboard = createDashboard(hub, authenticator);
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
@@ -94,7 +96,8 @@ export async function startApiServer<const TRegistry extends Registry>(
       return;
     }
     if (path.startsWith('/trpc/')) return trpc(req, res);
-    sendJson(res, 404, { error: 'Not found', see: ['/trpc', '/healthz', '/readyz'] });
+    if (path.startsWith('/admin/')) return dashboard(req, res);
+    sendJson(res, 404, { error: 'Not found', see: ['/trpc', '/healthz', '/readyz', DASHBOARD_PATH] });
   });
   server.keepAliveTimeout = 65_000;
 
