@@ -9,7 +9,7 @@ import { createTaskwireClient } from '@taskwire/client';
 import { authFromEnv, startApiServer } from '@taskwire/router';
 import { env, findOrStartRedis, loadConfigOrExit } from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
-import { type FamilyWorker, startFamilyWorker } from '@taskwire/worker';
+import { type FamilyWorker, startFamilyWorker, WorkerMetrics } from '@taskwire/worker';
 import { closeServices, familyHandlers } from '@taskwire/worker/families';
 import { z } from 'zod';
 
@@ -43,6 +43,7 @@ async function main() {
   say(`redis   ${redis.url}  (${where})`);
 
   const { auth, generatedToken } = authFromEnv(config, { devToken: true });
+  const workerMetrics = new WorkerMetrics({ processMetrics: false });
   const api = await startApiServer({
     registry: families,
     redisUrl: redis.url,
@@ -50,6 +51,7 @@ async function main() {
     port: config.PORT,
     host: config.HOST,
     auth,
+    extraMetrics: [workerMetrics.registry],
   }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') {
       console.error(`Port ${config.PORT} is in use; set PORT to another port (e.g. PORT=3001 npm start).`);
@@ -58,7 +60,7 @@ async function main() {
     throw error;
   });
   say(`api     ${api.url}/trpc   (health: ${api.url}/healthz, ready: ${api.url}/readyz)`);
-  say(`admin   ${api.url}/admin/queues   (dashboard; sign in with an admin token)`);
+  say(`admin   ${api.url}/admin/queues   (dashboard; sign in with an admin token)   metrics: ${api.url}/metrics`);
   if (generatedToken) say(`token   ${generatedToken}   (admin; generated for this run — set TASKWIRE_TOKENS in production)`);
   const token = generatedToken ?? config.TASKWIRE_API_TOKEN;
 
@@ -71,6 +73,7 @@ async function main() {
         prefix: config.TASKWIRE_PREFIX,
         registry: families,
         graceMs: 5_000,
+        onEvent: (event) => workerMetrics.observe(event),
       }),
     );
   }

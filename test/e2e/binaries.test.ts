@@ -14,7 +14,11 @@ describe('taskwire-api and taskwire-worker as separate processes', () => {
       TASKWIRE_TOKENS: JSON.stringify([{ name: 'ops', token, scopes: ['maintenance:enqueue', 'maintenance:read'] }]),
     };
     const api = spawnTs('router/src/bin/api.ts', [], env);
-    const worker = spawnTs('worker/src/bin/worker.ts', ['--family', 'maintenance', '--concurrency', '2'], env);
+    const worker = spawnTs('worker/src/bin/worker.ts', ['--family', 'maintenance', '--concurrency', '2'], {
+      ...env,
+      METRICS_PORT: '0',
+      METRICS_HOST: '127.0.0.1',
+    });
     try {
       const started = JSON.parse(await api.waitFor(/"event":"api.started"/)) as { url: string };
       await worker.waitFor(/"event":"worker.started"/);
@@ -25,7 +29,12 @@ describe('taskwire-api and taskwire-worker as separate processes', () => {
       expect(out.sentAt).toEqual(sentAt);
       expect(out.worker.pid).toBe(worker.process.pid);
       expect(out.receivedAt.getTime()).toBeGreaterThanOrEqual(sentAt.getTime());
-      await worker.waitFor(/"event":"job.completed"/);
+      const done = JSON.parse(await worker.waitFor(/"event":"job.completed"/)) as Record<string, unknown>;
+      expect(done).toMatchObject({ task: 'maintenance.healthCheck', family: 'maintenance', attempt: 1, input: { nonce: 'bin-test' } });
+      const { port } = JSON.parse(await worker.waitFor(/"event":"metrics.listening"/)) as { port: number };
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toMatch(/^taskwire_jobs_completed_total\{task="maintenance.healthCheck"\} 1$/m);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     } finally {
       expect(await worker.stop('SIGTERM')).toBe(0);
       expect(await api.stop('SIGTERM')).toBe(0);

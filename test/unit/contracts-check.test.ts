@@ -60,7 +60,7 @@ describe('checkContracts against the committed lock', () => {
       expect.objectContaining({ severity: 'breaking', message: expect.stringMatching(/no migration from version 1/) }),
     );
     const migrated = defineTask({
-      ...sendEmail,
+      ...sendDefinition,
       version: 2,
       input,
       migrations: { 1: migration(sendInput, (old) => ({ ...old, cc: old.cc?.length ? old.cc : [old.to] })) },

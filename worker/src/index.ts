@@ -1,3 +1,4 @@
+export type { WorkerEvent } from './runtime/events.ts';
 export {
   defineHandlers,
   type FamilyHandlers,
@@ -6,4 +7,6 @@ export {
   type HandlerMap,
   type JobInfo,
 } from './runtime/handlers.ts';
-export { FamilyWorker, type FamilyWorkerOptions, startFamilyWorker, type WorkerEvent } from './runtime/worker.ts';
+export { createLogger, jobEventLogger } from './runtime/logger.ts';
+export { WorkerMetrics } from './runtime/metrics.ts';
+export { FamilyWorker, type FamilyWorkerOptions, startFamilyWorker } from './runtime/worker.ts';

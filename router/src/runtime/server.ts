@@ -1,14 +1,16 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry, TaskwireError } from '@taskwire/shared';
+import type { Registry as TaskRegistry, TaskwireError } from '@taskwire/shared';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { Registry } from 'prom-client';
 import { type AuthConfig, Authenticator } from './auth.ts';
 import { createDashboard, DASHBOARD_PATH } from './dashboard.ts';
 import { QueueHub } from './hub.ts';
+import { ApiMetrics } from './metrics.ts';
 import { createTaskwireRouter, type RouterOptions, type TaskwireRouter } from './router.ts';
 import type { TaskwireContext } from './trpc.ts';
 
-export interface ApiServerOptions<TRegistry extends Registry> {
+export interface ApiServerOptions<TRegistry extends TaskRegistry> {
   registry: TRegistry;
   redisUrl: string;
   prefix?: string;
@@ -23,16 +25,19 @@ export interface ApiServerOptions<TRegistry extends Registry> {
   /** Largest request body accepted (bytes; default 1 MiB). */
   maxBodyBytes?: number;
   router?: RouterOptions;
+  /** More registries to serve at `/metrics` (e.g. in-process workers' metrics). */
+  extraMetrics?: Registry[];
   /** How long start-up waits for Redis before serving anyway (ms; default 3,000). */
   redisWaitMs?: number;
 }
 
-export interface ApiServer<TRegistry extends Registry> {
+export interface ApiServer<TRegistry extends TaskRegistry> {
   /** Base URL, e.g. `http://127.0.0.1:3000`; tRPC is at `${url}/trpc`. */
   url: string;
   port: number;
   hub: QueueHub;
   authenticator: Authenticator;
+  metrics: ApiMetrics;
   router: TaskwireRouter<TRegistry>;
   close(): Promise<void>;
 }
@@ -54,7 +59,7 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
  * const api = await startApiServer({ registry: families, redisUrl, port: 3000 });
  * console.log(`${api.url}/trpc`);
  */
-export async function startApiServer<const TRegistry extends Registry>(
+export async function startApiServer<const TRegistry extends TaskRegistry>(
   options: ApiServerOptions<TRegistry>,
 ): Promise<ApiServer<TRegistry>> {
   const hub = new QueueHub(options.registry, { redisUrl: options.redisUrl, prefix: options.prefix });
@@ -66,6 +71,7 @@ export async function startApiServer<const TRegistry extends Registry>(
   }
   const router = createTaskwireRouter(options.registry, hub, options.router);
   const authenticator = new Authenticator(options.auth);
+  const metrics = new ApiMetrics(hub);
   const trpc = createHTTPHandler({
     router,
     basePath: '/trpc/',
@@ -74,9 +80,9 @@ export async function startApiServer<const TRegistry extends Registry>(
       const params = info.connectionParams as Record<string, unknown> | null;
       const given = bearer(req.headers.authorization) ?? (typeof params?.token === 'string' ? params.token : undefined);
       try {
-        return { principal: authenticator.authenticate(given) };
+        return { principal: authenticator.authenticate(given), observer: metrics };
       } catch (error) {
-        return { principal: undefined, authError: error as TaskwireError };
+        return { principal: undefined, authError: error as TaskwireError, observer: metrics };
       }
     },
     onError: ({ error, path }) => {
@@ -96,8 +102,19 @@ export async function startApiServer<const TRegistry extends Registry>(
       return;
     }
     if (path.startsWith('/trpc/')) return trpc(req, res);
+    if (path === '/metrics') {
+      const registry = options.extraMetrics?.length ? Registry.merge([metrics.registry, ...options.extraMetrics]) : metrics.registry;
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(text);
+        },
+        (error: Error) => sendJson(res, 500, { error: error.message }),
+      );
+      return;
+    }
     if (path.startsWith('/admin/')) return dashboard(req, res);
-    sendJson(res, 404, { error: 'Not found', see: ['/trpc', '/healthz', '/readyz', DASHBOARD_PATH] });
+    sendJson(res, 404, { error: 'Not found', see: ['/trpc', '/healthz', '/readyz', '/metrics', DASHBOARD_PATH] });
   });
   server.keepAliveTimeout = 65_000;
 
@@ -113,6 +130,7 @@ export async function startApiServer<const TRegistry extends Registry>(
     port,
     hub,
     authenticator,
+    metrics,
     router,
     async close() {
       server.closeAllConnections();

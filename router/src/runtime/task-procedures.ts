@@ -113,12 +113,15 @@ export function taskProcedures(hub: QueueHub, task: AnyTask, settings: TaskProce
       requireScope(ctx.principal, enqueueScope);
       await consumeEnqueueBudget(hub, ctx.principal, 1);
       const [ref] = await enqueueItems(hub, task, [input], settings);
+      if (ref && !ref.deduplicated) ctx.observer?.enqueued(task.id, 1);
       return ref;
     }),
     enqueueMany: procedure.input(many).mutation(async ({ input, ctx }) => {
       requireScope(ctx.principal, enqueueScope);
       await consumeEnqueueBudget(hub, ctx.principal, input.items.length);
-      return enqueueItems(hub, task, input.items, settings);
+      const refs = await enqueueItems(hub, task, input.items, settings);
+      ctx.observer?.enqueued(task.id, refs.filter((r) => !r.deduplicated).length);
+      return refs;
     }),
     get: procedure.input(jobIdInput).query(async ({ input, ctx }): Promise<JobView> => {
       requireScope(ctx.principal, readScope);

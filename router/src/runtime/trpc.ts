@@ -2,12 +2,15 @@ import { ERROR_CODES, type Issue, TaskwireError, type TaskwireErrorCode, toIssue
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import type { Principal } from './auth.ts';
+import type { ApiObserver } from './metrics.ts';
 
 /** Per-request context, built by the HTTP layer from the bearer token. */
 export interface TaskwireContext {
   /** Who is calling; unset when authentication failed (then `authError` says why). */
   principal: Principal | undefined;
   authError?: TaskwireError | undefined;
+  /** Told about enqueues and rejections (metrics). */
+  observer?: ApiObserver | undefined;
 }
 
 /** What callers find in `error.data.taskwire`. */
@@ -73,11 +76,17 @@ export const t = initTRPC.context<TaskwireContext>().create({
  * Every taskwire procedure: whatever it throws leaves as a TRPCError whose code follows the
  * error table and whose cause is a TaskwireError (input validation failures included).
  */
-export const procedure = t.procedure.use(async ({ ctx, next }) => {
-  if (ctx.authError || !ctx.principal) throw toTRPCError(ctx.authError ?? new TaskwireError('UNAUTHORIZED'));
+export const procedure = t.procedure.use(async ({ ctx, next, path }) => {
+  const enqueueOf = /^(.+)\.enqueue(?:Many)?$/.exec(path)?.[1];
+  if (ctx.authError || !ctx.principal) {
+    const error = ctx.authError ?? new TaskwireError('UNAUTHORIZED');
+    if (enqueueOf) ctx.observer?.rejected(enqueueOf, error.code);
+    throw toTRPCError(error);
+  }
   const result = await next({ ctx: { principal: ctx.principal } });
   if (!result.ok) {
     const tw = toTaskwireError(result.error);
+    if (enqueueOf) ctx.observer?.rejected(enqueueOf, tw.code);
     if (result.error.cause !== tw || result.error.code !== TRPC_CODE[tw.code]) throw toTRPCError(tw);
   }
   return result;

@@ -89,6 +89,8 @@ export interface Task<
   readonly defaults: TaskDefaults;
   /** Upgrades from older versions still accepted, keyed by version. */
   readonly migrations: Readonly<Record<number, Migration>>;
+  /** Input fields safe to appear in logs (inputs are otherwise never logged: they may hold PII). */
+  readonly logFields: readonly string[];
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the widest task, for constraints only
@@ -125,6 +127,11 @@ export interface TaskDefinition<TId extends TaskIdShape, TInput extends z.ZodTyp
    * inputs. Workers apply them to jobs that were enqueued before a deploy.
    */
   migrations?: { [version: number]: Migration<z.ZodType, z.input<TInput>> };
+  /**
+   * Top-level input fields that may be written to logs with each job event. Inputs are not logged
+   * otherwise, since they may hold personal data.
+   */
+  logFields?: readonly (keyof z.output<TInput> & string)[];
 }
 
 const IDENTIFIER = /^[a-z][a-zA-Z0-9]*$/;
@@ -183,6 +190,7 @@ export function defineTask<
     progress: (definition.progress ?? z.never()) as TProgress,
     defaults: Object.freeze(defaults),
     migrations: Object.freeze(migrations),
+    logFields: Object.freeze([...(definition.logFields ?? [])]),
   });
 }
 

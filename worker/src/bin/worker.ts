@@ -3,17 +3,22 @@
  * family (several processes or hosts may run the same family). Stops on SIGTERM/SIGINT: takes no
  * new jobs, lets in-flight jobs finish within the grace period, puts back the rest, exits 0.
  */
+
+import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { env, loadConfigOrExit } from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
 import { z } from 'zod';
 import { closeServices, familyHandlers } from '../families/index.ts';
-import { startFamilyWorker, type WorkerEvent } from '../runtime/worker.ts';
+import { createLogger, jobEventLogger } from '../runtime/logger.ts';
+import { WorkerMetrics } from '../runtime/metrics.ts';
+import { startFamilyWorker } from '../runtime/worker.ts';
 
 const USAGE = `Usage: taskwire-worker --family <${Object.keys(families).join('|')}> [--concurrency N] [--grace-ms N]
 
 Environment: REDIS_URL (default redis://127.0.0.1:6379), TASKWIRE_PREFIX (default taskwire),
-WORKER_GRACE_MS (default 30000), plus the services' variables (SMTP_URL, OUTBOX_DIR, …).`;
+WORKER_GRACE_MS (default 30000), METRICS_PORT (serves /metrics and /healthz; unset = off, 0 = any free port),
+LOG_LEVEL (default info), plus the services' variables (SMTP_URL, OUTBOX_DIR, …).`;
 
 function fail(message: string): never {
   console.error(`taskwire-worker: ${message}\n\n${USAGE}`);
@@ -44,6 +49,8 @@ const config = loadConfigOrExit(
     REDIS_URL: env.redisUrl.default('redis://127.0.0.1:6379'),
     TASKWIRE_PREFIX: env.prefix.default('taskwire'),
     WORKER_GRACE_MS: env.positiveInt.default(30_000),
+    METRICS_PORT: env.port.optional(),
+    METRICS_HOST: env.string.default('0.0.0.0'),
   }),
   'taskwire-worker',
 );
@@ -56,15 +63,35 @@ if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency 
 const graceMs = values['grace-ms'] === undefined ? config.WORKER_GRACE_MS : Number(values['grace-ms']);
 if (!(Number.isInteger(graceMs) && graceMs >= 0)) fail('--grace-ms must be a non-negative integer');
 
-const log = (event: string, fields: Record<string, unknown> = {}) =>
-  console.log(
-    JSON.stringify({ time: new Date().toISOString(), level: event === 'error' ? 'error' : 'info', family: familyName, event, ...fields }),
-  );
+const logger = createLogger({ family: familyName });
+const metrics = new WorkerMetrics();
+const logJobEvent = jobEventLogger(logger);
 
-const onEvent = (event: WorkerEvent) => {
-  const { type, ...fields } = event;
-  log(type === 'failed' ? 'job.failed' : type === 'completed' ? 'job.completed' : 'error', fields);
-};
+// /metrics and /healthz for Prometheus and orchestrators, when METRICS_PORT is set (0 picks a free port).
+if (config.METRICS_PORT !== undefined) {
+  http
+    .createServer((req, res) => {
+      if (req.url === '/metrics') {
+        metrics.registry.metrics().then((text) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.end(text);
+        });
+      } else if (req.url === '/healthz') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: stopping ? 'stopping' : 'ok', activeJobs: worker.activeJobs }));
+      } else {
+        res.writeHead(404).end();
+      }
+    })
+    .listen(config.METRICS_PORT, config.METRICS_HOST, function (this: http.Server) {
+      const address = this.address();
+      logger.info(
+        { event: 'metrics.listening', port: typeof address === 'object' && address ? address.port : config.METRICS_PORT },
+        'serving /metrics',
+      );
+    })
+    .unref();
+}
 
 const worker = await startFamilyWorker({
   handlers: handlers as Parameters<typeof startFamilyWorker>[0]['handlers'],
@@ -73,23 +100,26 @@ const worker = await startFamilyWorker({
   concurrency,
   graceMs,
   registry: families,
-  onEvent,
+  onEvent: (event) => {
+    metrics.observe(event);
+    logJobEvent(event);
+  },
 });
-log('worker.started', { pid: process.pid, concurrency: concurrency ?? handlers.family.options.concurrency, graceMs });
+logger.info({ event: 'worker.started', concurrency: concurrency ?? handlers.family.options.concurrency, graceMs }, 'worker started');
 
 let stopping = false;
 const stop = (signal: string) => {
   if (stopping) return;
   stopping = true;
-  log('worker.stopping', { signal, activeJobs: worker.activeJobs, graceMs });
+  logger.info({ event: 'worker.stopping', signal, activeJobs: worker.activeJobs, graceMs }, 'stopping');
   worker.close(graceMs).then(
     () => {
       closeServices();
-      log('worker.stopped');
+      logger.info({ event: 'worker.stopped' }, 'stopped');
       process.exit(0);
     },
     (error: Error) => {
-      log('error', { message: error.message });
+      logger.error({ event: 'worker.error', message: error.message }, error.message);
       process.exit(1);
     },
   );

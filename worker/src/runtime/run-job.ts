@@ -11,8 +11,8 @@ import {
   upgradePayload,
 } from '@taskwire/shared';
 import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
-import type { FamilyHandlers, HandlerContext } from './handlers.ts';
 import { type DeferralPolicy, deferToNewerWorker } from './deferral.ts';
+import type { FamilyHandlers, HandlerContext } from './handlers.ts';
 
 /** Why a running job's signal fired. */
 export type AbortReason = 'timeout' | 'cancelled' | 'shutdown';

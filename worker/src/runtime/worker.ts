@@ -2,15 +2,10 @@ import { type AnyFamily, createKeys, type Registry } from '@taskwire/shared';
 import { createRedis } from '@taskwire/shared/node';
 import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { DEFAULT_DEFERRAL_POLICY, type DeferralPolicy } from './deferral.ts';
+import { forwardWorkerEvents, type WorkerEvent } from './events.ts';
 import type { FamilyHandlers } from './handlers.ts';
 import { type AbortReason, runJob } from './run-job.ts';
-import { DEFAULT_DEFERRAL_POLICY, type DeferralPolicy } from './deferral.ts';
-
-/** Something that happened to a job in this worker, for logs and metrics. */
-export type WorkerEvent =
-  | { type: 'completed'; jobId: string; task: string; attempt: number; durationMs: number }
-  | { type: 'failed'; jobId: string; task: string; attempt: number; durationMs: number; reason: string; willRetry: boolean }
-  | { type: 'error'; message: string };
 
 export interface FamilyWorkerOptions<TFamily extends AnyFamily> {
   handlers: FamilyHandlers<TFamily>;
@@ -79,28 +74,7 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
       autorun: false,
     });
     const emit = options.onEvent ?? (() => {});
-    this.worker.on('error', (error) => emit({ type: 'error', message: error.message }));
-    this.worker.on('completed', (job) =>
-      emit({
-        type: 'completed',
-        jobId: `${family.name}.${job.id}`,
-        task: `${family.name}.${job.name}`,
-        attempt: job.attemptsMade,
-        durationMs: (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now()),
-      }),
-    );
-    this.worker.on('failed', (job, error) => {
-      if (!job) return;
-      emit({
-        type: 'failed',
-        jobId: `${family.name}.${job.id}`,
-        task: `${family.name}.${job.name}`,
-        attempt: job.attemptsMade,
-        durationMs: (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now()),
-        reason: error.message,
-        willRetry: error.name !== 'UnrecoverableError' && job.attemptsMade < (job.opts.attempts ?? 1),
-      });
-    });
+    forwardWorkerEvents(this.worker, family, emit);
 
     this.subscriber.on('message', (_channel: string, bullId: string) => this.abort(bullId, 'cancelled'));
   }

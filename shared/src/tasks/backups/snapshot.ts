@@ -26,5 +26,6 @@ export const snapshot = defineTask({
     stage: z.enum(['scan', 'archive', 'checksum', 'prune']),
     files: z.number().int().nonnegative().optional(),
   }),
+  logFields: ['name', 'keepLast'],
   defaults: { attempts: 2, timeoutMs: 30 * 60_000, backoff: { type: 'fixed', delayMs: 30_000 } },
 });

@@ -21,5 +21,6 @@ export const cleanJobs = defineTask({
     removed: z.record(z.string(), z.number().int().nonnegative()),
     total: z.number().int().nonnegative(),
   }),
+  logFields: ['olderThanMs', 'states', 'families', 'limit'],
   defaults: { attempts: 3, timeoutMs: 5 * 60_000 },
 });

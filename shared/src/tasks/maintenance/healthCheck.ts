@@ -15,5 +15,6 @@ export const healthCheck = defineTask({
     queueLatencyMs: z.number().nonnegative(),
     worker: z.object({ pid: z.number().int(), host: z.string() }),
   }),
+  logFields: ['nonce', 'sentAt'],
   defaults: { attempts: 1, timeoutMs: 5_000 },
 });

@@ -30,5 +30,6 @@ export const licenseExpiry = defineTask({
     alreadyReminded: z.array(z.string()),
     notDue: z.number().int().nonnegative(),
   }),
+  logFields: ['remindWithinDays', 'asOf'],
   defaults: { attempts: 3, timeoutMs: 5 * 60_000 },
 });

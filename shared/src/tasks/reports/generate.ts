@@ -33,5 +33,6 @@ export const generateReport = defineTask({
     stage: z.enum(REPORT_STAGES),
     detail: z.string().optional(),
   }),
+  logFields: ['title', 'from', 'to', 'bucket', 'families'],
   defaults: { attempts: 3, timeoutMs: 10 * 60_000, backoff: { type: 'exponential', delayMs: 5_000 } },
 });

@@ -1,0 +1,66 @@
+import type { TaskwireErrorCode } from '@taskwire/shared';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { QueueHub } from './hub.ts';
+
+const STATES = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'] as const;
+
+/** What the router reports as it serves, for metrics (and anything else that wants to watch). */
+export interface ApiObserver {
+  enqueued(task: string, jobs: number): void;
+  rejected(task: string, code: TaskwireErrorCode): void;
+}
+
+/**
+ * The API's Prometheus metrics, on a registry of its own: jobs enqueued and inputs rejected per
+ * task, queue depth per family and state (read from Redis at scrape time), and the process's
+ * default metrics.
+ *
+ * @example
+ * const metrics = new ApiMetrics(hub);
+ * res.end(await metrics.registry.metrics());
+ */
+export class ApiMetrics implements ApiObserver {
+  readonly registry = new Registry();
+  private readonly enqueuedTotal: Counter<'task'>;
+  private readonly rejectedTotal: Counter<'task' | 'code'>;
+
+  constructor(hub: QueueHub) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'taskwire_api_' });
+    this.enqueuedTotal = new Counter({
+      name: 'taskwire_jobs_enqueued_total',
+      help: 'Jobs accepted and written to the queue, per task (deduplicated repeats not counted).',
+      labelNames: ['task'],
+      registers: [this.registry],
+    });
+    this.rejectedTotal = new Counter({
+      name: 'taskwire_enqueue_rejected_total',
+      help: 'Enqueue calls refused, per task and error code (invalid input, payload too large, rate limited, …).',
+      labelNames: ['task', 'code'],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'taskwire_queue_jobs',
+      help: 'Jobs in each family queue, per state, read from Redis at scrape time.',
+      labelNames: ['family', 'state'],
+      registers: [this.registry],
+      async collect() {
+        if (!hub.connected) return;
+        await Promise.all(
+          Object.keys(hub.registry).map(async (family) => {
+            const counts = await hub.run(() => hub.queue(family).getJobCounts(...STATES)).catch(() => undefined);
+            if (!counts) return;
+            for (const state of STATES) this.set({ family, state }, counts[state] ?? 0);
+          }),
+        );
+      },
+    });
+  }
+
+  enqueued(task: string, jobs: number): void {
+    if (jobs > 0) this.enqueuedTotal.inc({ task }, jobs);
+  }
+
+  rejected(task: string, code: TaskwireErrorCode): void {
+    this.rejectedTotal.inc({ task, code });
+  }
+}

@@ -1,0 +1,52 @@
+import { type AnyFamily, decodeEnvelope, decodeFailureReason, type TaskwireErrorCode } from '@taskwire/shared';
+import type { Job, Worker } from 'bullmq';
+
+interface JobFields {
+  jobId: string;
+  task: string;
+  family: string;
+  /** 1 for the first run. */
+  attempt: number;
+  /** The input fields the contract marks safe to log (`logFields`); nothing else of the payload. */
+  input?: Record<string, unknown> | undefined;
+}
+
+/** Something that happened to a job in this worker, for logs and metrics. */
+export type WorkerEvent =
+  | ({ type: 'started' } & JobFields)
+  | ({ type: 'completed'; durationMs: number } & JobFields)
+  | ({ type: 'failed'; durationMs: number; code: TaskwireErrorCode; message: string; willRetry: boolean } & JobFields)
+  | { type: 'error'; message: string };
+
+function fields(family: AnyFamily, job: Job, attempt: number): JobFields {
+  const task = family.tasks[job.name];
+  const out: JobFields = { jobId: `${family.name}.${job.id}`, task: `${family.name}.${job.name}`, family: family.name, attempt };
+  if (task && task.logFields.length > 0) {
+    const envelope = decodeEnvelope(job.data);
+    const payload =
+      envelope.ok && envelope.payload && typeof envelope.payload === 'object' ? (envelope.payload as Record<string, unknown>) : {};
+    out.input = Object.fromEntries(task.logFields.filter((k) => k in payload).map((k) => [k, payload[k]]));
+  }
+  return out;
+}
+
+const duration = (job: Job) => (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
+
+/** Turns a BullMQ worker's events into {@link WorkerEvent}s. */
+export function forwardWorkerEvents(worker: Worker, family: AnyFamily, emit: (event: WorkerEvent) => void): void {
+  worker.on('error', (error) => emit({ type: 'error', message: error.message }));
+  worker.on('active', (job) => emit({ type: 'started', ...fields(family, job, job.attemptsMade + 1) }));
+  worker.on('completed', (job) => emit({ type: 'completed', durationMs: duration(job), ...fields(family, job, job.attemptsMade) }));
+  worker.on('failed', (job, error) => {
+    if (!job) return;
+    const info = decodeFailureReason(error.message);
+    emit({
+      type: 'failed',
+      durationMs: duration(job),
+      code: info.code,
+      message: info.message,
+      willRetry: error.name !== 'UnrecoverableError' && job.attemptsMade < (job.opts.attempts ?? 1),
+      ...fields(family, job, job.attemptsMade),
+    });
+  });
+}
