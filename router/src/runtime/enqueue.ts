@@ -41,10 +41,10 @@ export function jobOptions(task: AnyTask, options: EnqueueOptions | undefined, n
   return opts;
 }
 
-function prepare(hub: QueueHub, task: AnyTask, item: EnqueueItem, now: number): PreparedJob {
+function prepare(hub: QueueHub, task: AnyTask, item: EnqueueItem, now: number, traceparent: string | undefined): PreparedJob {
   let data: ReturnType<typeof encodeEnvelope>;
   try {
-    data = encodeEnvelope(task.version, item.input, { enqueuedAt: now, timeoutMs: item.options?.timeoutMs });
+    data = encodeEnvelope(task.version, item.input, { enqueuedAt: now, timeoutMs: item.options?.timeoutMs, traceparent });
   } catch (error) {
     // superjson refuses keys such as `__proto__` or `constructor` (prototype pollution guard).
     throw new TaskwireError('INVALID_INPUT', `Input cannot be stored: ${(error as Error).message}`, { cause: error });
@@ -86,9 +86,11 @@ export async function enqueueItems(
   task: AnyTask,
   items: readonly EnqueueItem[],
   settings: EnqueueSettings,
+  /** W3C trace context to store in each envelope (the enqueue span's). */
+  traceparent?: string,
 ): Promise<JobRef[]> {
   const now = Date.now();
-  const prepared = items.map((item) => prepare(hub, task, item, now));
+  const prepared = items.map((item) => prepare(hub, task, item, now, traceparent));
   const refs: (JobRef | undefined)[] = new Array(items.length);
   const toAdd: PreparedJob[] = [];
   const claimed: PreparedJob[] = [];

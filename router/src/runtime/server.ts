@@ -8,6 +8,7 @@ import { createDashboard, DASHBOARD_PATH } from './dashboard.ts';
 import { QueueHub } from './hub.ts';
 import { ApiMetrics } from './metrics.ts';
 import { createTaskwireRouter, type RouterOptions, type TaskwireRouter } from './router.ts';
+import { requestTraceContext } from './tracing.ts';
 import type { TaskwireContext } from './trpc.ts';
 
 export interface ApiServerOptions<TRegistry extends TaskRegistry> {
@@ -80,7 +81,7 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
       const params = info.connectionParams as Record<string, unknown> | null;
       const given = bearer(req.headers.authorization) ?? (typeof params?.token === 'string' ? params.token : undefined);
       try {
-        return { principal: authenticator.authenticate(given), observer: metrics };
+        return { principal: authenticator.authenticate(given), observer: metrics, trace: requestTraceContext(req.headers) };
       } catch (error) {
         return { principal: undefined, authError: error as TaskwireError, observer: metrics };
       }

@@ -8,6 +8,7 @@ import { Inbox } from './inbox.ts';
 import type { RawJobEvent } from './job-events.ts';
 import { consumeEnqueueBudget } from './rate-limit.ts';
 import { scheduleProcedures } from './schedule-procedures.ts';
+import { traceEnqueue } from './tracing.ts';
 import { procedure, toTaskwireError, toTRPCError } from './trpc.ts';
 import { decodeProgress, toJobView, toWatchEvent } from './views.ts';
 
@@ -112,14 +113,16 @@ export function taskProcedures(hub: QueueHub, task: AnyTask, settings: TaskProce
     enqueue: procedure.input(item).mutation(async ({ input, ctx }) => {
       requireScope(ctx.principal, enqueueScope);
       await consumeEnqueueBudget(hub, ctx.principal, 1);
-      const [ref] = await enqueueItems(hub, task, [input], settings);
+      const [ref] = await traceEnqueue(ctx.trace, task, 1, (traceparent) => enqueueItems(hub, task, [input], settings, traceparent));
       if (ref && !ref.deduplicated) ctx.observer?.enqueued(task.id, 1);
       return ref;
     }),
     enqueueMany: procedure.input(many).mutation(async ({ input, ctx }) => {
       requireScope(ctx.principal, enqueueScope);
       await consumeEnqueueBudget(hub, ctx.principal, input.items.length);
-      const refs = await enqueueItems(hub, task, input.items, settings);
+      const refs = await traceEnqueue(ctx.trace, task, input.items.length, (traceparent) =>
+        enqueueItems(hub, task, input.items, settings, traceparent),
+      );
       ctx.observer?.enqueued(task.id, refs.filter((r) => !r.deduplicated).length);
       return refs;
     }),

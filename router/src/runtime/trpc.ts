@@ -1,3 +1,4 @@
+import type { Context as OtelContext } from '@opentelemetry/api';
 import { ERROR_CODES, type Issue, TaskwireError, type TaskwireErrorCode, toIssues } from '@taskwire/shared';
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
@@ -11,6 +12,8 @@ export interface TaskwireContext {
   authError?: TaskwireError | undefined;
   /** Told about enqueues and rejections (metrics). */
   observer?: ApiObserver | undefined;
+  /** The trace the request belongs to (W3C `traceparent`), for the enqueue span. */
+  trace?: OtelContext | undefined;
 }
 
 /** What callers find in `error.data.taskwire`. */

@@ -6,6 +6,7 @@ import { DEFAULT_DEFERRAL_POLICY, type DeferralPolicy } from './deferral.ts';
 import { forwardWorkerEvents, type WorkerEvent } from './events.ts';
 import type { FamilyHandlers } from './handlers.ts';
 import { type AbortReason, runJob } from './run-job.ts';
+import { traceJob } from './tracing.ts';
 
 export interface FamilyWorkerOptions<TFamily extends AnyFamily> {
   handlers: FamilyHandlers<TFamily>;
@@ -63,16 +64,20 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
     };
 
     const o = family.options;
-    this.worker = new Worker(keys.queueName(family.name), (job: Job, token?: string) => runJob(deps, job, token), {
-      connection: this.connection,
-      prefix: keys.prefix,
-      concurrency: options.concurrency ?? o.concurrency,
-      lockDuration: o.lockDurationMs,
-      stalledInterval: o.stalledIntervalMs,
-      maxStalledCount: o.maxStalledCount,
-      limiter: o.rateLimit ? { max: o.rateLimit.max, duration: o.rateLimit.durationMs } : undefined,
-      autorun: false,
-    });
+    this.worker = new Worker(
+      keys.queueName(family.name),
+      (job: Job, token?: string) => traceJob(family.name, job, () => runJob(deps, job, token)),
+      {
+        connection: this.connection,
+        prefix: keys.prefix,
+        concurrency: options.concurrency ?? o.concurrency,
+        lockDuration: o.lockDurationMs,
+        stalledInterval: o.stalledIntervalMs,
+        maxStalledCount: o.maxStalledCount,
+        limiter: o.rateLimit ? { max: o.rateLimit.max, duration: o.rateLimit.durationMs } : undefined,
+        autorun: false,
+      },
+    );
     const emit = options.onEvent ?? (() => {});
     forwardWorkerEvents(this.worker, family, emit);
 
