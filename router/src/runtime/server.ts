@@ -5,8 +5,10 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { Registry } from 'prom-client';
 import { type AuthConfig, Authenticator } from './auth.ts';
 import { createDashboard, DASHBOARD_PATH } from './dashboard.ts';
+import { DEFAULT_ENQUEUE_SETTINGS } from './enqueue.ts';
 import { QueueHub } from './hub.ts';
 import { ApiMetrics } from './metrics.ts';
+import { createRestHandler } from './rest.ts';
 import { createTaskwireRouter, type RouterOptions, type TaskwireRouter } from './router.ts';
 import { requestTraceContext } from './tracing.ts';
 import type { TaskwireContext } from './trpc.ts';
@@ -92,6 +94,14 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
   });
 
   const dashboard = createDashboard(hub, authenticator);
+  const rest = createRestHandler({
+    registry: options.registry,
+    hub,
+    authenticator,
+    metrics,
+    settings: { ...DEFAULT_ENQUEUE_SETTINGS, ...options.router },
+    maxBodyBytes: options.maxBodyBytes ?? 1_048_576,
+  });
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
@@ -115,7 +125,8 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
       return;
     }
     if (path.startsWith('/admin/')) return dashboard(req, res);
-    sendJson(res, 404, { error: 'Not found', see: ['/trpc', '/healthz', '/readyz', '/metrics', DASHBOARD_PATH] });
+    if (path.startsWith('/api/') || path === '/openapi.json') return rest(req, res);
+    sendJson(res, 404, { error: 'Not found', see: ['/trpc', '/healthz', '/readyz', '/metrics', '/openapi.json', DASHBOARD_PATH] });
   });
   server.keepAliveTimeout = 65_000;
 

@@ -1,11 +1,13 @@
-import { type AnyTask, enqueueOptionsSchema, type JobView, TaskwireError, type WatchEvent } from '@taskwire/shared';
+import type { Context as OtelContext } from '@opentelemetry/api';
+import { type AnyTask, enqueueOptionsSchema, type JobRef, type JobView, TaskwireError, type WatchEvent } from '@taskwire/shared';
 import type { Job } from 'bullmq';
 import { z } from 'zod';
-import { requireScope, type Scope } from './auth.ts';
-import { type EnqueueSettings, enqueueItems } from './enqueue.ts';
+import { type Principal, requireScope, type Scope } from './auth.ts';
+import { type EnqueueItem, type EnqueueSettings, enqueueItems } from './enqueue.ts';
 import type { QueueHub } from './hub.ts';
 import { Inbox } from './inbox.ts';
 import type { RawJobEvent } from './job-events.ts';
+import type { ApiObserver } from './metrics.ts';
 import { consumeEnqueueBudget } from './rate-limit.ts';
 import { scheduleProcedures } from './schedule-procedures.ts';
 import { traceEnqueue } from './tracing.ts';
@@ -22,7 +24,7 @@ export interface TaskProcedureSettings extends EnqueueSettings {
 export const jobIdInput = z.object({ id: z.string().min(3).max(300) });
 
 /** Reads a job of a given task; NOT_FOUND if the id names another task or nothing. */
-async function loadJob(hub: QueueHub, task: AnyTask, id: string): Promise<{ job: Job; state: string; bullId: string }> {
+export async function loadJob(hub: QueueHub, task: AnyTask, id: string): Promise<{ job: Job; state: string; bullId: string }> {
   const { family, queue, bullId } = hub.locate(id);
   const found = await hub.fetchJob(queue, bullId);
   if (!found || family.name !== task.family || found.job.name !== task.name) {
@@ -91,6 +93,31 @@ async function* watchJob(hub: QueueHub, task: AnyTask, id: string, signal: Abort
 }
 
 /**
+ * Enqueues already-validated items for a caller: scope, rate budget, trace span, metrics. The
+ * one path every transport (tRPC, REST) takes.
+ */
+export async function enqueueAs(
+  hub: QueueHub,
+  task: AnyTask,
+  items: readonly EnqueueItem[],
+  settings: EnqueueSettings,
+  caller: { principal: Principal; trace?: OtelContext | undefined; observer?: ApiObserver | undefined },
+): Promise<JobRef[]> {
+  requireScope(caller.principal, `${task.family}:enqueue`);
+  await consumeEnqueueBudget(hub, caller.principal, items.length);
+  const refs = await traceEnqueue(caller.trace, task, items.length, (traceparent) => enqueueItems(hub, task, items, settings, traceparent));
+  caller.observer?.enqueued(task.id, refs.filter((r) => !r.deduplicated).length);
+  return refs;
+}
+
+/** A job of a task as its typed view, for a caller allowed to read the family. */
+export async function getJobAs(hub: QueueHub, task: AnyTask, id: string, principal: Principal): Promise<JobView> {
+  requireScope(principal, `${task.family}:read`);
+  const { job, state } = await loadJob(hub, task, id);
+  return toJobView(task, job, state);
+}
+
+/**
  * Errors thrown while a subscription streams bypass procedure middleware; give them their
  * table code here so that, e.g., NOT_FOUND ends the client's subscription instead of making it
  * reconnect (tRPC clients reconnect on 5xx-class codes, which is right for QUEUE_UNAVAILABLE).
@@ -107,30 +134,14 @@ async function* withErrorCodes<T>(events: AsyncGenerator<T>): AsyncGenerator<T> 
 export function taskProcedures(hub: QueueHub, task: AnyTask, settings: TaskProcedureSettings) {
   const item = z.object({ input: task.input, options: enqueueOptionsSchema.optional() });
   const many = z.object({ items: z.array(item).min(1).max(settings.maxBatch) });
-  const enqueueScope: Scope = `${task.family}:enqueue`;
   const readScope: Scope = `${task.family}:read`;
   return {
     enqueue: procedure.input(item).mutation(async ({ input, ctx }) => {
-      requireScope(ctx.principal, enqueueScope);
-      await consumeEnqueueBudget(hub, ctx.principal, 1);
-      const [ref] = await traceEnqueue(ctx.trace, task, 1, (traceparent) => enqueueItems(hub, task, [input], settings, traceparent));
-      if (ref && !ref.deduplicated) ctx.observer?.enqueued(task.id, 1);
+      const [ref] = await enqueueAs(hub, task, [input], settings, ctx);
       return ref;
     }),
-    enqueueMany: procedure.input(many).mutation(async ({ input, ctx }) => {
-      requireScope(ctx.principal, enqueueScope);
-      await consumeEnqueueBudget(hub, ctx.principal, input.items.length);
-      const refs = await traceEnqueue(ctx.trace, task, input.items.length, (traceparent) =>
-        enqueueItems(hub, task, input.items, settings, traceparent),
-      );
-      ctx.observer?.enqueued(task.id, refs.filter((r) => !r.deduplicated).length);
-      return refs;
-    }),
-    get: procedure.input(jobIdInput).query(async ({ input, ctx }): Promise<JobView> => {
-      requireScope(ctx.principal, readScope);
-      const { job, state } = await loadJob(hub, task, input.id);
-      return toJobView(task, job, state);
-    }),
+    enqueueMany: procedure.input(many).mutation(({ input, ctx }) => enqueueAs(hub, task, input.items, settings, ctx)),
+    get: procedure.input(jobIdInput).query(({ input, ctx }) => getJobAs(hub, task, input.id, ctx.principal)),
     watch: procedure.input(jobIdInput).subscription(({ input, signal, ctx }) => {
       requireScope(ctx.principal, readScope);
       return withErrorCodes(watchJob(hub, task, input.id, signal ?? new AbortController().signal, settings.watchPollMs));

@@ -2,6 +2,7 @@ export * from './envelope.ts';
 export * from './errors.ts';
 export * from './family.ts';
 export * from './jobs.ts';
+export * from './json-codec.ts';
 export * from './json-schema.ts';
 export * from './keys.ts';
 export * from './task.ts';

@@ -1,0 +1,135 @@
+import type http from 'node:http';
+import {
+  type AnyTask,
+  ERROR_CODES,
+  enqueueOptionsSchema,
+  fromJson,
+  listTasks,
+  type Registry,
+  TaskwireError,
+  toIssues,
+  toJson,
+} from '@taskwire/shared';
+import { z } from 'zod';
+import type { Authenticator } from './auth.ts';
+import type { EnqueueSettings } from './enqueue.ts';
+import type { QueueHub } from './hub.ts';
+import type { ApiMetrics } from './metrics.ts';
+import { buildOpenApi } from './openapi.ts';
+import { enqueueAs, getJobAs } from './task-procedures.ts';
+import { requestTraceContext } from './tracing.ts';
+
+export const REST_PREFIX = '/api/v1';
+
+const HTTP_STATUS: Record<string, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNPROCESSABLE_CONTENT: 422,
+  TOO_MANY_REQUESTS: 429,
+  CLIENT_CLOSED_REQUEST: 499,
+  SERVICE_UNAVAILABLE: 503,
+  TIMEOUT: 408,
+};
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(toJson(body)));
+}
+
+function sendError(res: http.ServerResponse, error: unknown): void {
+  const tw = error instanceof TaskwireError ? error : TaskwireError.fromUnknown(error);
+  const status = HTTP_STATUS[ERROR_CODES[tw.code].trpc] ?? 500;
+  send(res, status, { error: { code: tw.code, message: status === 500 ? 'Internal error' : tw.message, issues: tw.issues } });
+}
+
+async function readJson(req: http.IncomingMessage, limit: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new TaskwireError('PAYLOAD_TOO_LARGE', `The request body exceeds ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return JSON.parse(text, (key, value) => (key === '__proto__' || key === 'constructor' ? undefined : value));
+  } catch {
+    throw new TaskwireError('INVALID_INPUT', 'The request body is not JSON');
+  }
+}
+
+export interface RestOptions {
+  registry: Registry;
+  hub: QueueHub;
+  authenticator: Authenticator;
+  metrics: ApiMetrics;
+  settings: EnqueueSettings;
+  maxBodyBytes: number;
+}
+
+/**
+ * Plain JSON over HTTP for callers without a tRPC client (curl, Python…), described by an
+ * OpenAPI 3.1 document at `/openapi.json`:
+ * - `POST /api/v1/{family}/{task}/jobs` with `{ "input": …, "options": … }` → 201 JobRef
+ * - `GET /api/v1/{family}/{task}/jobs/{id}` → the typed JobView
+ * Dates travel as ISO 8601 strings, bigints as decimal strings, Maps as `[[key, value], …]`,
+ * Sets as arrays; the input is converted along the task's schema, then validated by it. Same
+ * tokens, scopes, limits, metrics and traces as tRPC.
+ */
+export function createRestHandler(options: RestOptions): http.RequestListener {
+  const tasks = new Map<string, AnyTask>(listTasks(options.registry).map((task) => [`${task.family}/${task.name}`, task]));
+  const document = JSON.stringify(buildOpenApi(options.registry));
+  const body = (task: AnyTask) => z.object({ input: task.input, options: enqueueOptionsSchema.optional() });
+  const bodies = new Map([...tasks].map(([key, task]) => [key, body(task)]));
+
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/openapi.json') {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(document);
+      return;
+    }
+    const match = /^\/api\/v1\/([a-zA-Z0-9]+)\/([a-zA-Z0-9]+)\/jobs(?:\/([^/]+))?$/.exec(url.pathname);
+    const task = match && tasks.get(`${match[1]}/${match[2]}`);
+    if (!match || !task)
+      return send(res, 404, { error: { code: 'NOT_FOUND', message: `No route ${req.method} ${url.pathname}; see /openapi.json` } });
+    const handle = async () => {
+      const bearer = req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7).trim() : undefined;
+      const principal = options.authenticator.authenticate(bearer);
+      if (req.method === 'POST' && !match[3]) {
+        const raw = (await readJson(req, options.maxBodyBytes)) as { input?: unknown; options?: unknown } | null;
+        const decoded = {
+          input: fromJson(task.input, raw?.input),
+          options: raw?.options === undefined ? undefined : fromJson(enqueueOptionsSchema, raw.options),
+        };
+        const parsed = (bodies.get(`${task.family}/${task.name}`) ?? body(task)).safeParse(decoded);
+        if (!parsed.success) {
+          const issues = toIssues(parsed.error.issues);
+          options.metrics.rejected(task.id, 'INVALID_INPUT');
+          throw new TaskwireError('INVALID_INPUT', `Invalid input: ${issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, {
+            issues,
+          });
+        }
+        const [ref] = await enqueueAs(options.hub, task, [parsed.data], options.settings, {
+          principal,
+          trace: requestTraceContext(req.headers),
+          observer: options.metrics,
+        });
+        return send(res, 201, ref);
+      }
+      if (req.method === 'GET' && match[3])
+        return send(res, 200, await getJobAs(options.hub, task, decodeURIComponent(match[3]), principal));
+      res.setHeader('allow', match[3] ? 'GET' : 'POST');
+      return send(res, 405, { error: { code: 'INVALID_INPUT', message: `Use ${match[3] ? 'GET' : 'POST'}` } });
+    };
+    handle().catch((error: unknown) => {
+      if (req.method === 'POST' && error instanceof TaskwireError && error.code !== 'INVALID_INPUT')
+        options.metrics.rejected(task.id, error.code);
+      sendError(res, error);
+    });
+  };
+}
