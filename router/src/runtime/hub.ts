@@ -42,7 +42,7 @@ export class QueueHub {
   }
 
   family(name: string): AnyFamily {
-    const family = this.registry[name];
+    const family = Object.hasOwn(this.registry, name) ? this.registry[name] : undefined;
     if (!family) throw new TaskwireError('NOT_FOUND', `No family '${name}'`);
     return family;
   }
@@ -56,7 +56,7 @@ export class QueueHub {
   /** Resolves a public job id to its family's queue and BullMQ id. */
   locate(id: string): { family: AnyFamily; queue: Queue; bullId: string } {
     const parsed = parseJobId(id);
-    const family = parsed && this.registry[parsed.family];
+    const family = parsed && Object.hasOwn(this.registry, parsed.family) ? this.registry[parsed.family] : undefined;
     if (!parsed || !family) throw new TaskwireError('NOT_FOUND', `No job '${id}'`);
     return { family, queue: this.queue(family.name), bullId: parsed.bullId };
   }

@@ -1,4 +1,4 @@
-import { type JobView, TaskwireError } from '@taskwire/shared';
+import { type JobView, TaskwireError, taskOf } from '@taskwire/shared';
 import type { Job, JobType } from 'bullmq';
 import { z } from 'zod';
 import { can, type Principal, requireScope } from './auth.ts';
@@ -25,7 +25,7 @@ export interface CancelResult {
 
 /** A job of any task as a view (tasks unknown to this deployment keep their raw name). */
 export function viewOf(hub: QueueHub, family: string, job: Job, state: string): JobView {
-  const task = hub.family(family).tasks[job.name];
+  const task = taskOf(hub.family(family), job.name);
   return toJobView(task ?? { id: `${family}.${job.name}`, family }, job, state);
 }
 

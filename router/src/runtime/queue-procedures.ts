@@ -5,6 +5,7 @@ import {
   type JobView,
   type QueueStats,
   TaskwireError,
+  taskOf,
   toIssues,
   upgradePayload,
 } from '@taskwire/shared';
@@ -25,7 +26,7 @@ export interface ReplayResult {
 
 /** Why a failed job's payload cannot run under today's contract, or undefined when it can. */
 function replayBlocker(hub: QueueHub, family: string, job: Job): ErrorInfo | undefined {
-  const task = hub.family(family).tasks[job.name];
+  const task = taskOf(hub.family(family), job.name);
   if (!task) return { code: 'UNKNOWN_TASK', message: `No task '${family}.${job.name}' in this deployment` };
   const envelope = decodeEnvelope(job.data);
   if (!envelope.ok) return { code: 'INVALID_PAYLOAD', message: envelope.reason };

@@ -16,6 +16,7 @@ import type { EnqueueSettings } from './enqueue.ts';
 import type { QueueHub } from './hub.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
+import { readStrictBody } from './strict-body.ts';
 import { enqueueAs, getJobAs } from './task-procedures.ts';
 import { requestTraceContext } from './tracing.ts';
 
@@ -47,14 +48,7 @@ function sendError(res: http.ServerResponse, error: unknown): void {
 }
 
 async function readJson(req: http.IncomingMessage, limit: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new TaskwireError('PAYLOAD_TOO_LARGE', `The request body exceeds ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = await readStrictBody(req, limit);
   try {
     return JSON.parse(text, (key, value) => (key === '__proto__' || key === 'constructor' ? undefined : value));
   } catch {

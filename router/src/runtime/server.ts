@@ -10,6 +10,7 @@ import { QueueHub } from './hub.ts';
 import { ApiMetrics } from './metrics.ts';
 import { createRestHandler } from './rest.ts';
 import { createTaskwireRouter, type RouterOptions, type TaskwireRouter } from './router.ts';
+import { readStrictBody, sendTrpcError } from './strict-body.ts';
 import { requestTraceContext } from './tracing.ts';
 import type { TaskwireContext } from './trpc.ts';
 
@@ -74,6 +75,7 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
   }
   const router = createTaskwireRouter(options.registry, hub, options.router);
   const authenticator = new Authenticator(options.auth);
+  const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   const metrics = new ApiMetrics(hub);
   const trpc = createHTTPHandler({
     router,
@@ -112,7 +114,18 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
       );
       return;
     }
-    if (path.startsWith('/trpc/')) return trpc(req, res);
+    if (path.startsWith('/trpc/')) {
+      if (req.method !== 'POST') return trpc(req, res);
+      // tRPC uses a body already read into req.body; read it strictly (UTF-8, size) first.
+      readStrictBody(req, maxBodyBytes).then(
+        (text) => {
+          (req as http.IncomingMessage & { body?: string }).body = text;
+          trpc(req, res);
+        },
+        (error: TaskwireError) => sendTrpcError(req, res, error),
+      );
+      return;
+    }
     if (path === '/metrics') {
       const registry = options.extraMetrics?.length ? Registry.merge([metrics.registry, ...options.extraMetrics]) : metrics.registry;
       registry.metrics().then(

@@ -1,5 +1,5 @@
 import type { Context as OtelContext } from '@opentelemetry/api';
-import { ERROR_CODES, type Issue, TaskwireError, type TaskwireErrorCode, toIssues } from '@taskwire/shared';
+import { ERROR_CODES, type Issue, safeDeserialize, TaskwireError, type TaskwireErrorCode, toIssues } from '@taskwire/shared';
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import type { Principal } from './auth.ts';
@@ -64,7 +64,11 @@ export function toTRPCError(error: TaskwireError): TRPCError {
 }
 
 export const t = initTRPC.context<TaskwireContext>().create({
-  transformer: superjson,
+  // superjson, with the client's meta checked before superjson walks it (see superjson-guard).
+  transformer: {
+    input: { serialize: (value: unknown) => superjson.serialize(value), deserialize: (payload: unknown) => safeDeserialize(payload) },
+    output: superjson,
+  },
   isDev: false,
   sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 30_000 } },
   errorFormatter({ shape, error }) {

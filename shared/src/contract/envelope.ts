@@ -1,5 +1,6 @@
 import superjson from 'superjson';
 import { z } from 'zod';
+import { safeDeserialize } from './superjson-guard.ts';
 
 /** What a job carries besides its payload. */
 export interface EnvelopeMeta {
@@ -56,7 +57,7 @@ export function decodeEnvelope(data: unknown): DecodedEnvelope {
     };
   }
   try {
-    const payload = superjson.deserialize(parsed.data.p as Parameters<typeof superjson.deserialize>[0]);
+    const payload = safeDeserialize(parsed.data.p);
     return { ok: true, version: parsed.data.v, payload, meta: parsed.data.meta };
   } catch (error) {
     return { ok: false, reason: `payload is not valid superjson: ${(error as Error).message}` };

@@ -108,11 +108,21 @@ export function listTasks(registry: Registry): AnyTask[] {
 export function findTask(registry: Registry, id: string): AnyTask | undefined {
   const dot = id.indexOf('.');
   if (dot < 0) return undefined;
-  const family = registry[id.slice(0, dot)];
-  return family ? family.tasks[id.slice(dot + 1)] : undefined;
+  const familyName = id.slice(0, dot);
+  const name = id.slice(dot + 1);
+  const family = Object.hasOwn(registry, familyName) ? registry[familyName] : undefined;
+  return family && Object.hasOwn(family.tasks, name) ? family.tasks[name] : undefined;
 }
 
 /** All tasks of a registry as a union, for discriminated views (`jobs.get`). */
 export type RegistryTask<TRegistry extends Registry> = {
   [F in keyof TRegistry]: TRegistry[F]['tasks'][keyof TRegistry[F]['tasks']];
 }[keyof TRegistry];
+
+/**
+ * A family's task by name, own properties only: a job named `constructor` or `__proto__` (poison
+ * data) must not resolve to something inherited from `Object.prototype`.
+ */
+export function taskOf(family: AnyFamily, name: string): AnyTask | undefined {
+  return Object.hasOwn(family.tasks, name) ? family.tasks[name] : undefined;
+}

@@ -5,6 +5,7 @@ export * from './jobs.ts';
 export * from './json-codec.ts';
 export * from './json-schema.ts';
 export * from './keys.ts';
+export * from './superjson-guard.ts';
 export * from './task.ts';
 export type { Simplify, TypeError } from './type-error.ts';
 export * from './versions.ts';

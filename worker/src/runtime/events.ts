@@ -1,4 +1,4 @@
-import { type AnyFamily, decodeEnvelope, decodeFailureReason, type TaskwireErrorCode } from '@taskwire/shared';
+import { type AnyFamily, decodeEnvelope, decodeFailureReason, type TaskwireErrorCode, taskOf } from '@taskwire/shared';
 import type { Job, Worker } from 'bullmq';
 
 interface JobFields {
@@ -19,7 +19,7 @@ export type WorkerEvent =
   | { type: 'error'; message: string };
 
 function fields(family: AnyFamily, job: Job, attempt: number): JobFields {
-  const task = family.tasks[job.name];
+  const task = taskOf(family, job.name);
   const out: JobFields = { jobId: `${family.name}.${job.id}`, task: `${family.name}.${job.name}`, family: family.name, attempt };
   if (task && task.logFields.length > 0) {
     const envelope = decodeEnvelope(job.data);

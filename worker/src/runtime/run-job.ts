@@ -7,6 +7,7 @@ import {
   formatIssues,
   formatJobId,
   TaskwireError,
+  taskOf,
   toIssues,
   upgradePayload,
 } from '@taskwire/shared';
@@ -45,8 +46,10 @@ function fromHandlerError(error: unknown): Error {
  */
 export async function runJob(deps: RunJobDeps, job: Job, token: string | undefined): Promise<unknown> {
   const { family } = deps.handlers;
-  const task: AnyTask | undefined = family.tasks[job.name];
-  const handler = (deps.handlers.handlers as Record<string, (input: unknown, ctx: HandlerContext) => unknown>)[job.name];
+  // Own properties only: a job named `constructor` or `__proto__` is not a task.
+  const task: AnyTask | undefined = taskOf(family, job.name);
+  const handlers = deps.handlers.handlers as Record<string, (input: unknown, ctx: HandlerContext) => unknown>;
+  const handler = Object.hasOwn(handlers, job.name) ? handlers[job.name] : undefined;
   if (!task || !handler) {
     throw failure({ code: 'UNKNOWN_TASK', message: `Family '${family.name}' has no task '${job.name}'` }, false);
   }
