@@ -46,7 +46,7 @@ describe('kill -9 of a worker process while jobs run', () => {
         victim.child.process.kill('SIGKILL');
         await victim.child.exit();
         // Commands the victim had already written may still land; then its jobs sit in `active`
-        // under locks nobody renews (lockDuration 2 s), untouched until they expire.
+        // under locks nobody renews (lockDuration 4 s), untouched until they expire.
         await sleep(150);
         const [runs, active] = await Promise.all([raw.runs(), raw.active()]);
         const lastRunner = new Map(runs.map((r) => [bullIdOf(r.id), r.pid]));
@@ -54,11 +54,12 @@ describe('kill -9 of a worker process while jobs run', () => {
         victim = await start();
       }
 
+      // Counted and asserted below even if it never gets there.
       await eventually(
         async () => ((await raw.queue.getCompletedCount()) + (await raw.queue.getFailedCount()) >= JOBS ? true : undefined),
         60_000,
         100,
-      );
+      ).catch(() => undefined);
       // A job re-run after the count was reached would show up as a late duplicate.
       await sleep(1_500);
 

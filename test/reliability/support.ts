@@ -40,7 +40,7 @@ export async function stopWorkers(workers: Iterable<TrackedWorker | undefined>, 
 }
 
 /** Resolves with `promise`, or rejects after `ms` naming `what` (cleanup must not hang a run). */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+export async function within<T>(promise: PromiseLike<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
@@ -95,7 +95,9 @@ export async function statesOf(queue: Queue, publicIds: readonly string[]): Prom
   for (let i = 0; i < publicIds.length; i += 500) {
     const chunk = publicIds.slice(i, i + 500);
     const states = await Promise.all(chunk.map((id) => queue.getJobState(bullIdOf(id))));
-    chunk.forEach((id, j) => out.set(id, states[j] as string));
+    chunk.forEach((id, j) => {
+      out.set(id, states[j] as string);
+    });
   }
   return out;
 }

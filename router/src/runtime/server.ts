@@ -115,7 +115,9 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
       return;
     }
     if (path.startsWith('/trpc/')) {
-      if (req.method !== 'POST') return trpc(req, res);
+      const type = req.headers['content-type'] ?? '';
+      // Only JSON bodies are read here; tRPC handles (and refuses) the other content types itself.
+      if (req.method !== 'POST' || (type !== '' && !type.includes('json'))) return trpc(req, res);
       // tRPC uses a body already read into req.body; read it strictly (UTF-8, size) first.
       readStrictBody(req, maxBodyBytes).then(
         (text) => {

@@ -6,19 +6,26 @@ import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
  * Reads a request body as strict UTF-8 within a size limit. Node's default decoding replaces
  * invalid bytes with U+FFFD, so a payload with broken bytes would be stored silently altered.
  */
-export async function readStrictBody(req: http.IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new TaskwireError('PAYLOAD_TOO_LARGE', `The request body exceeds ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
-  } catch {
-    throw new TaskwireError('INVALID_INPUT', 'The request body is not valid UTF-8');
-  }
+export function readStrictBody(req: http.IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    // Past the limit, keep reading (and dropping) to the end: the client can then finish sending
+    // and read the 413. Leaving the loop early would destroy the socket under the answer.
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.once('error', reject);
+    req.once('end', () => {
+      if (size > limit) return reject(new TaskwireError('PAYLOAD_TOO_LARGE', `The request body exceeds ${limit} bytes`));
+      try {
+        resolve(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)));
+      } catch {
+        reject(new TaskwireError('INVALID_INPUT', 'The request body is not valid UTF-8'));
+      }
+    });
+  });
 }
 
 /** An error in tRPC's wire format (one per call of a batch), for failures before tRPC runs. */

@@ -1,0 +1,98 @@
+/** Command-line options of `npm run bench`. */
+import { parseArgs } from 'node:util';
+import { COLUMNS, type Column } from './protocol.ts';
+
+export const WORKLOADS = ['enqueue', 'enqueueMany', 'process', 'latency'] as const;
+export type Workload = (typeof WORKLOADS)[number];
+
+export interface BenchConfig {
+  mode: 'full' | 'quick';
+  /** Jobs per measurement of workloads (a), (b) and (c). */
+  jobs: number;
+  /** Measured repetitions of every figure (after one unrecorded warm-up). */
+  reps: number;
+  warmupJobs: number;
+  /** (a): single enqueues outstanding at any time. */
+  inFlight: number;
+  /** (b): jobs per `enqueueMany` / `addBulk` call. */
+  batch: number;
+  /** (c), (d): worker concurrency. */
+  concurrency: number;
+  /** (d): steady send rate (jobs/s), how long, and the warm-up. */
+  latency: { rate: number; durationMs: number; warmupMs: number };
+  columns: Column[];
+  workloads: Workload[];
+  /** Write V8 CPU profiles of every child here (`node --cpu-prof`). */
+  cpuProfDir: string | undefined;
+  verbose: boolean;
+  /** Where the JSON goes. */
+  out: string;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --quick              4,000 jobs, 2 repetitions, 3 s latency phase, shorter warm-ups (under 2 minutes)
+  --jobs N             jobs per measurement of (a) (b) (c)        [full 20,000]
+  --reps N             measured repetitions per figure            [full 3]
+  --columns a,b        subset of raw,naive,taskwire               [all]
+  --only a,b           subset of enqueue,enqueueMany,process,latency  [all]
+  --cpu-prof DIR       write a .cpuprofile of every child process to DIR
+  --out FILE           JSON output [bench/results/latest.json; bench/results/subset.json for a subset]
+  --verbose            print the children's output
+  --help`;
+
+function list<T extends string>(value: string | undefined, allowed: readonly T[], name: string): T[] {
+  if (value === undefined) return [...allowed];
+  const items = value.split(',').map((item) => item.trim());
+  for (const item of items) {
+    if (!(allowed as readonly string[]).includes(item)) throw new Error(`--${name}: '${item}' is not one of ${allowed.join(', ')}`);
+  }
+  return allowed.filter((item) => items.includes(item));
+}
+
+function positiveInt(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got '${value}'`);
+  return n;
+}
+
+/** Parses argv; `undefined` when `--help` was asked for. */
+export function parseOptions(argv: string[]): BenchConfig | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      jobs: { type: 'string' },
+      reps: { type: 'string' },
+      columns: { type: 'string' },
+      only: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      out: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return undefined;
+  const quick = values.quick ?? false;
+  const jobs = positiveInt(values.jobs, quick ? 4_000 : 20_000, 'jobs');
+  const columns = list(values.columns, COLUMNS, 'columns');
+  const workloads = list(values.only, WORKLOADS, 'only');
+  const subset = columns.length < COLUMNS.length || workloads.length < WORKLOADS.length;
+  return {
+    mode: quick ? 'quick' : 'full',
+    jobs,
+    reps: positiveInt(values.reps, quick ? 2 : 3, 'reps'),
+    warmupJobs: Math.min(jobs, quick ? 1_000 : 2_000),
+    inFlight: 64,
+    batch: 1_000,
+    concurrency: 16,
+    latency: { rate: 500, durationMs: quick ? 3_000 : 10_000, warmupMs: quick ? 500 : 1_000 },
+    columns,
+    workloads,
+    cpuProfDir: values['cpu-prof'],
+    verbose: values.verbose ?? false,
+    out: values.out ?? (subset ? 'bench/results/subset.json' : 'bench/results/latest.json'),
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * `npm run bench`: raw BullMQ, a naive tRPC front and taskwire side by side, measured in one run
+ * on a private Redis. See bench/README.md.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type SpawnedRedis, startRedisServer } from '@taskwire/shared/node';
+import { Redis } from 'ioredis';
+import { loadAverageNow, machineInfo } from './core/machine.ts';
+import { type ColumnProcesses, Lab } from './core/measure.ts';
+import { type BenchConfig, parseOptions, USAGE, type Workload } from './core/options.ts';
+import { BenchChild, killAllChildren, stopAllChildren } from './core/parent.ts';
+import type { ClientCommands, Column, ServerCommands, WorkerCommands } from './core/protocol.ts';
+import { buildReport, type ColumnRecord, emptyRecord, formatTable, type Results, recordRepetition } from './core/report.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const entry = (name: string) => resolve(here, 'procs', `${name}.ts`);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+// The taskwire API runs with a token, as in production; its children read it from the environment.
+process.env.BENCH_API_TOKEN = `bench_${randomBytes(24).toString('base64url')}`;
+
+let redis: SpawnedRedis | undefined;
+let admin: Redis | undefined;
+let cleaning: Promise<void> | undefined;
+
+/** Stops every child, then Redis. Safe to call more than once (error path and signal at once). */
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    await stopAllChildren(5_000);
+    admin?.disconnect();
+    await redis?.stop().catch(() => {});
+  })();
+  return cleaning;
+}
+
+/** SIGKILLs the Redis server, if it still runs. */
+function killRedis(): void {
+  try {
+    if (redis) process.kill(redis.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+let interruptedAt = 0;
+function onSignal(signal: NodeJS.Signals): void {
+  const code = signal === 'SIGINT' ? 130 : 143;
+  if (interruptedAt === 0) {
+    interruptedAt = Date.now();
+    log(`\n${signal}: stopping the bench processes and Redis… (again to force)`);
+    void cleanup().finally(() => process.exit(code));
+    return;
+  }
+  // The same Ctrl-C may arrive twice (through npm and tsx); a second press a moment later forces.
+  if (Date.now() - interruptedAt < 1_000) return;
+  killAllChildren();
+  killRedis();
+  process.exit(code);
+}
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+process.on('SIGHUP', onSignal);
+// Last resort: nothing outlives this process, however it ends.
+process.on('exit', () => {
+  killAllChildren();
+  killRedis();
+});
+
+async function spawnColumn(column: Column, config: BenchConfig, redisUrl: string): Promise<ColumnProcesses> {
+  const options = { cpuProfDir: config.cpuProfDir, verbose: config.verbose };
+  const server =
+    column === 'raw'
+      ? undefined
+      : await BenchChild.spawn<ServerCommands>(`${column} server`, entry('server'), { ...options, args: { column, redis: redisUrl } });
+  const target = server?.info.url ?? redisUrl;
+  const [client, worker] = await Promise.all([
+    BenchChild.spawn<ClientCommands>(`${column} client`, entry('client'), { ...options, args: { column, target } }),
+    BenchChild.spawn<WorkerCommands>(`${column} worker`, entry('worker'), { ...options, args: { column, redis: redisUrl } }),
+  ]);
+  return { column, client, server, worker };
+}
+
+/** Column order for repetition `rep`: rotated, so no column always runs first (or right after another). */
+function rotate<T>(items: readonly T[], rep: number): T[] {
+  const k = rep % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+async function runWorkload(lab: Lab, config: BenchConfig, workload: Workload, columns: ColumnProcesses[], results: Results): Promise<void> {
+  const once = async (p: ColumnProcesses, warmup: boolean): Promise<string> => {
+    const record = results[p.column] as ColumnRecord;
+    const measured =
+      workload === 'latency'
+        ? await lab.latency(p, warmup ? config.latency.warmupMs : config.latency.durationMs)
+        : await lab[workload](p, warmup ? config.warmupJobs : config.jobs);
+    if (workload === 'enqueue' && warmup) record.storedJob = await lab.storedJob(p.column);
+    if (!warmup) recordRepetition(record, workload, measured, await lab.rss(p));
+    const { value } = measured;
+    return typeof value === 'number'
+      ? `${Math.round(value).toLocaleString('en-US')} jobs/s`
+      : `p50 ${value.p50.toFixed(1)} ms, p99 ${value.p99.toFixed(1)} ms`;
+  };
+  for (const p of columns) {
+    const t0 = performance.now();
+    const figure = await once(p, true);
+    log(`  ${workload} warm-up  ${p.column.padEnd(8)} ${figure} (${((performance.now() - t0) / 1_000).toFixed(1)} s)`);
+  }
+  for (let rep = 0; rep < config.reps; rep++) {
+    for (const p of rotate(columns, rep)) {
+      const t0 = performance.now();
+      const figure = await once(p, false);
+      log(
+        `  ${workload} rep ${rep + 1}/${config.reps} ${p.column.padEnd(8)} ${figure} (${((performance.now() - t0) / 1_000).toFixed(1)} s)`,
+      );
+    }
+  }
+}
+
+async function main(): Promise<number> {
+  const loadAtStart = loadAverageNow();
+  const startedAt = new Date();
+  const t0 = performance.now();
+  let config: BenchConfig | undefined;
+  try {
+    config = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    log(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (!config) {
+    log(USAGE);
+    return 0;
+  }
+  if (config.cpuProfDir) await mkdir(config.cpuProfDir, { recursive: true });
+
+  log(`bench: ${config.mode} mode; starting a private redis-server…`);
+  redis = await startRedisServer();
+  admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  // Errors surface through the commands that fail (and Ctrl-C stops Redis under it).
+  admin.on('error', () => {});
+  const machine = await machineInfo(admin, loadAtStart);
+
+  log(`bench: redis ${machine.redis} on port ${redis.port}; starting ${config.columns.join(', ')} processes…`);
+  const settled = await Promise.allSettled(config.columns.map((column) => spawnColumn(column, config, (redis as SpawnedRedis).url)));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  const columns = settled.map((s) => (s as PromiseFulfilledResult<ColumnProcesses>).value);
+
+  const results: Results = {};
+  for (const column of config.columns) results[column] = emptyRecord();
+  const lab = new Lab(admin, config);
+  for (const workload of config.workloads) {
+    log(`bench: ${workload}`);
+    await runWorkload(lab, config, workload, columns, results);
+  }
+
+  const wallTimeS = (performance.now() - t0) / 1_000;
+  const report = buildReport(config, { ...machine, loadAverageAtEnd: loadAverageNow() }, results, startedAt, wallTimeS);
+  if (report.sameJobOptions === false) log('bench: WARNING: the columns stored different BullMQ job options; see "storedJob" in the JSON');
+  await mkdir(dirname(config.out), { recursive: true });
+  const rounded = (_key: string, value: unknown) =>
+    typeof value === 'number' && !Number.isInteger(value) ? Number(value.toFixed(3)) : value;
+  await writeFile(config.out, `${JSON.stringify(report, rounded, 2)}\n`);
+  process.stdout.write(`${formatTable(config, report, results)}\n\n`);
+  log(`bench: wrote ${config.out}; wall time ${wallTimeS.toFixed(1)} s (${config.mode} mode)`);
+  return 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (error) {
+  if (interruptedAt === 0) log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+} finally {
+  if (interruptedAt === 0) {
+    await cleanup();
+    process.exit(code);
+  }
+}
