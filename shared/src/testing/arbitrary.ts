@@ -1,50 +1,11 @@
 import fc from 'fast-check';
 import { z } from 'zod';
+import { type CheckDef, checksOf, type Def, defOf } from './zod-def.ts';
 
 /**
  * The parts of a zod 4 definition (`schema._zod.def`) read here. zod types its defs as one union
  * per kind; reading them through one loose shape keeps the switch below flat.
  */
-interface Def {
-  type: string;
-  check?: string;
-  checks?: { _zod: { def: CheckDef } }[];
-  format?: string;
-  pattern?: RegExp;
-  protocol?: RegExp;
-  alg?: string;
-  shape?: Record<string, z.ZodType>;
-  element?: z.ZodType;
-  innerType?: z.ZodType;
-  keyType?: z.ZodType;
-  valueType?: z.ZodType;
-  options?: z.ZodType[];
-  items?: z.ZodType[];
-  rest?: z.ZodType | null;
-  left?: z.ZodType;
-  right?: z.ZodType;
-  in?: z.ZodType;
-  getter?: () => z.ZodType;
-  partial?: boolean;
-  values?: unknown[];
-}
-
-interface CheckDef {
-  check: string;
-  value?: unknown;
-  inclusive?: boolean;
-  minimum?: number;
-  maximum?: number;
-  length?: number;
-  size?: number;
-  format?: string;
-  pattern?: RegExp;
-  prefix?: string;
-  suffix?: string;
-  includes?: string;
-  protocol?: RegExp;
-  alg?: string;
-}
 
 interface Ctx {
   path: string;
@@ -114,16 +75,6 @@ function accepted(arb: Arb, schema: z.ZodType, ctx: Ctx): Arb {
     }
     return false;
   });
-}
-
-function defOf(schema: z.ZodType): Def {
-  return schema._zod.def as unknown as Def;
-}
-
-/** The checks of a schema, including the schema itself when it is a format such as `z.email()`. */
-function checksOf(def: Def): CheckDef[] {
-  const own = def.check ? [def as unknown as CheckDef] : [];
-  return [...own, ...(def.checks ?? []).map((c) => c._zod.def)];
 }
 
 function unsupported(what: string, ctx: Ctx): Error {

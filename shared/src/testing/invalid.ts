@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { z } from 'zod';
 import { inputArbitraryFor } from './arbitrary.ts';
+import { type CheckDef, checksOf, type Def, defOf } from './zod-def.ts';
 
 /** A value the schema rejects, labelled `<path>: <how it was broken>` for test names. */
 export interface InvalidValue {
@@ -9,32 +10,6 @@ export interface InvalidValue {
 }
 
 /** The parts of a zod 4 definition read here (see arbitrary.ts for the generator side). */
-interface Def {
-  type: string;
-  check?: string;
-  checks?: { _zod: { def: CheckDef } }[];
-  shape?: Record<string, z.ZodType>;
-  element?: z.ZodType;
-  innerType?: z.ZodType;
-  keyType?: z.ZodType;
-  valueType?: z.ZodType;
-  in?: z.ZodType;
-  getter?: () => z.ZodType;
-}
-
-interface CheckDef {
-  check: string;
-  value?: unknown;
-  inclusive?: boolean;
-  minimum?: number;
-  maximum?: number;
-  length?: number;
-  size?: number;
-  format?: string;
-  pattern?: RegExp;
-  prefix?: string;
-  suffix?: string;
-}
 
 /** Passed to a rebuild instead of a replacement to remove an object field. */
 const MISSING: unique symbol = Symbol('missing');
@@ -119,15 +94,6 @@ function rootGarbage(sample: unknown): [string, unknown][] {
     ['an object with only an own __proto__ key', JSON.parse('{"__proto__":{"polluted":true}}')],
     ['deeply nested garbage', deep],
   ];
-}
-
-function defOf(schema: z.ZodType): Def {
-  return schema._zod.def as unknown as Def;
-}
-
-function checksOf(def: Def): CheckDef[] {
-  const own = def.check ? [def as unknown as CheckDef] : [];
-  return [...own, ...(def.checks ?? []).map((c) => c._zod.def)];
 }
 
 /** The schema that decides the shape of a present value: wrappers that only add undefined/null/defaults removed. */
