@@ -17,6 +17,8 @@ export interface EnqueueItem {
 }
 
 interface PreparedJob {
+  /** Position of the item in the call, where its JobRef goes. */
+  index: number;
   name: string;
   data: ReturnType<typeof encodeEnvelope>;
   opts: JobsOptions;
@@ -41,7 +43,14 @@ export function jobOptions(task: AnyTask, options: EnqueueOptions | undefined, n
   return opts;
 }
 
-function prepare(hub: QueueHub, task: AnyTask, item: EnqueueItem, now: number, traceparent: string | undefined): PreparedJob {
+function prepare(
+  hub: QueueHub,
+  task: AnyTask,
+  item: EnqueueItem,
+  index: number,
+  now: number,
+  traceparent: string | undefined,
+): PreparedJob {
   let data: ReturnType<typeof encodeEnvelope>;
   try {
     data = encodeEnvelope(task.version, item.input, { enqueuedAt: now, timeoutMs: item.options?.timeoutMs, traceparent });
@@ -50,7 +59,7 @@ function prepare(hub: QueueHub, task: AnyTask, item: EnqueueItem, now: number, t
     throw new TaskwireError('INVALID_INPUT', `Input cannot be stored: ${(error as Error).message}`, { cause: error });
   }
   const opts = jobOptions(task, item.options, now);
-  const prepared: PreparedJob = { name: task.name, data, opts, enqueuedAt: now };
+  const prepared: PreparedJob = { index, name: task.name, data, opts, enqueuedAt: now };
   const key = item.options?.idempotencyKey;
   if (key !== undefined) {
     const digest = createHash('sha256').update(key).digest('hex').slice(0, 40);
@@ -90,10 +99,10 @@ export async function enqueueItems(
   traceparent?: string,
 ): Promise<JobRef[]> {
   const now = Date.now();
-  const prepared = items.map((item) => prepare(hub, task, item, now, traceparent));
+  const prepared = items.map((item, index) => prepare(hub, task, item, index, now, traceparent));
   const refs: (JobRef | undefined)[] = new Array(items.length);
   const toAdd: PreparedJob[] = [];
-  const claimed: PreparedJob[] = [];
+  const claimed = new Set<PreparedJob>();
   const withClaim = prepared.filter((p) => p.claim);
 
   if (withClaim.length > 0) {
@@ -109,18 +118,18 @@ export async function enqueueItems(
         const [getError, holder] = results[2 * i + 1] ?? [];
         if (setError || getError) throw setError ?? getError;
         if (setReply === 'OK') {
-          claimed.push(p);
+          claimed.add(p);
           return;
         }
         // Someone (possibly an earlier item of this batch) holds the key: return its job.
         const claim = typeof holder === 'string' ? parseClaim(holder) : undefined;
         if (!claim) throw new TaskwireError('QUEUE_UNAVAILABLE', 'Idempotency claim vanished; retry the request');
-        refs[prepared.indexOf(p)] = refOf(task, claim.bullId, claim.enqueuedAt, true);
+        refs[p.index] = refOf(task, claim.bullId, claim.enqueuedAt, true);
       });
     });
   }
 
-  for (const p of prepared) if (!p.claim || claimed.includes(p)) toAdd.push(p);
+  for (const p of prepared) if (!p.claim || claimed.has(p)) toAdd.push(p);
   if (toAdd.length > 0) {
     const queue = hub.queue(task.family);
     try {
@@ -131,11 +140,11 @@ export async function enqueueItems(
       );
       jobs.forEach((job, i) => {
         const p = toAdd[i] as PreparedJob;
-        refs[prepared.indexOf(p)] = refOf(task, job.id as string, p.enqueuedAt, false);
+        refs[p.index] = refOf(task, job.id as string, p.enqueuedAt, false);
       });
     } catch (error) {
-      if (claimed.length > 0) {
-        await hub.redis.del(...claimed.map((p) => p.claim!.key)).catch(() => {});
+      if (claimed.size > 0) {
+        await hub.redis.del(...[...claimed].map((p) => p.claim!.key)).catch(() => {});
       }
       throw error;
     }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { z } from 'zod';
-import { type CheckDef, checksOf, type Def, defOf } from './zod-def.ts';
+import { type CheckDef, checksOf, type Def, defOf, lengthBounds } from './zod-def.ts';
 
 /**
  * The parts of a zod 4 definition (`schema._zod.def`) read here. zod types its defs as one union
@@ -193,13 +193,7 @@ const jsonish: Arb = fc.oneof(
 
 /** Reads min/max/exact length or size checks and caps the upper bound so values stay small. */
 function sized(def: Def, ctx: Ctx, make: (min: number, max: number) => fc.Arbitrary<unknown[]>): fc.Arbitrary<unknown[]> {
-  let min = 0;
-  let max = Number.POSITIVE_INFINITY;
-  for (const c of checksOf(def)) {
-    if (c.check === 'min_length' || c.check === 'min_size') min = Math.max(min, c.minimum!);
-    if (c.check === 'max_length' || c.check === 'max_size') max = Math.min(max, c.maximum!);
-    if (c.check === 'length_equals' || c.check === 'size_equals') [min, max] = [c.length ?? c.size!, c.length ?? c.size!];
-  }
+  const { min, max } = lengthBounds(def);
   const upper = minimal(ctx) ? min : Math.min(max, min + EXTRA_ITEMS);
   // With no room for items, do not build the element arbitrary (it may be z.never()).
   return upper === 0 ? fc.constant([]) : make(min, upper);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { z } from 'zod';
 import { inputArbitraryFor } from './arbitrary.ts';
-import { type CheckDef, checksOf, type Def, defOf } from './zod-def.ts';
+import { type CheckDef, checksOf, type Def, defOf, lengthBounds } from './zod-def.ts';
 
 /** A value the schema rejects, labelled `<path>: <how it was broken>` for test names. */
 export interface InvalidValue {
@@ -228,17 +228,6 @@ function refinementSwaps(object: Record<string, unknown>, put: Put): void {
       if (typeof x === 'number' && typeof y === 'number') put(`${a} above ${b} (refinement)`, { ...object, [a]: y + 1 });
     }
   }
-}
-
-function lengthBounds(def: Def): { min: number; max: number } {
-  let min = 0;
-  let max = Number.POSITIVE_INFINITY;
-  for (const c of checksOf(def)) {
-    if (c.check === 'min_length' || c.check === 'min_size') min = Math.max(min, c.minimum!);
-    if (c.check === 'max_length' || c.check === 'max_size') max = Math.min(max, c.maximum!);
-    if (c.check === 'length_equals' || c.check === 'size_equals') [min, max] = [c.length ?? c.size!, c.length ?? c.size!];
-  }
-  return { min, max };
 }
 
 const BAD_PATTERN_CANDIDATES = ['', ' ', '!', '../', '\n', 'é', 'x'.repeat(256)];

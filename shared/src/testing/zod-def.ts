@@ -52,3 +52,15 @@ export function checksOf(def: Def): CheckDef[] {
   const own = def.check ? [def as unknown as CheckDef] : [];
   return [...own, ...(def.checks ?? []).map((c) => c._zod.def)];
 }
+
+/** Min/max/exact length or size checks of a string, array, set or map (max is Infinity when unbounded). */
+export function lengthBounds(def: Def): { min: number; max: number } {
+  let min = 0;
+  let max = Number.POSITIVE_INFINITY;
+  for (const c of checksOf(def)) {
+    if (c.check === 'min_length' || c.check === 'min_size') min = Math.max(min, c.minimum!);
+    if (c.check === 'max_length' || c.check === 'max_size') max = Math.min(max, c.maximum!);
+    if (c.check === 'length_equals' || c.check === 'size_equals') [min, max] = [c.length ?? c.size!, c.length ?? c.size!];
+  }
+  return { min, max };
+}
