@@ -2,7 +2,7 @@ import { type AnyFamily, createKeys, type Keys, parseJobId, type Registry, Taskw
 import { createRedis } from '@taskwire/shared/node';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { JobEventBus } from './job-events.ts';
+import { type EventSource, JobEventBus } from './job-events.ts';
 
 export interface QueueHubOptions {
   redisUrl: string;
@@ -10,6 +10,8 @@ export interface QueueHubOptions {
   prefix?: string;
   /** A Redis call that takes longer fails with QUEUE_UNAVAILABLE (default 1,500 ms). */
   deadlineMs?: number;
+  /** How long a family's event reader keeps running after its last watcher left (ms; default 30,000). */
+  eventIdleMs?: number;
 }
 
 /**
@@ -116,21 +118,32 @@ export class QueueHub {
     }
   }
 
-  /** The event bus of a family (started on first use). */
+  /** The event bus of a family; its reader runs while someone watches a job of the family. */
   events(family: string): JobEventBus {
     let bus = this.buses.get(family);
     if (!bus) {
-      const connection = createRedis(this.options.redisUrl, 'blocking', `taskwire-api-events-${family}`);
-      const events = new QueueEvents(this.keys.queueName(family), { connection, prefix: this.keys.prefix });
-      bus = new JobEventBus(events, connection);
+      const queue = this.queue(family);
+      const source: EventSource = {
+        position: async () => {
+          const [last] = await this.redis.xrevrange(queue.keys.events as string, '+', '-', 'COUNT', 1);
+          return last?.[0] ?? '0-0';
+        },
+        open: (lastEventId) => {
+          const connection = createRedis(this.options.redisUrl, 'blocking', `taskwire-api-events-${family}`);
+          const events = new QueueEvents(this.keys.queueName(family), { connection, prefix: this.keys.prefix, lastEventId });
+          return {
+            events,
+            close: async () => {
+              await events.close().catch(() => {});
+              connection.disconnect();
+            },
+          };
+        },
+      };
+      bus = new JobEventBus(source, this.options.eventIdleMs);
       this.buses.set(family, bus);
     }
     return bus;
-  }
-
-  /** Starts every family's event reader now, so early watchers miss nothing. */
-  startEvents(): void {
-    for (const name of Object.keys(this.registry)) this.events(name);
   }
 
   /** Round trip to Redis, in ms; throws QUEUE_UNAVAILABLE. */

@@ -1,5 +1,4 @@
 import type { QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
 
 /** A job's event as read from the family's event stream, still encoded. */
 export type RawJobEvent =
@@ -10,40 +9,89 @@ export type RawJobEvent =
 
 type Listener = (event: RawJobEvent) => void;
 
+/** How a bus reaches Redis: where the event stream ends now, and a reader from a position. */
+export interface EventSource {
+  /** The id of the stream's last entry (`0-0` when empty): a reader started there misses nothing after it. */
+  position(): Promise<string>;
+  /** Opens a reader of the events after `lastEventId`; `close()` releases its connection. */
+  open(lastEventId: string): { events: QueueEvents; close(): Promise<void> };
+}
+
 /**
  * Fans one family's BullMQ event stream out to per-job listeners, so a thousand watchers cost one
- * Redis reader, not a thousand.
+ * Redis reader, not a thousand. The reader runs only while someone listens (plus `idleMs`), since
+ * reading every event of a busy family costs the API CPU per job even when nobody watches.
+ *
+ * A reader started late must not miss what a new listener expects: it starts at the stream's
+ * position read *before* {@link ready} resolves, so a listener that subscribes, awaits `ready()`
+ * and then reads the job's state sees every event after that state.
  */
 export class JobEventBus {
   private readonly listeners = new Map<string, Set<Listener>>();
+  private reader: Promise<{ close(): Promise<void> }> | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly events: QueueEvents,
-    private readonly connection: Redis,
-  ) {
-    events.on('error', () => {});
-    events.on('progress', ({ jobId, data }) => this.emit(jobId, { type: 'progress', data }));
-    events.on('completed', ({ jobId, returnvalue }) => this.emit(jobId, { type: 'completed', returnvalue }));
-    events.on('failed', ({ jobId, failedReason }) => this.emit(jobId, { type: 'failed', failedReason }));
-    events.on('removed', ({ jobId }) => this.emit(jobId, { type: 'removed' }));
-  }
+    private readonly source: EventSource,
+    private readonly idleMs = 30_000,
+  ) {}
 
   /** Listens to one job's events; returns the function that stops listening. */
   subscribe(bullId: string, listener: Listener): () => void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     let set = this.listeners.get(bullId);
     if (!set) {
       set = new Set();
       this.listeners.set(bullId, set);
     }
     set.add(listener);
+    this.start();
     return () => {
       set.delete(listener);
       if (set.size === 0) this.listeners.delete(bullId);
+      if (this.listeners.size === 0) this.scheduleStop();
     };
   }
 
+  /** Resolves once the reader's start position is fixed; events after that reach the listeners. */
   ready(): Promise<void> {
-    return this.events.waitUntilReady().then(() => undefined);
+    return this.start().then(() => undefined);
+  }
+
+  private start(): Promise<{ close(): Promise<void> }> {
+    if (!this.reader) {
+      const reader = this.source.position().then((position) => {
+        const { events, close } = this.source.open(position);
+        events.on('error', () => {});
+        events.on('progress', ({ jobId, data }) => this.emit(jobId, { type: 'progress', data }));
+        events.on('completed', ({ jobId, returnvalue }) => this.emit(jobId, { type: 'completed', returnvalue }));
+        events.on('failed', ({ jobId, failedReason }) => this.emit(jobId, { type: 'failed', failedReason }));
+        events.on('removed', ({ jobId }) => this.emit(jobId, { type: 'removed' }));
+        return { close };
+      });
+      // A failed start (Redis away) is retried by the next subscriber or `ready()`.
+      reader.catch(() => {
+        if (this.reader === reader) this.reader = undefined;
+      });
+      this.reader = reader;
+    }
+    return this.reader;
+  }
+
+  private scheduleStop(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.listeners.size === 0) void this.stop();
+    }, this.idleMs);
+    this.idleTimer.unref();
+  }
+
+  private async stop(): Promise<void> {
+    const reader = this.reader;
+    this.reader = undefined;
+    await reader?.then((r) => r.close()).catch(() => {});
   }
 
   private emit(jobId: string, event: RawJobEvent): void {
@@ -52,8 +100,8 @@ export class JobEventBus {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
     this.listeners.clear();
-    await this.events.close().catch(() => {});
-    this.connection.disconnect();
+    await this.stop();
   }
 }

@@ -67,9 +67,6 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
   options: ApiServerOptions<TRegistry>,
 ): Promise<ApiServer<TRegistry>> {
   const hub = new QueueHub(options.registry, { redisUrl: options.redisUrl, prefix: options.prefix });
-  // Event readers run from the start: one started by the first watcher would read only events
-  // after it connects, and that watcher would miss the job's first progress reports.
-  hub.startEvents();
   if (!(await hub.waitUntilConnected(options.redisWaitMs ?? 3_000))) {
     console.warn(
       `[taskwire-api] Redis at ${options.redisUrl} does not answer yet; serving anyway (calls fail with QUEUE_UNAVAILABLE until it does)`,
