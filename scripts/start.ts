@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTaskwireClient } from '@taskwire/client';
 import { authFromEnv, startApiServer } from '@taskwire/router';
-import { env, findOrStartRedis, loadConfigOrExit } from '@taskwire/shared/node';
+import { describeRedis, env, findOrStartRedis, loadConfigOrExit, type RedisConnectionConfig, withRedisEnv } from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
 import { type FamilyWorker, startFamilyWorker, WorkerMetrics } from '@taskwire/worker';
 import { closeServices, familyHandlers } from '@taskwire/worker/families';
@@ -17,7 +17,7 @@ const say = (line = '') => console.log(line);
 
 async function main() {
   const config = loadConfigOrExit(
-    z.object({
+    withRedisEnv({
       PORT: env.port.default(3000),
       HOST: env.string.default('127.0.0.1'),
       TASKWIRE_PREFIX: env.prefix.default('taskwire'),
@@ -30,23 +30,32 @@ async function main() {
     'npm start',
   );
 
-  let redis: Awaited<ReturnType<typeof findOrStartRedis>>;
-  try {
-    redis = await findOrStartRedis();
-  } catch (error) {
-    console.error((error as Error).message);
-    process.exit(1);
+  // A cluster or sentinels named in the environment are used as given; a single node is found
+  // or started (REDIS_URL, else 127.0.0.1:6379, else an embedded redis-server).
+  let redis: { config: RedisConnectionConfig; where: string; stop(): Promise<void> };
+  if (config.redis.mode !== 'single') {
+    redis = { config: config.redis, where: 'from the environment', stop: async () => {} };
+  } else {
+    try {
+      const found = await findOrStartRedis();
+      const where = {
+        env: 'from REDIS_URL',
+        local: 'found on 127.0.0.1:6379',
+        embedded: 'embedded redis-server (temp dir, no persistence)',
+      };
+      redis = { config: { ...config.redis, url: found.url }, where: where[found.source], stop: () => found.stop() };
+    } catch (error) {
+      console.error((error as Error).message);
+      process.exit(1);
+    }
   }
-  const where = { env: 'from REDIS_URL', local: 'found on 127.0.0.1:6379', embedded: 'embedded redis-server (temp dir, no persistence)' }[
-    redis.source
-  ];
-  say(`redis   ${redis.url}  (${where})`);
+  say(`redis   ${describeRedis(redis.config)}  (${redis.where})`);
 
   const { auth, generatedToken } = authFromEnv(config, { devToken: true });
   const workerMetrics = new WorkerMetrics({ processMetrics: false });
   const api = await startApiServer({
     registry: families,
-    redisUrl: redis.url,
+    redis: redis.config,
     prefix: config.TASKWIRE_PREFIX,
     port: config.PORT,
     host: config.HOST,
@@ -69,7 +78,7 @@ async function main() {
     workers.push(
       await startFamilyWorker({
         handlers: handlers as Parameters<typeof startFamilyWorker>[0]['handlers'],
-        redisUrl: redis.url,
+        redis: redis.config,
         prefix: config.TASKWIRE_PREFIX,
         registry: families,
         graceMs: 5_000,

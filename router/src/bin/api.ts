@@ -2,15 +2,15 @@
  * `taskwire-api`: the HTTP API alone (tRPC at /trpc, /healthz, /readyz), for deployments that run
  * workers as separate services. Stops cleanly on SIGTERM/SIGINT.
  */
-import { env, loadConfigOrExit } from '@taskwire/shared/node';
+import { env, loadConfigOrExit, withRedisEnv } from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
 import { z } from 'zod';
 import { type AuthConfig, authFromEnv } from '../runtime/auth.ts';
 import { startApiServer } from '../runtime/server.ts';
 
 const config = loadConfigOrExit(
-  z.object({
-    REDIS_URL: env.redisUrl.default('redis://127.0.0.1:6379'),
+  // Redis: REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS (+ credentials and TLS); see withRedisEnv.
+  withRedisEnv({
     TASKWIRE_PREFIX: env.prefix.default('taskwire'),
     PORT: env.port.default(3000),
     HOST: env.string.default('0.0.0.0'),
@@ -32,7 +32,7 @@ if (auth === 'open') console.warn('taskwire-api: TASKWIRE_AUTH=open — serving 
 
 const api = await startApiServer({
   registry: families,
-  redisUrl: config.REDIS_URL,
+  redis: config.redis,
   prefix: config.TASKWIRE_PREFIX,
   port: config.PORT,
   host: config.HOST,

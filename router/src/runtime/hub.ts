@@ -1,11 +1,9 @@
 import { type AnyFamily, createKeys, type Keys, parseJobId, type Registry, TaskwireError } from '@taskwire/shared';
-import { createRedis } from '@taskwire/shared/node';
+import { createRedis, type RedisConnection, type RedisConnectionConfig, type RedisTargetOptions, redisTarget } from '@taskwire/shared/node';
 import { type Job, Queue, QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { type EventSource, JobEventBus } from './job-events.ts';
 
-export interface QueueHubOptions {
-  redisUrl: string;
+export interface QueueHubOptions extends RedisTargetOptions {
   /** Key prefix (see `createKeys`). */
   prefix?: string;
   /** A Redis call that takes longer fails with QUEUE_UNAVAILABLE (default 1,500 ms). */
@@ -21,7 +19,9 @@ export interface QueueHubOptions {
  */
 export class QueueHub {
   readonly keys: Keys;
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
+  /** Where Redis is (single node, cluster or sentinel); every connection of the hub uses it. */
+  readonly redisConfig: RedisConnectionConfig;
   private readonly queues = new Map<string, Queue>();
   private readonly buses = new Map<string, JobEventBus>();
   private readonly deadlineMs: number;
@@ -32,7 +32,8 @@ export class QueueHub {
   ) {
     this.keys = createKeys(options.prefix);
     this.deadlineMs = options.deadlineMs ?? 1_500;
-    this.redis = createRedis(options.redisUrl, 'fail-fast', 'taskwire-api');
+    this.redisConfig = redisTarget(options);
+    this.redis = createRedis(this.redisConfig, 'fail-fast', 'taskwire-api');
     for (const family of Object.values(registry)) {
       const queue = new Queue(this.keys.queueName(family.name), {
         connection: this.redis,
@@ -129,7 +130,7 @@ export class QueueHub {
           return last?.[0] ?? '0-0';
         },
         open: (lastEventId) => {
-          const connection = createRedis(this.options.redisUrl, 'blocking', `taskwire-api-events-${family}`);
+          const connection = createRedis(this.redisConfig, 'blocking', `taskwire-api-events-${family}`);
           const events = new QueueEvents(this.keys.queueName(family), { connection, prefix: this.keys.prefix, lastEventId });
           return {
             events,

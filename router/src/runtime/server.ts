@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry as TaskRegistry, TaskwireError } from '@taskwire/shared';
+import { describeRedis, type RedisTargetOptions } from '@taskwire/shared/node';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { Registry } from 'prom-client';
 import { type AuthConfig, Authenticator } from './auth.ts';
@@ -14,9 +15,8 @@ import { readStrictBody, sendTrpcError } from './strict-body.ts';
 import { requestTraceContext } from './tracing.ts';
 import type { TaskwireContext } from './trpc.ts';
 
-export interface ApiServerOptions<TRegistry extends TaskRegistry> {
+export interface ApiServerOptions<TRegistry extends TaskRegistry> extends RedisTargetOptions {
   registry: TRegistry;
-  redisUrl: string;
   prefix?: string;
   /** 0 picks a free port. Default 3000. */
   port?: number;
@@ -66,10 +66,10 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
 export async function startApiServer<const TRegistry extends TaskRegistry>(
   options: ApiServerOptions<TRegistry>,
 ): Promise<ApiServer<TRegistry>> {
-  const hub = new QueueHub(options.registry, { redisUrl: options.redisUrl, prefix: options.prefix });
+  const hub = new QueueHub(options.registry, { redisUrl: options.redisUrl, redis: options.redis, prefix: options.prefix });
   if (!(await hub.waitUntilConnected(options.redisWaitMs ?? 3_000))) {
     console.warn(
-      `[taskwire-api] Redis at ${options.redisUrl} does not answer yet; serving anyway (calls fail with QUEUE_UNAVAILABLE until it does)`,
+      `[taskwire-api] Redis at ${describeRedis(hub.redisConfig)} does not answer yet; serving anyway (calls fail with QUEUE_UNAVAILABLE until it does)`,
     );
   }
   const router = createTaskwireRouter(options.registry, hub, options.router);

@@ -1,3 +1,5 @@
 export * from './config.ts';
 export * from './redis-client.ts';
+export * from './redis-config.ts';
+export * from './redis-scan.ts';
 export * from './redis-server.ts';

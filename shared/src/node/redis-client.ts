@@ -1,4 +1,7 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { type RedisConnectionConfig, type RedisTls, toRedisConfig } from './redis-config.ts';
 
 /**
  * How a connection is used, which decides how it behaves while Redis is away:
@@ -10,25 +13,94 @@ import { Redis, type RedisOptions } from 'ioredis';
  */
 export type RedisRole = 'fail-fast' | 'worker' | 'blocking';
 
+/** A connection to a single node or Sentinel-managed master (`Redis`) or to a Redis Cluster. */
+export type RedisConnection = Redis | Cluster;
+
+// Reconnect forever, quickly at first, at most every 1 s.
+const backoff = (times: number) => Math.min(50 * 2 ** Math.min(times, 5), 1_000);
+
 /** ioredis options for a role; every connection of a role behaves the same way. */
 export function redisOptions(role: RedisRole, name?: string): RedisOptions {
-  const common: RedisOptions = {
-    connectionName: name,
-    connectTimeout: 2_000,
-    // Reconnect forever, quickly at first, at most every 1 s.
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 1_000),
-  };
+  const common: RedisOptions = { connectionName: name, connectTimeout: 2_000, retryStrategy: backoff };
   if (role === 'fail-fast') {
     return { ...common, enableOfflineQueue: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0 };
   }
   return { ...common, maxRetriesPerRequest: null };
 }
 
-/** Opens a Redis connection for a role. The caller owns it and must `disconnect()` it. */
-export function createRedis(url: string, role: RedisRole, name?: string): Redis {
-  const client = new Redis(url, redisOptions(role, name));
+const caCache = new Map<string, Buffer>();
+
+function tlsOptions(tls: RedisTls | undefined): ConnectionOptions | undefined {
+  if (!tls) return undefined;
+  let ca: Buffer | undefined;
+  if (tls.caFile) {
+    ca = caCache.get(tls.caFile) ?? readFileSync(tls.caFile);
+    caCache.set(tls.caFile, ca);
+  }
+  return { ...(ca ? { ca } : {}), ...(tls.servername ? { servername: tls.servername } : {}) };
+}
+
+function access(config: RedisConnectionConfig): RedisOptions {
+  const tls = tlsOptions(config.tls);
+  return {
+    ...(config.username ? { username: config.username } : {}),
+    ...(config.password ? { password: config.password } : {}),
+    ...(tls ? { tls } : {}),
+  };
+}
+
+/** ioredis Cluster options for a role: the same semantics as {@link redisOptions}, per node and for the cluster. */
+export function clusterOptions(role: RedisRole, config: RedisConnectionConfig, name?: string): ClusterOptions {
+  const { retryStrategy: _perNode, enableOfflineQueue, ...node } = redisOptions(role, name);
+  return {
+    redisOptions: { ...node, ...access(config) },
+    // The cluster client queues commands itself while it (re)discovers the slots; fail-fast
+    // connections must not, exactly like a single node's offline queue.
+    enableOfflineQueue: enableOfflineQueue ?? true,
+    clusterRetryStrategy: backoff,
+    slotsRefreshTimeout: 2_000,
+  };
+}
+
+/**
+ * Opens a Redis connection for a role: a URL or a {@link RedisConnectionConfig} (single node,
+ * Redis Cluster or Sentinel). The caller owns it and must `disconnect()` it.
+ *
+ * @example
+ * const redis = createRedis(redisConfigFromEnv(), 'worker', 'taskwire-worker-email');
+ */
+export function createRedis(target: string, role: RedisRole, name?: string): Redis;
+export function createRedis(target: string | RedisConnectionConfig, role: RedisRole, name?: string): RedisConnection;
+export function createRedis(target: string | RedisConnectionConfig, role: RedisRole, name?: string): RedisConnection {
+  const config = toRedisConfig(target);
+  let client: RedisConnection;
+  if (config.mode === 'cluster') {
+    client = new Cluster(config.nodes, clusterOptions(role, config, name));
+  } else if (config.mode === 'sentinel') {
+    const sentinelTls = tlsOptions(config.sentinelTls);
+    client = new Redis({
+      ...redisOptions(role, name),
+      ...access(config),
+      sentinels: config.sentinels,
+      name: config.masterName,
+      sentinelUsername: config.sentinelUsername,
+      sentinelPassword: config.sentinelPassword,
+      ...(sentinelTls ? { sentinelTLS: sentinelTls } : {}),
+      enableTLSForSentinelMode: config.tls !== undefined,
+      // Follow `+switch-master` announcements, so a demoted master that is still reachable is
+      // left at once instead of at its first refused write.
+      failoverDetector: true,
+    });
+  } else {
+    client = new Redis(config.url, { ...redisOptions(role, name), ...access(config) });
+  }
   // Errors surface through the commands that fail; without a listener ioredis would print
   // every reconnection attempt as an unhandled error event.
   client.on('error', () => {});
   return client;
+}
+
+/** True when the connection can take commands now (a cluster once its slots are known). */
+export function isRedisReady(connection: RedisConnection): boolean {
+  return connection.status === 'ready';
 }

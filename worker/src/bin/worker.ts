@@ -6,9 +6,8 @@
 
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { env, loadConfigOrExit } from '@taskwire/shared/node';
+import { env, loadConfigOrExit, withRedisEnv } from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
-import { z } from 'zod';
 import { closeServices, familyHandlers } from '../families/index.ts';
 import { createLogger, jobEventLogger } from '../runtime/logger.ts';
 import { WorkerMetrics } from '../runtime/metrics.ts';
@@ -16,7 +15,9 @@ import { startFamilyWorker } from '../runtime/worker.ts';
 
 const USAGE = `Usage: taskwire-worker --family <${Object.keys(families).join('|')}> [--concurrency N] [--grace-ms N]
 
-Environment: REDIS_URL (default redis://127.0.0.1:6379), TASKWIRE_PREFIX (default taskwire),
+Environment: REDIS_URL (default redis://127.0.0.1:6379) or REDIS_CLUSTER_NODES (host:port,…) or
+REDIS_SENTINELS (host:port,…) with REDIS_SENTINEL_MASTER; REDIS_USERNAME, REDIS_PASSWORD, REDIS_TLS,
+REDIS_TLS_CA; TASKWIRE_PREFIX (default taskwire),
 WORKER_GRACE_MS (default 30000), METRICS_PORT (serves /metrics and /healthz; unset = off, 0 = any free port),
 LOG_LEVEL (default info), plus the services' variables (SMTP_URL, OUTBOX_DIR, …).`;
 
@@ -45,8 +46,7 @@ if (values.help) {
 }
 
 const config = loadConfigOrExit(
-  z.object({
-    REDIS_URL: env.redisUrl.default('redis://127.0.0.1:6379'),
+  withRedisEnv({
     TASKWIRE_PREFIX: env.prefix.default('taskwire'),
     WORKER_GRACE_MS: env.positiveInt.default(30_000),
     METRICS_PORT: env.port.optional(),
@@ -95,7 +95,7 @@ if (config.METRICS_PORT !== undefined) {
 
 const worker = await startFamilyWorker({
   handlers: handlers as Parameters<typeof startFamilyWorker>[0]['handlers'],
-  redisUrl: config.REDIS_URL,
+  redis: config.redis,
   prefix: config.TASKWIRE_PREFIX,
   concurrency,
   graceMs,

@@ -1,6 +1,6 @@
 import type { AnyFamily, AnyTask, Keys, Registry, TaskInput, TaskOutput, TaskProgress } from '@taskwire/shared';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@taskwire/shared/node';
 
 /** What a handler knows about the job it runs. */
 export interface JobInfo {
@@ -24,7 +24,7 @@ export interface HandlerContext<TTask extends AnyTask = AnyTask> {
   log(line: string): Promise<void>;
   job: JobInfo;
   /** The worker's Redis connection and key builder, for services that keep state in Redis. */
-  redis: Redis;
+  redis: RedisConnection;
   keys: Keys;
   /** The families this worker knows, and a BullMQ Queue for any of them (maintenance work). */
   registry: Registry;

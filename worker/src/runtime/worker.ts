@@ -1,16 +1,14 @@
 import { type AnyFamily, createKeys, type Registry } from '@taskwire/shared';
-import { createRedis } from '@taskwire/shared/node';
+import { createRedis, type RedisConnection, type RedisTargetOptions, redisTarget } from '@taskwire/shared/node';
 import { type Job, Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { DEFAULT_DEFERRAL_POLICY, type DeferralPolicy } from './deferral.ts';
 import { forwardWorkerEvents, type WorkerEvent } from './events.ts';
 import type { FamilyHandlers } from './handlers.ts';
 import { type AbortReason, runJob } from './run-job.ts';
 import { traceJob } from './tracing.ts';
 
-export interface FamilyWorkerOptions<TFamily extends AnyFamily> {
+export interface FamilyWorkerOptions<TFamily extends AnyFamily> extends RedisTargetOptions {
   handlers: FamilyHandlers<TFamily>;
-  redisUrl: string;
   prefix?: string;
   /** Jobs at once in this process; the family's `concurrency` when omitted. */
   concurrency?: number;
@@ -34,8 +32,8 @@ export interface FamilyWorkerOptions<TFamily extends AnyFamily> {
  */
 export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
   readonly worker: Worker;
-  private readonly connection: Redis;
-  private readonly subscriber: Redis;
+  private readonly connection: RedisConnection;
+  private readonly subscriber: RedisConnection;
   private readonly controllers = new Map<string, AbortController>();
   private readonly queues = new Map<string, Queue>();
   private closing: Promise<void> | undefined;
@@ -44,8 +42,9 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
     const { family } = options.handlers;
     const keys = createKeys(options.prefix);
     const registry = options.registry ?? { [family.name]: family };
-    this.connection = createRedis(options.redisUrl, 'worker', `taskwire-worker-${family.name}`);
-    this.subscriber = createRedis(options.redisUrl, 'blocking', `taskwire-worker-${family.name}-cancel`);
+    const redis = redisTarget(options);
+    this.connection = createRedis(redis, 'worker', `taskwire-worker-${family.name}`);
+    this.subscriber = createRedis(redis, 'blocking', `taskwire-worker-${family.name}-cancel`);
 
     const base = {
       redis: this.connection,
