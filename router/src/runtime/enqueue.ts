@@ -16,7 +16,8 @@ export interface EnqueueItem {
   options?: EnqueueOptions | undefined;
 }
 
-interface PreparedJob {
+/** A job ready to add: validated, encoded, with its options and idempotency claim. */
+export interface PreparedJob {
   /** Position of the item in the call, where its JobRef goes. */
   index: number;
   name: string;
@@ -43,7 +44,11 @@ export function jobOptions(task: AnyTask, options: EnqueueOptions | undefined, n
   return opts;
 }
 
-function prepare(
+/**
+ * Encodes one validated item into a job. Throws INVALID_INPUT for input superjson refuses to
+ * store, so one bad item fails alone, before anything is written.
+ */
+export function prepareJob(
   hub: QueueHub,
   task: AnyTask,
   item: EnqueueItem,
@@ -85,10 +90,6 @@ function parseClaim(value: string): { bullId: string; enqueuedAt: number } | und
 /**
  * Enqueues validated items of one task: idempotency claims in one pipeline, then every new job
  * in one pipelined `addBulk`. Returns a JobRef per item, in order.
- *
- * An idempotency key is claimed with `SET NX` before the job is added; a repeat finds the claim
- * and returns the first JobRef with `deduplicated: true`. If adding fails, the claims are
- * released so a retry by the caller is not mistaken for a duplicate.
  */
 export async function enqueueItems(
   hub: QueueHub,
@@ -99,8 +100,31 @@ export async function enqueueItems(
   traceparent?: string,
 ): Promise<JobRef[]> {
   const now = Date.now();
-  const prepared = items.map((item, index) => prepare(hub, task, item, index, now, traceparent));
-  const refs: (JobRef | undefined)[] = new Array(items.length);
+  return addJobs(
+    hub,
+    task,
+    items.map((item, index) => prepareJob(hub, task, item, index, now, traceparent)),
+    settings,
+  );
+}
+
+/**
+ * Adds prepared jobs of one task (their `index` is their position in `prepared`): idempotency
+ * claims in one pipeline, then every new job in one pipelined `addBulk` (refused as a whole,
+ * before anything is written, if one job is over its size limit). Returns a JobRef per job, in
+ * order.
+ *
+ * An idempotency key is claimed with `SET NX` before the job is added; a repeat finds the claim
+ * and returns the first JobRef with `deduplicated: true`. If adding fails, the claims are
+ * released so a retry by the caller is not mistaken for a duplicate.
+ */
+export async function addJobs(
+  hub: QueueHub,
+  task: AnyTask,
+  prepared: readonly PreparedJob[],
+  settings: EnqueueSettings,
+): Promise<JobRef[]> {
+  const refs: (JobRef | undefined)[] = new Array(prepared.length);
   const toAdd: PreparedJob[] = [];
   const claimed = new Set<PreparedJob>();
   const withClaim = prepared.filter((p) => p.claim);

@@ -1,0 +1,48 @@
+import type { TaskwireError } from '@taskwire/shared';
+import { describe, expect, it, vi } from 'vitest';
+import { startStack } from '../fixtures/harness.ts';
+import { labRegistry } from '../fixtures/lab.ts';
+
+const input = (note: string) => ({ at: new Date('2026-01-02T03:04:05.678Z'), tags: new Map([['a', 1]]), big: 1n, note });
+
+describe('single enqueues that arrive together', () => {
+  it('are added in one bulk, each with its own JobRef, and one oversized job fails alone', async () => {
+    await using stack = await startStack({ registry: labRegistry });
+    const calls = Array.from({ length: 50 }, (_, i) =>
+      stack.client.lab.echo.enqueue(input(i === 7 ? 'x'.repeat(600 * 1024) : `n${i}`), i % 10 === 3 ? { idempotencyKey: 'same' } : {}),
+    );
+    const results = await Promise.allSettled(calls);
+
+    const rejected = results.flatMap((r, i) => (r.status === 'rejected' ? [[i, (r.reason as TaskwireError).code] as const] : []));
+    expect(rejected).toEqual([[7, 'PAYLOAD_TOO_LARGE']]);
+    const refs = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    expect(refs).toHaveLength(49);
+    // Five calls share one idempotency key: one job, four duplicates pointing at it.
+    const keyed = [3, 13, 23, 33, 43].map((i) => (results[i] as PromiseFulfilledResult<(typeof refs)[number]>).value);
+    expect(new Set(keyed.map((r) => r.id)).size).toBe(1);
+    expect(keyed.filter((r) => r.deduplicated)).toHaveLength(4);
+    // Every other call has its own job, holding its own input.
+    const ids = refs.filter((r) => !r.deduplicated).map((r) => r.id);
+    expect(new Set(ids).size).toBe(45);
+    for (const i of [0, 8, 49]) {
+      const view = await stack.client.lab.echo.get((results[i] as PromiseFulfilledResult<(typeof refs)[number]>).value.id);
+      expect(view.input.note).toBe(`n${i}`);
+    }
+    console.log(`50 concurrent calls: ${ids.length} jobs, ${keyed.length - 1} deduplicated, 1 rejected alone`);
+  });
+
+  it('a burst of 64 calls costs one or a few bulk adds, not 64 adds', async () => {
+    await using stack = await startStack({ registry: labRegistry });
+    const queue = stack.api.hub.queue('lab');
+    const addBulk = vi.spyOn(queue, 'addBulk');
+    const add = vi.spyOn(queue, 'add');
+    const refs = await Promise.all(Array.from({ length: 64 }, (_, i) => stack.client.lab.echo.enqueue(input(`n${i}`))));
+    expect(new Set(refs.map((r) => r.id)).size).toBe(64);
+    console.log(`64 concurrent calls → ${addBulk.mock.calls.length} addBulk, ${add.mock.calls.length} add`);
+    expect(add).not.toHaveBeenCalled();
+    expect(addBulk.mock.calls.length).toBeLessThanOrEqual(4);
+    expect(addBulk.mock.calls.flatMap(([jobs]) => jobs)).toHaveLength(64);
+    const views = await Promise.all(refs.map((r) => stack.client.lab.echo.get(r.id)));
+    expect(views.map((v) => v.input.note)).toEqual(refs.map((_, i) => `n${i}`));
+  });
+});
