@@ -35,7 +35,7 @@ beforeAll(async () => {
   harness = echoHarness(registry);
   stack = await startStack({ registry, handlers: harness.handlers });
   for (const worker of stack.workers) worker.worker.concurrency = 32;
-  connection = createRedis(stack.redisUrl, 'worker');
+  connection = createRedis(stack.redis, 'worker');
   queues = new Map(
     Object.keys(registry).map((family) => [
       family,
@@ -86,7 +86,7 @@ describe.each(tasks.map((task) => [task.id, task] as const))('%s', (_id, task) =
     const [sample] = fc.sample(arbitraryFor(task.input), { numRuns: 1, seed: 7 });
     const invalid = invalidValuesFor(task.input, sample);
     expect(invalid.length).toBeGreaterThanOrEqual(5);
-    const before = await snapshotKeys(stack.redisUrl, stack.prefix);
+    const before = await snapshotKeys(stack.redis, stack.prefix);
     for (const { label, value } of invalid) {
       const error = await client(task)
         .enqueue(value)
@@ -97,7 +97,7 @@ describe.each(tasks.map((task) => [task.id, task] as const))('%s', (_id, task) =
       expect(error, label).toBeInstanceOf(TaskwireError);
       expect((error as TaskwireError).code, label).toBe('INVALID_INPUT');
     }
-    expect(await snapshotKeys(stack.redisUrl, stack.prefix)).toEqual(before);
+    expect(await snapshotKeys(stack.redis, stack.prefix)).toEqual(before);
     totals.invalid += invalid.length;
   });
 

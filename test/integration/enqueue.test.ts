@@ -32,7 +32,7 @@ describe('enqueue', () => {
 
   it('rejects invalid input with INVALID_INPUT and field issues, writing nothing to Redis', async () => {
     await using stack = await startStack({ registry: labRegistry });
-    const before = await snapshotKeys(stack.redisUrl, stack.prefix);
+    const before = await snapshotKeys(stack.redis, stack.prefix);
     const error = await rejection(
       stack.client.lab.echo.enqueue({ ...echoInput(), note: '', at: 'yesterday' } as unknown as ReturnType<typeof echoInput>),
     );
@@ -45,7 +45,7 @@ describe('enqueue', () => {
     expect(many.issues?.[0]?.path).toEqual(['items', 1, 'input', 'count']);
     const badOptions = await rejection(stack.client.lab.steps.enqueue({ count: 1, delayMs: 0 }, { delayMs: 10, runAt: new Date() }));
     expect(badOptions.code).toBe('INVALID_INPUT');
-    expect(await snapshotKeys(stack.redisUrl, stack.prefix)).toEqual(before);
+    expect(await snapshotKeys(stack.redis, stack.prefix)).toEqual(before);
     expect(Object.keys(before).some((key) => /:(wait|id|events)$/.test(key))).toBe(false);
   });
 

@@ -44,7 +44,7 @@ describe('metrics and logs', () => {
     const log = jobEventLogger(pino(sink));
     const worker = await startFamilyWorker({
       handlers: labHandlers,
-      redisUrl: stack.redisUrl,
+      redis: stack.redis,
       prefix: stack.prefix,
       onEvent: (event) => {
         metrics.observe(event);

@@ -28,12 +28,12 @@ const filesHandlers = defineHandlers(filesRegistry.files, { store: (input) => ({
 describe('limits', () => {
   it('a payload over the task limit is PAYLOAD_TOO_LARGE and nothing is enqueued; so is a body over the server limit', async () => {
     await using stack = await startStack({ registry: filesRegistry });
-    const before = await snapshotKeys(stack.redisUrl, stack.prefix);
+    const before = await snapshotKeys(stack.redis, stack.prefix);
     expect(await code(stack.client.files.store.enqueue({ body: 'x'.repeat(2_000) }))).toBe('PAYLOAD_TOO_LARGE');
     expect(await code(stack.client.files.store.enqueueMany([{ input: { body: 'ok' } }, { input: { body: 'x'.repeat(2_000) } }]))).toBe(
       'PAYLOAD_TOO_LARGE',
     );
-    expect(await snapshotKeys(stack.redisUrl, stack.prefix)).toEqual(before);
+    expect(await snapshotKeys(stack.redis, stack.prefix)).toEqual(before);
     expect(await code(stack.client.files.store.enqueue({ body: 'x'.repeat(900) }))).toBe('OK');
     const huge = await fetch(`${stack.api.url}/trpc/files.store.enqueue`, {
       method: 'POST',
@@ -88,7 +88,7 @@ describe('queue control and dead letters', () => {
       { input: { failTimes: 1, key: `${key}-b` }, options: { attempts: 1 } },
     ]);
     // A dead letter whose payload no longer fits the contract cannot be replayed.
-    const connection = createRedis(stack.redisUrl, 'worker');
+    const connection = createRedis(stack.redis, 'worker');
     const raw = new Queue(createKeys(stack.prefix).queueName('lab'), { connection, prefix: stack.prefix });
     const stale = await raw.add('steps', encodeEnvelope(1, { count: 'lots' }, { enqueuedAt: Date.now() }), { attempts: 1 });
     await raw.close();

@@ -80,14 +80,14 @@ describe('REST + OpenAPI', () => {
         headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       });
-    const before = await snapshotKeys(stack.redisUrl, stack.prefix);
+    const before = await snapshotKeys(stack.redis, stack.prefix);
     const invalid = await post('/api/v1/lab/steps/jobs', { input: { count: 'three' } });
     expect(invalid.status).toBe(400);
     const error = (await invalid.json()) as { error: { code: string; issues: { path: string[] }[] } };
     expect(error.error.code).toBe('INVALID_INPUT');
     expect(error.error.issues.map((i) => i.path.join('.'))).toEqual(['input.count', 'input.delayMs']);
     expect((await post('/api/v1/lab/steps/jobs', '{"input": {nope')).status).toBe(400);
-    expect(await snapshotKeys(stack.redisUrl, stack.prefix)).toEqual(before);
+    expect(await snapshotKeys(stack.redis, stack.prefix)).toEqual(before);
     expect((await post('/api/v1/lab/steps/jobs', { input: { count: 1, delayMs: 0, __proto__: { polluted: true } } })).status).toBe(201);
     expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
     expect((await post('/api/v1/lab/steps/jobs', { input: { count: 1, delayMs: 0 } }, null)).status).toBe(401);

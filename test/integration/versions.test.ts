@@ -1,12 +1,12 @@
 import { createKeys, encodeEnvelope } from '@taskwire/shared';
-import { createRedis } from '@taskwire/shared/node';
+import { createRedis, type RedisConnectionConfig } from '@taskwire/shared/node';
 import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { evoHandlers, evoV2, evoV3 } from '../fixtures/evolve.ts';
 import { eventually, startStack } from '../fixtures/harness.ts';
 
-function rawQueue(stack: { redisUrl: string; prefix: string }) {
-  const connection = createRedis(stack.redisUrl, 'worker');
+function rawQueue(stack: { redis: RedisConnectionConfig; prefix: string }) {
+  const connection = createRedis(stack.redis, 'worker');
   const queue = new Queue(createKeys(stack.prefix).queueName('evo'), { connection, prefix: stack.prefix });
   return {
     add: (version: number, payload: unknown) =>

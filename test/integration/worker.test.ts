@@ -1,5 +1,5 @@
 import { createKeys, encodeEnvelope, type TaskwireError } from '@taskwire/shared';
-import { createRedis } from '@taskwire/shared/node';
+import { createRedis, type RedisConnectionConfig } from '@taskwire/shared/node';
 import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { JobFailedError } from '../../client/src/index.ts';
@@ -14,8 +14,8 @@ async function finished(stack: Awaited<ReturnType<typeof startStack<typeof labRe
 }
 
 /** A raw BullMQ queue on the stack's prefix, for writing jobs the router would never accept. */
-function rawQueue(stack: { redisUrl: string; prefix: string }) {
-  const connection = createRedis(stack.redisUrl, 'worker');
+function rawQueue(stack: { redis: RedisConnectionConfig; prefix: string }) {
+  const connection = createRedis(stack.redis, 'worker');
   const queue = new Queue(createKeys(stack.prefix).queueName('lab'), { connection, prefix: stack.prefix });
   return {
     queue,
