@@ -3,9 +3,8 @@
  * queue, counting job states and executions, and cleanup that cannot hang.
  */
 import { createKeys, parseJobId } from '@taskwire/shared';
-import { createRedis } from '@taskwire/shared/node';
+import { createRedis, type RedisConnection, type RedisConnectionConfig, redisConfigToEnv, toRedisConfig } from '@taskwire/shared/node';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { type Child, spawnTs } from '../fixtures/processes.ts';
 import { type Run, readRuns, runsKey } from '../fixtures/tracked.ts';
 
@@ -16,9 +15,23 @@ export interface TrackedWorker {
   readonly alive: boolean;
 }
 
-/** Spawns `test/fixtures/tracked-worker.ts` and waits for its `ready` line. */
-export async function startTrackedWorker(redisUrl: string, prefix: string, env: Record<string, string> = {}): Promise<TrackedWorker> {
-  const child = spawnTs('test/fixtures/tracked-worker.ts', [], { REDIS_URL: redisUrl, TASKWIRE_PREFIX: prefix, ...env });
+/** Spawns `test/fixtures/tracked-worker.ts` (on a URL, a cluster or sentinels) and waits for its `ready` line. */
+export function startTrackedWorker(
+  redis: string | RedisConnectionConfig,
+  prefix: string,
+  env: Record<string, string> = {},
+): Promise<TrackedWorker> {
+  return startWorkerProcess('test/fixtures/tracked-worker.ts', redis, prefix, env);
+}
+
+/** Spawns a worker entry point that prints a JSON `ready` line with its pid, and waits for that line. */
+export async function startWorkerProcess(
+  entry: string,
+  redis: string | RedisConnectionConfig,
+  prefix: string,
+  env: Record<string, string> = {},
+): Promise<TrackedWorker> {
+  const child = spawnTs(entry, [], redisChildEnv(redis, { TASKWIRE_PREFIX: prefix, ...env }));
   try {
     const ready = JSON.parse(await child.waitFor(/"event":"ready"/, 30_000)) as { pid: number };
     return {
@@ -32,6 +45,19 @@ export async function startTrackedWorker(redisUrl: string, prefix: string, env: 
     await child.stop('SIGKILL');
     throw error;
   }
+}
+
+/**
+ * A child's environment naming exactly one Redis topology: the parent's own REDIS_* variables
+ * are blanked (empty means unset), so they cannot contradict the one given.
+ */
+export function redisChildEnv(redis: string | RedisConnectionConfig, env: Record<string, string> = {}): Record<string, string> {
+  const blank = Object.fromEntries(
+    Object.keys(process.env)
+      .filter((name) => name.startsWith('REDIS_'))
+      .map((name) => [name, '']),
+  );
+  return { ...blank, ...redisConfigToEnv(toRedisConfig(redis)), ...env };
 }
 
 /** Stops worker processes (SIGTERM, SIGKILL after `timeoutMs`); never throws. */
@@ -59,15 +85,15 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 /** A raw BullMQ view of the tracked family's queue, and the list of executions. */
 export interface TrackedQueue extends AsyncDisposable {
   queue: Queue;
-  redis: Redis;
+  redis: RedisConnection;
   runs(): Promise<Run[]>;
   /** Bull ids in the `active` list right now. */
   active(): Promise<string[]>;
 }
 
-export function trackedQueue(redisUrl: string, prefix: string): TrackedQueue {
+export function trackedQueue(target: string | RedisConnectionConfig, prefix: string): TrackedQueue {
   const keys = createKeys(prefix);
-  const redis = createRedis(redisUrl, 'worker', 'taskwire-reliability');
+  const redis = createRedis(target, 'worker', 'taskwire-reliability');
   const queue = new Queue(keys.queueName('tracked'), { connection: redis, prefix });
   queue.on('error', () => {});
   return {

@@ -1,0 +1,120 @@
+import type { TaskwireError } from '@taskwire/shared';
+import { describe, expect, it } from 'vitest';
+import { eventually, type Stack, startStack, uniquePrefix } from '../fixtures/harness.ts';
+import { type LocalSentinels, startRedisSentinels } from '../fixtures/redis-sentinel.ts';
+import { trackedRegistry } from '../fixtures/tracked.ts';
+import {
+  countStates,
+  sleep,
+  startTrackedWorker,
+  statesOf,
+  stopWorkers,
+  type TrackedWorker,
+  tally,
+  trackedQueue,
+  within,
+} from './support.ts';
+
+const IN_FLIGHT = 16;
+/** Acknowledged enqueues before the master is killed, and after the new master takes writes. */
+const BEFORE_KILL = 2_000;
+const AFTER_SWITCH = 1_000;
+
+interface Ack {
+  id: string;
+  at: number;
+}
+
+describe('Sentinel failover: the master is killed (SIGKILL) while jobs flow', () => {
+  it('enqueues fail fast during the switch and succeed after it; acknowledged jobs are processed, the few lost are counted', async () => {
+    let ha: LocalSentinels | undefined;
+    let stack: Stack<typeof trackedRegistry> | undefined;
+    const workers: TrackedWorker[] = [];
+    let done = false;
+    try {
+      ha = await startRedisSentinels({ downAfterMs: 1_000 });
+      const sentinels = ha;
+      const prefix = uniquePrefix('failover');
+      stack = await startStack({ registry: trackedRegistry, redis: sentinels.config, prefix });
+      const api = stack;
+      workers.push(...(await Promise.all([1, 2].map(() => startTrackedWorker(sentinels.config, prefix)))));
+
+      const acks: Ack[] = [];
+      const rejections = new Map<string, number>();
+      let slowestRejectionMs = 0;
+      let killedAt = 0;
+      let n = 0;
+      const producer = async () => {
+        while (!done) {
+          const started = performance.now();
+          try {
+            const ref = await api.client.tracked.work.enqueue({ n: n++, ms: 1 });
+            acks.push({ id: ref.id, at: Date.now() });
+          } catch (error) {
+            slowestRejectionMs = Math.max(slowestRejectionMs, performance.now() - started);
+            const code = (error as TaskwireError).code ?? `not a TaskwireError: ${(error as Error).message}`;
+            rejections.set(code, (rejections.get(code) ?? 0) + 1);
+            await sleep(20);
+          }
+        }
+      };
+      const fault = async () => {
+        try {
+          await eventually(() => (acks.length >= BEFORE_KILL ? true : undefined), 60_000, 5);
+          await sentinels.master.stop('SIGKILL');
+          killedAt = Date.now();
+          await eventually(async () => ((await sentinels.masterPort()) === sentinels.replica.port ? true : undefined), 30_000, 50);
+          const promotedAt = Date.now();
+          await eventually(() => (acks.filter((a) => a.at > killedAt).length >= AFTER_SWITCH ? true : undefined), 30_000, 10);
+          return promotedAt;
+        } finally {
+          done = true;
+        }
+      };
+      const [promotedAt] = await Promise.all([fault(), ...Array.from({ length: IN_FLIGHT }, producer)]);
+
+      await using raw = trackedQueue(sentinels.config, prefix);
+      const ids = acks.map((a) => a.id);
+      // Drained: every acknowledged job still in Redis has finished.
+      await eventually(
+        async () => {
+          const counts = countStates(await statesOf(raw.queue, ids));
+          return (counts.completed ?? 0) + (counts.failed ?? 0) + (counts.unknown ?? 0) === ids.length ? true : undefined;
+        },
+        60_000,
+        250,
+      ).catch(() => undefined);
+      const states = await statesOf(raw.queue, ids);
+      const counts = countStates(states);
+      const before = acks.filter((a) => a.at <= killedAt);
+      const after = acks.filter((a) => a.at > killedAt);
+      const lost = acks.filter((a) => states.get(a.id) === 'unknown');
+      const lostAfterKill = lost.filter((a) => a.at > killedAt);
+      const firstAckAfter = after.length ? Math.min(...after.map((a) => a.at)) : Number.NaN;
+      const t = tally(await raw.runs());
+      console.log(
+        `failover: ${acks.length} acknowledged (${before.length} before the kill, ${after.length} after), ` +
+          `${counts.completed ?? 0} processed, ${lost.length} lost (acknowledged by the old master, not replicated in time), ` +
+          `${counts.failed ?? 0} failed, other states ${JSON.stringify(Object.fromEntries(Object.entries(counts).filter(([s]) => !['completed', 'failed', 'unknown'].includes(s))))}; ` +
+          `new master promoted ${promotedAt - killedAt} ms after the kill, first enqueue acknowledged ${firstAckAfter - killedAt} ms after it; ` +
+          `rejected during the switch: ${JSON.stringify(Object.fromEntries(rejections))}, slowest rejection ${Math.round(slowestRejectionMs)} ms; ` +
+          `executions recorded ${t.executions} (${t.duplicates} repeats)`,
+      );
+
+      expect(after.length).toBeGreaterThanOrEqual(AFTER_SWITCH);
+      // Fail fast: every enqueue that could not be stored said so, with the documented code, at once.
+      expect([...rejections.keys()]).toEqual(rejections.size ? ['QUEUE_UNAVAILABLE'] : []);
+      expect(slowestRejectionMs).toBeLessThan(2_500);
+      // Every acknowledged job is processed or was lost with the old master's unreplicated writes;
+      // nothing is left waiting, and nothing acknowledged by the new master is lost.
+      expect((counts.completed ?? 0) + lost.length).toBe(acks.length);
+      expect(lostAfterKill).toEqual([]);
+      for (const w of workers) expect(w.alive).toBe(true);
+    } finally {
+      done = true;
+      await stopWorkers(workers);
+      await within(stack?.[Symbol.asyncDispose]() ?? Promise.resolve(), 15_000, 'stack teardown').catch(() => undefined);
+      await ha?.stop();
+    }
+  });
+});
