@@ -12,6 +12,8 @@ export default defineConfig({
       'node_modules/**',
       // Starts, freezes and kills its own single node: a single-node fault test by design.
       'test/integration/redis-outage.test.ts',
+      // TLS and ACL on its own single node (the same connection code serves a cluster).
+      'test/integration/redis-access.test.ts',
       // Counts the API's reader connections with CLIENT LIST on the one node it talks to.
       'test/integration/job-events.test.ts',
     ],
