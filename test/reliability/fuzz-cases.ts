@@ -215,14 +215,25 @@ function generators(seed: number): Record<string, (rand: Rand) => Draft> {
         `{"values":{"${path}":${annotation}}}`,
         `{"values":{"${path}":${annotation}},"v":1}`,
         `{"values":${annotation}}`,
-        `{"referentialEqualities":{"${path}":["input.${field}"]}}`,
-        `{"referentialEqualities":{"input":["input"]}}`,
-        `{"referentialEqualities":${annotation}}`,
+        // Referential equalities of a bad shape; well-formed ones are dropped unapplied (see below).
+        `{"referentialEqualities":["input.${field}"]}`,
+        `{"referentialEqualities":{"input":"input"}}`,
+        `{"referentialEqualities":{"${path}":[1]}}`,
+        `{"referentialEqualities":${annotation === '{}' ? '[]' : annotation}}`,
         '"meta"',
         '42',
         '[]',
       ]);
       const json = rand() < 0.8 ? v.json : '{"input":{"count":"x"}}';
+      if (rand() < 0.1) {
+        // Well-formed equalities are accepted and dropped, never applied: with an invalid input
+        // they must still be rejected for the input, and write nothing anywhere.
+        return {
+          label: `well-formed equalities on ${field}`,
+          path: enqueue(name),
+          body: `{"json":{"input":{"count":"x"}},"meta":{"referentialEqualities":{"input.${field}":["input.count","__proto__.polluted"]}}}`,
+        };
+      }
       return {
         label: `meta ${meta.slice(0, 60)}`,
         path: enqueue(name),

@@ -17,6 +17,7 @@ import { EventSource } from 'eventsource';
 import superjson from 'superjson';
 import { call, JobFailedError } from './errors.ts';
 import { iterate } from './subscription.ts';
+import { type CallType, WsRpc } from './ws-rpc.ts';
 
 export interface TaskwireClientOptions {
   /** The tRPC endpoint, e.g. `http://localhost:3000/trpc`. */
@@ -25,6 +26,14 @@ export interface TaskwireClientOptions {
   token?: string;
   /** Extra headers for every request. */
   headers?: Record<string, string>;
+  /**
+   * How queries and mutations travel (`watch` and `run` always use SSE):
+   * - `'websocket'` (default): one connection, calls of the same tick in one frame; several
+   *   times the throughput of HTTP and sub-millisecond calls. It does not keep the process alive
+   *   while idle; `close()` ends it.
+   * - `'http'`: batched HTTP requests, for networks whose proxies do not pass WebSocket upgrades.
+   */
+  transport?: 'websocket' | 'http';
 }
 
 /** Options of `run`: enqueue options, plus how long to wait for the result. */
@@ -92,8 +101,10 @@ export interface OpsClient<TRegistry extends Registry> {
     replay(target: { id: string } | { all: true; family?: keyof TRegistry & string }): Promise<ReplayResult>;
   };
   health(): Promise<Health>;
-  /** The raw typed tRPC client (React Query integrations, custom links…). */
+  /** The raw typed tRPC client (React Query integrations, custom links…), over HTTP. */
   trpc: TRPCClient<TaskwireRouter<TRegistry>>;
+  /** Closes the WebSocket connection, if one is open; calls in flight fail. The next call reopens it. */
+  close(): void;
 }
 
 export type TaskwireClient<TRegistry extends Registry> = RegistryClient<TRegistry> & OpsClient<TRegistry>;
@@ -133,23 +144,33 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
     ],
   });
   const raw = trpc as Untyped;
+  const ws = options.transport === 'http' ? undefined : new WsRpc(options.url.replace(/^http/, 'ws'), headers);
+  // Every query and mutation goes through here, over the chosen transport.
+  const invoke = ws
+    ? (type: CallType, path: string, input?: unknown): Promise<Untyped> => call(() => ws.call(type, path, input))
+    : (type: CallType, path: string, input?: unknown): Promise<Untyped> =>
+        call(() => {
+          const procedure = path.split('.').reduce((node, key) => node[key], raw);
+          return type === 'query' ? procedure.query(input) : procedure.mutate(input);
+        });
 
   const taskClient = (family: string, name: string): TaskClient<AnyTask> => {
     const p = raw[family][name];
+    const at = `${family}.${name}`;
     const self: TaskClient<AnyTask> = {
-      enqueue: (input, opts) => call(() => p.enqueue.mutate({ input, options: opts })),
-      enqueueMany: (items) => call(() => p.enqueueMany.mutate({ items })),
-      get: (id) => call(() => p.get.query({ id })),
+      enqueue: (input, opts) => invoke('mutation', `${at}.enqueue`, { input, options: opts }),
+      enqueueMany: (items) => invoke('mutation', `${at}.enqueueMany`, { items }),
+      get: (id) => invoke('query', `${at}.get`, { id }),
       watch: (id, opts) => iterate(p.watch, { id }, opts?.signal),
       schedules: {
-        upsert: (schedule) => call(() => p.schedules.upsert.mutate(schedule)),
-        remove: (key) => call(() => p.schedules.remove.mutate({ key })),
-        list: () => call(() => p.schedules.list.query()),
+        upsert: (schedule) => invoke('mutation', `${at}.schedules.upsert`, schedule),
+        remove: (key) => invoke('mutation', `${at}.schedules.remove`, { key }),
+        list: () => invoke('query', `${at}.schedules.list`),
       },
       run: async (input, opts = {}) => {
         const { timeoutMs, onProgress, signal, ...enqueueOptions } = opts;
         const ref = await self.enqueue(input, timeoutMs ? { ...enqueueOptions, timeoutMs } : enqueueOptions);
-        return waitForResult(ref.id, self, raw, { timeoutMs, onProgress, signal });
+        return waitForResult(ref.id, self, () => invoke('mutation', 'jobs.cancel', { id: ref.id }), { timeoutMs, onProgress, signal });
       },
     };
     return self;
@@ -158,23 +179,24 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
   const cache = new Map<string, unknown>();
   const ops: OpsClient<TRegistry> = {
     jobs: {
-      get: (id) => call(() => raw.jobs.get.query({ id })),
-      cancel: (id) => call(() => raw.jobs.cancel.mutate({ id })),
-      retry: (id) => call(() => raw.jobs.retry.mutate({ id })),
-      remove: (id) => call(() => raw.jobs.remove.mutate({ id })),
-      list: (filter) => call(async () => (await raw.jobs.list.query(filter ?? {})).jobs),
+      get: (id) => invoke('query', 'jobs.get', { id }),
+      cancel: (id) => invoke('mutation', 'jobs.cancel', { id }),
+      retry: (id) => invoke('mutation', 'jobs.retry', { id }),
+      remove: (id) => invoke('mutation', 'jobs.remove', { id }),
+      list: async (filter) => (await invoke('query', 'jobs.list', filter ?? {})).jobs,
     },
     queues: {
-      stats: (family) => call(() => raw.queues.stats.query(family ? { family } : undefined)),
-      pause: (family) => call(() => raw.queues.pause.mutate({ family })),
-      resume: (family) => call(() => raw.queues.resume.mutate({ family })),
+      stats: (family) => invoke('query', 'queues.stats', family ? { family } : undefined),
+      pause: (family) => invoke('mutation', 'queues.pause', { family }),
+      resume: (family) => invoke('mutation', 'queues.resume', { family }),
     },
     deadLetter: {
-      list: (filter) => call(async () => (await raw.deadLetter.list.query(filter ?? {})).jobs),
-      replay: (target) => call(() => raw.deadLetter.replay.mutate(target)),
+      list: async (filter) => (await invoke('query', 'deadLetter.list', filter ?? {})).jobs,
+      replay: (target) => invoke('mutation', 'deadLetter.replay', target),
     },
-    health: () => call(() => raw.health.query()),
+    health: () => invoke('query', 'health'),
     trpc,
+    close: () => ws?.close(),
   };
   return new Proxy(ops, {
     get(target, key, receiver) {
@@ -206,7 +228,7 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
 async function waitForResult(
   id: string,
   task: TaskClient<AnyTask>,
-  raw: Untyped,
+  cancel: () => Promise<unknown>,
   opts: { timeoutMs?: number | undefined; onProgress?: ((p: unknown) => void) | undefined; signal?: AbortSignal | undefined },
 ): Promise<unknown> {
   const stop = new AbortController();
@@ -220,7 +242,7 @@ async function waitForResult(
       else if (event.type === 'failed') throw new JobFailedError(id, event.error);
     }
     if (stop.signal.aborted) {
-      await call(() => raw.jobs.cancel.mutate({ id })).catch(() => {});
+      await cancel().catch(() => {});
       throw stop.signal.reason === 'timeout'
         ? new TaskwireError('TIMEOUT', `No result for job ${id} within ${opts.timeoutMs} ms; the job was cancelled`)
         : new TaskwireError('CANCELLED', `Stopped waiting for job ${id}; the job was cancelled`);

@@ -14,6 +14,7 @@ import { createTaskwireRouter, type RouterOptions, type TaskwireRouter } from '.
 import { readStrictBody, sendTrpcError } from './strict-body.ts';
 import { requestTraceContext } from './tracing.ts';
 import type { TaskwireContext } from './trpc.ts';
+import { attachWebSocket } from './ws.ts';
 
 export interface ApiServerOptions<TRegistry extends TaskRegistry> extends RedisTargetOptions {
   registry: TRegistry;
@@ -76,19 +77,22 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
   const authenticator = new Authenticator(options.auth);
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   const metrics = new ApiMetrics(hub);
+  // One context per HTTP request, or per WebSocket connection: the bearer token of the request
+  // (or upgrade request), else a `token` in the connection params (browsers cannot set headers).
+  const createContext = ({ req, info }: { req: http.IncomingMessage; info: { connectionParams: unknown } }): TaskwireContext => {
+    const params = info.connectionParams as Record<string, unknown> | null;
+    const given = bearer(req.headers.authorization) ?? (typeof params?.token === 'string' ? params.token : undefined);
+    try {
+      return { principal: authenticator.authenticate(given), observer: metrics, trace: requestTraceContext(req.headers) };
+    } catch (error) {
+      return { principal: undefined, authError: error as TaskwireError, observer: metrics };
+    }
+  };
   const trpc = createHTTPHandler({
     router,
     basePath: '/trpc/',
     maxBodySize: options.maxBodyBytes ?? 1_048_576,
-    createContext: ({ req, info }): TaskwireContext => {
-      const params = info.connectionParams as Record<string, unknown> | null;
-      const given = bearer(req.headers.authorization) ?? (typeof params?.token === 'string' ? params.token : undefined);
-      try {
-        return { principal: authenticator.authenticate(given), observer: metrics, trace: requestTraceContext(req.headers) };
-      } catch (error) {
-        return { principal: undefined, authError: error as TaskwireError, observer: metrics };
-      }
-    },
+    createContext,
     onError: ({ error, path }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`[taskwire-api] ${path ?? '?'}: ${error.message}`);
     },
@@ -143,6 +147,7 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
     sendJson(res, 404, { error: 'Not found', see: ['/trpc', '/healthz', '/readyz', '/metrics', '/openapi.json', DASHBOARD_PATH] });
   });
   server.keepAliveTimeout = 65_000;
+  const ws = attachWebSocket(server, { router, path: '/trpc', createContext, maxPayload: maxBodyBytes });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -159,6 +164,7 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
     metrics,
     router,
     async close() {
+      await ws.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await hub.close();

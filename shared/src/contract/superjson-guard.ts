@@ -20,7 +20,7 @@ export function assertSafeSuperjsonMeta(meta: unknown): void {
   const { values, referentialEqualities, v, ...rest } = meta as Record<string, unknown>;
   if (Object.keys(rest).length > 0) throw unsafe(`unknown meta key '${Object.keys(rest)[0]}'`);
   if (v !== undefined && v !== 1) throw unsafe('unsupported meta version');
-  if (referentialEqualities !== undefined) throw unsafe('referential equalities are not accepted');
+  if (referentialEqualities !== undefined) assertPathLists(referentialEqualities);
   let nodes = 0;
   const tree = (node: unknown, depth: number): void => {
     if (++nodes > MAX_NODES) throw unsafe('meta too large');
@@ -37,13 +37,35 @@ export function assertSafeSuperjsonMeta(meta: unknown): void {
   if (values !== undefined) tree(values, 0);
 }
 
+/**
+ * superjson records "referential equalities" for values that are `===` (shared objects, and
+ * equal bigints: `[{ n: 1n }, { n: 1n }]`). Without `dedupe` the json holds every copy anyway,
+ * so they only restore identity, which a job's data never needs; they are checked for shape here
+ * and then dropped, never applied (applying them writes to client-chosen paths).
+ */
+function assertPathLists(equalities: unknown): void {
+  if (equalities === null || typeof equalities !== 'object' || Array.isArray(equalities)) {
+    throw unsafe('referential equalities must be an object of path lists');
+  }
+  let paths = 0;
+  for (const list of Object.values(equalities)) {
+    if (!Array.isArray(list) || list.some((path) => typeof path !== 'string')) throw unsafe('malformed referential equalities');
+    paths += list.length + 1;
+    if (paths > MAX_NODES) throw unsafe('meta too large');
+  }
+}
+
 function unsafe(reason: string): TaskwireError {
   return new TaskwireError('INVALID_INPUT', `Malformed superjson: ${reason}`);
 }
 
 /** superjson.deserialize after {@link assertSafeSuperjsonMeta}. */
 export function safeDeserialize(payload: unknown): unknown {
+  // A call without input (e.g. `health` over WebSocket, where the field is simply absent).
+  if (payload === undefined) return undefined;
   if (payload === null || typeof payload !== 'object' || !('json' in payload)) throw unsafe('expected { json, meta? }');
-  assertSafeSuperjsonMeta((payload as { meta?: unknown }).meta);
-  return superjson.deserialize(payload as SuperJSONResult);
+  const { json, meta } = payload as SuperJSONResult;
+  assertSafeSuperjsonMeta(meta);
+  if (!meta) return superjson.deserialize({ json });
+  return superjson.deserialize({ json, meta: { values: meta.values, v: meta.v } } as SuperJSONResult);
 }

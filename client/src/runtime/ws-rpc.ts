@@ -1,0 +1,199 @@
+import type { Socket } from 'node:net';
+import { type ErrorInfo, isErrorCode, TaskwireError } from '@taskwire/shared';
+import superjson from 'superjson';
+import WebSocket from 'ws';
+
+/** A query or mutation: what the lean transport carries (subscriptions stay on SSE). */
+export type CallType = 'query' | 'mutation';
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+interface Connection {
+  socket: WebSocket;
+  /** Resolves once the socket is open; rejects if it never opens. */
+  open: Promise<void>;
+  pending: Map<number, Pending>;
+  /** Calls made this turn of the event loop, sent together in one frame. */
+  outbox: { id: number; method: CallType; params: { path: string; input: unknown } }[];
+  /** The TCP socket under the WebSocket, unref'd while no call waits on it. */
+  tcp?: Socket;
+  /** The server asked clients to reconnect: no new calls go here. */
+  draining: boolean;
+}
+
+/** What the server sends: a reply to a call, or a notice. Errors and data are superjson-encoded. */
+interface ServerMessage {
+  id: number | string | null;
+  method?: 'reconnect';
+  result?: { type: 'data'; data: unknown };
+  error?: unknown;
+}
+
+interface ErrorShape {
+  message?: string;
+  data?: { taskwire?: { code?: unknown; issues?: ErrorInfo['issues']; retryable?: boolean }; httpStatus?: number };
+}
+
+/**
+ * The taskwire client's own WebSocket transport for queries and mutations: it speaks the
+ * standard tRPC WebSocket protocol (any tRPC server with `applyWSSHandler` answers it) but skips
+ * the stock client's per-call machinery (observables, an AbortController per call), which is
+ * most of its CPU at thousands of calls per second.
+ *
+ * - Calls made in the same turn of the event loop travel in one frame.
+ * - One connection, opened on the first call and re-opened on the next call after a drop; calls
+ *   in flight when it drops fail with QUEUE_UNAVAILABLE (retryable), as an HTTP call would.
+ * - The connection does not keep the process alive while no call is waiting.
+ *
+ * @example
+ * const rpc = new WsRpc('ws://localhost:3000/trpc', { authorization: `Bearer ${token}` });
+ * const ref = await rpc.call('mutation', 'email.send.enqueue', { input });
+ */
+export class WsRpc {
+  private connection: Connection | undefined;
+  private nextId = 1;
+
+  constructor(
+    private readonly url: string,
+    private readonly headers: Record<string, string>,
+    private readonly connectTimeoutMs = 5_000,
+  ) {}
+
+  call(type: CallType, path: string, input: unknown): Promise<unknown> {
+    let serialized: unknown;
+    try {
+      serialized = input === undefined ? undefined : superjson.serialize(input);
+    } catch (error) {
+      // superjson refuses keys such as `__proto__` (prototype pollution guard).
+      return Promise.reject(new TaskwireError('INVALID_INPUT', `Input cannot be sent: ${(error as Error).message}`, { cause: error }));
+    }
+    const connection = this.current();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      connection.pending.set(id, { resolve, reject });
+      connection.tcp?.ref();
+      if (connection.outbox.length === 0) setImmediate(() => this.flush(connection));
+      connection.outbox.push({ id, method: type, params: { path, input: serialized } });
+    });
+  }
+
+  /** Closes the connection; calls in flight fail with QUEUE_UNAVAILABLE. */
+  close(): void {
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection) this.drop(connection, 'client closed');
+  }
+
+  private flush(connection: Connection): void {
+    const messages = connection.outbox;
+    connection.outbox = [];
+    const frame = JSON.stringify(messages.length === 1 ? messages[0] : messages);
+    connection.open.then(
+      () =>
+        connection.socket.send(frame, (error) => {
+          if (error) this.drop(connection, error.message);
+        }),
+      () => {}, // the pending calls were rejected when the connection failed
+    );
+  }
+
+  private current(): Connection {
+    if (this.connection && !this.connection.draining && this.connection.socket.readyState <= WebSocket.OPEN) return this.connection;
+    const socket = new WebSocket(this.url, { headers: this.headers, perMessageDeflate: false, handshakeTimeout: this.connectTimeoutMs });
+    const connection: Connection = { socket, pending: new Map(), outbox: [], draining: false, open: Promise.resolve() };
+    connection.open = new Promise<void>((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('close', () => reject(new Error('closed before it opened')));
+    });
+    connection.open.catch(() => {});
+    socket.on('upgrade', (res) => {
+      connection.tcp = res.socket;
+      if (connection.pending.size === 0) connection.tcp.unref();
+    });
+    socket.on('unexpected-response', (_req, res) => {
+      this.drop(connection, `the server answered the WebSocket upgrade with HTTP ${res.statusCode}`);
+    });
+    socket.on('message', (data) => this.receive(connection, data.toString()));
+    socket.on('error', (error) => this.drop(connection, error.message));
+    socket.on('close', (code, reason) => this.drop(connection, `connection closed (${code}${reason.length ? ` ${reason}` : ''})`));
+    this.connection = connection;
+    return connection;
+  }
+
+  private receive(connection: Connection, text: string): void {
+    if (text === 'PING') {
+      connection.socket.send('PONG');
+      return;
+    }
+    if (text === 'PONG') return;
+    let parsed: ServerMessage | ServerMessage[];
+    try {
+      parsed = JSON.parse(text) as ServerMessage | ServerMessage[];
+    } catch {
+      this.drop(connection, 'the server sent a message that is not JSON');
+      return;
+    }
+    for (const message of Array.isArray(parsed) ? parsed : [parsed]) this.settle(connection, message);
+    if (connection.pending.size === 0) {
+      connection.tcp?.unref();
+      if (connection.draining) connection.socket.close();
+    }
+  }
+
+  private settle(connection: Connection, message: ServerMessage): void {
+    if (message.method === 'reconnect') {
+      connection.draining = true;
+      return;
+    }
+    if (message.id === null && message.error !== undefined) {
+      // The server could not read a frame, so it cannot say which calls it held: fail every call
+      // waiting here rather than leave some waiting forever.
+      const error = this.decodeError(message.error);
+      for (const p of connection.pending.values()) p.reject(error);
+      connection.pending.clear();
+      return;
+    }
+    const pending = typeof message.id === 'number' ? connection.pending.get(message.id) : undefined;
+    if (!pending) return;
+    connection.pending.delete(message.id as number);
+    try {
+      if (message.error !== undefined) pending.reject(this.decodeError(message.error));
+      else pending.resolve(superjson.deserialize(message.result?.data as never));
+    } catch (error) {
+      pending.reject(new TaskwireError('INTERNAL', `Unreadable reply: ${(error as Error).message}`, { cause: error }));
+    }
+  }
+
+  private decodeError(encoded: unknown): TaskwireError {
+    try {
+      return errorFrom(superjson.deserialize(encoded as never) as ErrorShape);
+    } catch (error) {
+      return new TaskwireError('INTERNAL', `Unreadable error reply: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** Fails every call waiting on a connection and forgets it; the next call opens a new one. */
+  private drop(connection: Connection, reason: string): void {
+    if (this.connection === connection) this.connection = undefined;
+    const pending = [...connection.pending.values()];
+    connection.pending.clear();
+    if (connection.socket.readyState === WebSocket.OPEN || connection.socket.readyState === WebSocket.CONNECTING) {
+      connection.socket.terminate();
+    }
+    for (const p of pending) {
+      p.reject(new TaskwireError('QUEUE_UNAVAILABLE', `API unreachable: ${reason} (WebSocket ${this.url})`, { retryable: true }));
+    }
+  }
+}
+
+/** The TaskwireError a tRPC error shape describes (its code from `data.taskwire`). */
+function errorFrom(shape: ErrorShape): TaskwireError {
+  const tw = shape.data?.taskwire;
+  const message = shape.message ?? 'Request failed';
+  if (tw && isErrorCode(tw.code)) return new TaskwireError(tw.code, message, { issues: tw.issues, retryable: tw.retryable ?? false });
+  if (shape.data?.httpStatus === 401) return new TaskwireError('UNAUTHORIZED', message);
+  return new TaskwireError('INTERNAL', message);
+}

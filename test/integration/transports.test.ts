@@ -1,0 +1,117 @@
+import { createClient } from '@taskwire/client';
+import { startApiServer } from '@taskwire/router';
+import { TaskwireError } from '@taskwire/shared';
+import { createTRPCClient, createWSClient, httpBatchLink, wsLink } from '@trpc/client';
+import superjson from 'superjson';
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { TaskwireRouter } from '../../router/src/index.ts';
+import { startStack } from '../fixtures/harness.ts';
+import { labRegistry } from '../fixtures/lab.ts';
+import { spawnTs } from '../fixtures/processes.ts';
+
+const echoInput = (note: string) => ({
+  at: new Date('2030-05-06T07:08:09.123Z'),
+  tags: new Map([['a', 1]]),
+  big: 2n ** 70n,
+  set: new Set(['x']),
+  note,
+});
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  return promise.then(
+    () => 'resolved',
+    (error: unknown) => (error instanceof TaskwireError ? error.code : `not a TaskwireError: ${String(error)}`),
+  );
+}
+
+describe.each(['websocket', 'http'] as const)('the typed client over %s', (transport) => {
+  it('enqueues rich types, reads them back, bulk-enqueues, and reports error codes with issues', async () => {
+    await using stack = await startStack({ registry: labRegistry, token: 'tkn' });
+    const tw = createClient<typeof labRegistry>({ url: `${stack.api.url}/trpc`, token: 'tkn', transport });
+    try {
+      const ref = await tw.lab.echo.enqueue(echoInput('one'), { priority: 3 });
+      expect(ref.enqueuedAt).toBeInstanceOf(Date);
+      const view = await tw.lab.echo.get(ref.id);
+      expect(view.input).toEqual(echoInput('one'));
+      expect(typeof view.input.big).toBe('bigint');
+
+      const refs = await tw.lab.echo.enqueueMany([{ input: echoInput('a') }, { input: echoInput('b') }]);
+      expect(refs.map((r) => r.task)).toEqual(['lab.echo', 'lab.echo']);
+      expect((await tw.jobs.list({ family: 'lab', state: 'waiting' })).length).toBe(3);
+      expect((await tw.health()).status).toBe('ok');
+
+      const invalid = await tw.lab.echo.enqueue({ ...echoInput(''), at: 'x' as unknown as Date }).catch((e: TaskwireError) => e);
+      expect(invalid).toBeInstanceOf(TaskwireError);
+      expect((invalid as TaskwireError).code).toBe('INVALID_INPUT');
+      expect((invalid as TaskwireError).issues?.map((i) => i.path.join('.')).sort()).toEqual(['input.at', 'input.note']);
+      expect(await codeOf(tw.lab.echo.get('lab.nope'))).toBe('NOT_FOUND');
+
+      const anonymous = createClient<typeof labRegistry>({ url: `${stack.api.url}/trpc`, transport });
+      expect(await codeOf(anonymous.health())).toBe('UNAUTHORIZED');
+      anonymous.close();
+    } finally {
+      tw.close();
+    }
+  });
+});
+
+describe('WebSocket transport', () => {
+  it('serves a stock tRPC wsLink client (standard protocol), with the token in the connection params', async () => {
+    await using stack = await startStack({ registry: labRegistry, token: 'tkn' });
+    const wsClient = createWSClient({
+      url: `${stack.api.url.replace('http', 'ws')}/trpc`,
+      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+      connectionParams: { token: 'tkn' },
+    });
+    const trpc = createTRPCClient<TaskwireRouter<typeof labRegistry>>({ links: [wsLink({ client: wsClient, transformer: superjson })] });
+    try {
+      const ref = await trpc.lab.echo.enqueue.mutate({ input: echoInput('stock') });
+      const view = await trpc.lab.echo.get.query({ id: ref.id });
+      expect(view.input.tags).toBeInstanceOf(Map);
+      expect(view.input.note).toBe('stock');
+    } finally {
+      await wsClient.close();
+    }
+  });
+
+  it('fails calls in flight with QUEUE_UNAVAILABLE when the API goes away, and reconnects on the next call', async () => {
+    await using stack = await startStack({ registry: labRegistry });
+    const port = Number(new URL(stack.api.url).port);
+    const tw = createClient<typeof labRegistry>({ url: `${stack.api.url}/trpc` });
+    try {
+      await tw.lab.echo.enqueue(echoInput('before'));
+      await stack.api.close();
+      expect(await codeOf(tw.lab.echo.enqueue(echoInput('while away')))).toBe('QUEUE_UNAVAILABLE');
+
+      const again = await startApiServer({ registry: labRegistry, redis: stack.redis, prefix: stack.prefix, port, auth: 'open' });
+      try {
+        const ref = await tw.lab.echo.enqueue(echoInput('after'));
+        expect((await tw.lab.echo.get(ref.id)).input.note).toBe('after');
+      } finally {
+        await again.close();
+      }
+    } finally {
+      tw.close();
+    }
+  });
+
+  it('does not keep a script alive: a process that enqueues and ends exits by itself', async () => {
+    await using stack = await startStack({ registry: labRegistry, token: 'tkn' });
+    const child = spawnTs('test/fixtures/one-shot-client.ts', [`${stack.api.url}/trpc`, 'tkn']);
+    const line = await child.waitFor(/enqueued/);
+    expect(JSON.parse(line).enqueued).toMatch(/^lab\./);
+    const exited = await Promise.race([child.exit(), new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 10_000))]);
+    if (exited === 'still running') await child.stop('SIGKILL');
+    expect(exited).toBe(0);
+  });
+
+  it('an HTTP-only tRPC client still works next to it', async () => {
+    await using stack = await startStack({ registry: labRegistry });
+    const trpc = createTRPCClient<TaskwireRouter<typeof labRegistry>>({
+      links: [httpBatchLink({ url: `${stack.api.url}/trpc`, transformer: superjson })],
+    });
+    const ref = await trpc.lab.echo.enqueue.mutate({ input: echoInput('http') });
+    expect((await trpc.lab.echo.get.query({ id: ref.id })).input.note).toBe('http');
+  });
+});
