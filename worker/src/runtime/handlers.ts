@@ -1,6 +1,6 @@
 import type { AnyFamily, AnyTask, Keys, Registry, TaskInput, TaskOutput, TaskProgress } from '@taskwire/shared';
-import type { Queue } from 'bullmq';
 import type { RedisConnection } from '@taskwire/shared/node';
+import type { Queue } from 'bullmq';
 
 /** What a handler knows about the job it runs. */
 export interface JobInfo {
