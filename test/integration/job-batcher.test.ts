@@ -45,4 +45,22 @@ describe('single enqueues that arrive together', () => {
     const views = await Promise.all(refs.map((r) => stack.client.lab.echo.get(r.id)));
     expect(views.map((v) => v.input.note)).toEqual(refs.map((_, i) => `n${i}`));
   });
+
+  it('a large enqueueMany goes out in chunks, keeps its order, and adds nothing when one job is over its limit', async () => {
+    await using stack = await startStack({ registry: labRegistry });
+    const queue = stack.api.hub.queue('lab');
+    const addBulk = vi.spyOn(queue, 'addBulk');
+    const items = Array.from({ length: 450 }, (_, i) => ({ input: input(`n${i}`) }));
+    const refs = await stack.client.lab.echo.enqueueMany(items);
+    expect(addBulk.mock.calls.map(([jobs]) => jobs.length)).toEqual([200, 200, 50]);
+    expect(new Set(refs.map((r) => r.id)).size).toBe(450);
+    const sample = await Promise.all([0, 199, 200, 449].map((i) => stack.client.lab.echo.get((refs[i] as (typeof refs)[number]).id)));
+    expect(sample.map((v) => v.input.note)).toEqual(['n0', 'n199', 'n200', 'n449']);
+
+    const waitingBefore = (await stack.client.queues.stats('lab'))[0]?.waiting;
+    const withHuge = items.map((item, i) => (i === 300 ? { input: input('x'.repeat(600 * 1024)) } : item));
+    const error = await stack.client.lab.echo.enqueueMany(withHuge).catch((e: TaskwireError) => e);
+    expect((error as TaskwireError).code).toBe('PAYLOAD_TOO_LARGE');
+    expect((await stack.client.queues.stats('lab'))[0]?.waiting).toBe(waitingBefore);
+  });
 });

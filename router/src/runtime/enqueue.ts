@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type AnyTask, type EnqueueOptions, encodeEnvelope, formatJobId, type JobRef, TaskwireError } from '@taskwire/shared';
-import type { JobsOptions } from 'bullmq';
+import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { QueueHub } from './hub.ts';
 
 export interface EnqueueSettings {
@@ -157,11 +157,7 @@ export async function addJobs(
   if (toAdd.length > 0) {
     const queue = hub.queue(task.family);
     try {
-      const jobs = await hub.run(() =>
-        toAdd.length === 1
-          ? queue.add(toAdd[0]!.name, toAdd[0]!.data, toAdd[0]!.opts).then((job) => [job])
-          : queue.addBulk(toAdd.map(({ name, data, opts }) => ({ name, data, opts }))),
-      );
+      const jobs = await hub.run(() => addInChunks(queue, toAdd));
       jobs.forEach((job, i) => {
         const p = toAdd[i] as PreparedJob;
         refs[p.index] = refOf(task, job.id as string, p.enqueuedAt, false);
@@ -174,4 +170,29 @@ export async function addJobs(
     }
   }
   return refs as JobRef[];
+}
+
+/** Jobs per pipeline when a call carries many: Redis runs one chunk while the next is encoded. */
+const CHUNK = 200;
+
+/**
+ * `addBulk` in chunks sent back to back, so Redis works on the first while the rest are still
+ * being encoded, instead of waiting for the whole call to be encoded. BullMQ refuses an oversized
+ * job while encoding its chunk, after earlier chunks were sent, so sizes are checked first: as
+ * with one `addBulk`, an oversized job means nothing is added.
+ */
+async function addInChunks(queue: Queue, jobs: readonly PreparedJob[]): Promise<Job[]> {
+  if (jobs.length === 1) return [await queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts)];
+  if (jobs.length <= CHUNK) return queue.addBulk(jobs.map(({ name, data, opts }) => ({ name, data, opts })));
+  for (const { data, opts, name } of jobs) {
+    const size = Buffer.byteLength(JSON.stringify(data));
+    if (opts.sizeLimit !== undefined && size > opts.sizeLimit) {
+      throw new TaskwireError('PAYLOAD_TOO_LARGE', `The ${name} payload exceeds ${opts.sizeLimit} bytes`);
+    }
+  }
+  const chunks: Promise<Job[]>[] = [];
+  for (let start = 0; start < jobs.length; start += CHUNK) {
+    chunks.push(queue.addBulk(jobs.slice(start, start + CHUNK).map(({ name, data, opts }) => ({ name, data, opts }))));
+  }
+  return (await Promise.all(chunks)).flat();
 }

@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { applyWSSHandler, type CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { TaskwireContext } from './trpc.ts';
 
 export interface WebSocketOptions {
@@ -44,7 +44,10 @@ export function attachWebSocket(server: http.Server, options: WebSocketOptions):
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (client) => wss.emit('connection', client, req));
+    wss.handleUpgrade(req, socket, head, (client) => {
+      coalesceWrites(client, socket);
+      wss.emit('connection', client, req);
+    });
   };
   server.on('upgrade', onUpgrade);
   return {
@@ -56,4 +59,26 @@ export function attachWebSocket(server: http.Server, options: WebSocketOptions):
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/**
+ * tRPC sends each reply as its own frame, and `ws` writes each frame with its own system call.
+ * Replies produced in the same turn (a bulk add answers dozens of calls at once) are held in the
+ * socket's buffer and written together at the end of the turn: one `writev` instead of dozens.
+ */
+function coalesceWrites(client: WebSocket, socket: Duplex): void {
+  const send = client.send.bind(client) as (...args: unknown[]) => void;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
+  client.send = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(uncork);
+    }
+    send(...args);
+  }) as WebSocket['send'];
 }
