@@ -3,7 +3,7 @@ import { startApiServer } from '@taskwire/router';
 import { TaskwireError } from '@taskwire/shared';
 import { createTRPCClient, createWSClient, httpBatchLink, wsLink } from '@trpc/client';
 import superjson from 'superjson';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { TaskwireRouter } from '../../router/src/index.ts';
 import { startStack } from '../fixtures/harness.ts';
@@ -70,6 +70,52 @@ describe('WebSocket transport', () => {
       const view = await trpc.lab.echo.get.query({ id: ref.id });
       expect(view.input.tags).toBeInstanceOf(Map);
       expect(view.input.note).toBe('stock');
+    } finally {
+      await wsClient.close();
+    }
+  });
+
+  it('answers enqueues on its fast path exactly as the tRPC procedure does over HTTP: results, error shapes, metrics', async () => {
+    await using stack = await startStack({ registry: labRegistry, token: 'tkn' });
+    // A stock wsLink client authenticated by header, so its single enqueues take the fast path.
+    class WithToken extends WebSocket {
+      constructor(url: string) {
+        super(url, { headers: { authorization: 'Bearer tkn' } });
+      }
+    }
+    const wsClient = createWSClient({
+      url: `${stack.api.url.replace('http', 'ws')}/trpc`,
+      WebSocket: WithToken as unknown as typeof globalThis.WebSocket,
+    });
+    const viaWs = createTRPCClient<TaskwireRouter<typeof labRegistry>>({ links: [wsLink({ client: wsClient, transformer: superjson })] });
+    const viaHttp = createTRPCClient<TaskwireRouter<typeof labRegistry>>({
+      links: [httpBatchLink({ url: `${stack.api.url}/trpc`, transformer: superjson, headers: { authorization: 'Bearer tkn' } })],
+    });
+    const addBulk = vi.spyOn(stack.api.hub.queue('lab'), 'addBulk');
+    const add = vi.spyOn(stack.api.hub.queue('lab'), 'add');
+    const errorOf = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (e: { message: string; data: unknown; shape: unknown }) => ({ message: e.message, data: e.data }),
+      );
+    try {
+      const refs = await Promise.all([1, 2, 3].map((i) => viaWs.lab.echo.enqueue.mutate({ input: echoInput(`ws${i}`) })));
+      expect(refs.map((r) => r.enqueuedAt instanceof Date)).toEqual([true, true, true]);
+      expect(add.mock.calls.length + addBulk.mock.calls.length).toBeGreaterThan(0);
+      expect((await viaHttp.lab.echo.get.query({ id: refs[2]!.id })).input.note).toBe('ws3');
+
+      const bad = { input: { ...echoInput(''), big: 'no' as unknown as bigint } };
+      const [wsError, httpError] = await Promise.all([
+        errorOf(viaWs.lab.echo.enqueue.mutate(bad)),
+        errorOf(viaHttp.lab.echo.enqueue.mutate(bad)),
+      ]);
+      expect(wsError).toBeDefined();
+      expect(wsError).toEqual(httpError);
+      expect((wsError?.data as { taskwire: { code: string } } | undefined)?.taskwire.code).toBe('INVALID_INPUT');
+
+      const metrics = await (await fetch(`${stack.api.url}/metrics`)).text();
+      expect(metrics).toMatch(/taskwire_jobs_enqueued_total\{task="lab.echo"\} 3/);
+      expect(metrics).toMatch(/taskwire_enqueue_rejected_total\{task="lab.echo",code="INVALID_INPUT"\} 2/);
     } finally {
       await wsClient.close();
     }

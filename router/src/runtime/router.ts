@@ -10,7 +10,7 @@ import type { QueueHub } from './hub.ts';
 import { opsProcedures } from './ops-procedures.ts';
 import { queueProcedures } from './queue-procedures.ts';
 import type { ScheduleView } from './schedule-procedures.ts';
-import { type TaskProcedureSettings, taskProcedures } from './task-procedures.ts';
+import { type DirectCall, directEnqueue, type TaskProcedureSettings, taskProcedures } from './task-procedures.ts';
 import { type Root, t } from './trpc.ts';
 
 type Def<TInput, TOutput> = { input: TInput; output: TOutput; meta: Root['meta']; errorShape: Root['errorShape'] };
@@ -87,12 +87,7 @@ export function createTaskwireRouter<const TRegistry extends Registry>(
   hub: QueueHub,
   options: RouterOptions = {},
 ): TaskwireRouter<TRegistry> {
-  const settings: TaskProcedureSettings = {
-    ...DEFAULT_ENQUEUE_SETTINGS,
-    maxBatch: 1_000,
-    watchPollMs: 2_000,
-    ...options,
-  };
+  const settings = routerSettings(options);
   const record: Record<string, unknown> = {};
   for (const family of Object.values(registry)) {
     const tasks: Record<string, unknown> = {};
@@ -102,4 +97,21 @@ export function createTaskwireRouter<const TRegistry extends Registry>(
   Object.assign(record, opsProcedures(hub), queueProcedures(hub));
   // The runtime record is built by iteration; its type is the mapped type above.
   return t.router(record as Parameters<typeof t.router>[0]) as unknown as TaskwireRouter<TRegistry>;
+}
+
+function routerSettings(options: RouterOptions): TaskProcedureSettings {
+  return { ...DEFAULT_ENQUEUE_SETTINGS, maxBatch: 1_000, watchPollMs: 2_000, ...options };
+}
+
+/**
+ * The router's single-enqueue procedures as plain functions, by path (`email.send.enqueue`), for
+ * the WebSocket server's fast path. Same behaviour as the procedures of {@link createTaskwireRouter}.
+ */
+export function directCalls(registry: Registry, hub: QueueHub, options: RouterOptions = {}): ReadonlyMap<string, DirectCall> {
+  const settings = routerSettings(options);
+  const calls = new Map<string, DirectCall>();
+  for (const family of Object.values(registry)) {
+    for (const task of Object.values(family.tasks)) calls.set(`${task.id}.enqueue`, directEnqueue(hub, task, settings));
+  }
+  return calls;
 }

@@ -10,7 +10,7 @@ import { DEFAULT_ENQUEUE_SETTINGS } from './enqueue.ts';
 import { QueueHub } from './hub.ts';
 import { ApiMetrics } from './metrics.ts';
 import { createRestHandler } from './rest.ts';
-import { createTaskwireRouter, type RouterOptions, type TaskwireRouter } from './router.ts';
+import { createTaskwireRouter, directCalls, type RouterOptions, type TaskwireRouter } from './router.ts';
 import { readStrictBody, sendTrpcError } from './strict-body.ts';
 import { requestTraceContext } from './tracing.ts';
 import type { TaskwireContext } from './trpc.ts';
@@ -147,7 +147,13 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
     sendJson(res, 404, { error: 'Not found', see: ['/trpc', '/healthz', '/readyz', '/metrics', '/openapi.json', DASHBOARD_PATH] });
   });
   server.keepAliveTimeout = 65_000;
-  const ws = attachWebSocket(server, { router, path: '/trpc', createContext, maxPayload: maxBodyBytes });
+  const ws = attachWebSocket(server, {
+    router,
+    path: '/trpc',
+    createContext,
+    maxPayload: maxBodyBytes,
+    directCalls: directCalls(options.registry, hub, options.router),
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

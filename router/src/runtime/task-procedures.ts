@@ -1,5 +1,6 @@
 import type { Context as OtelContext } from '@opentelemetry/api';
 import { type AnyTask, enqueueOptionsSchema, type JobRef, type JobView, TaskwireError, type WatchEvent } from '@taskwire/shared';
+import { TRPCError } from '@trpc/server';
 import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { type Principal, requireScope, type Scope } from './auth.ts';
@@ -12,7 +13,7 @@ import type { ApiObserver } from './metrics.ts';
 import { consumeEnqueueBudget } from './rate-limit.ts';
 import { scheduleProcedures } from './schedule-procedures.ts';
 import { traceEnqueue } from './tracing.ts';
-import { procedure, toTaskwireError, toTRPCError } from './trpc.ts';
+import { procedure, rejection, type TaskwireContext, toTaskwireError, toTRPCError } from './trpc.ts';
 import { decodeProgress, toJobView, toWatchEvent } from './views.ts';
 
 export interface TaskProcedureSettings extends EnqueueSettings {
@@ -136,9 +137,45 @@ async function* withErrorCodes<T>(events: AsyncGenerator<T>): AsyncGenerator<T> 
   }
 }
 
+const itemSchemas = new WeakMap<AnyTask, z.ZodType<EnqueueItem>>();
+
+/** What `enqueue` takes for a task, `{ input, options? }`: one schema per task, built once. */
+export function enqueueItemSchema(task: AnyTask): z.ZodType<EnqueueItem> {
+  let schema = itemSchemas.get(task);
+  if (!schema) {
+    schema = z.object({ input: task.input, options: enqueueOptionsSchema.optional() }) as z.ZodType<EnqueueItem>;
+    itemSchemas.set(task, schema);
+  }
+  return schema;
+}
+
+/** A call the WebSocket server answers without tRPC's per-call machinery (see `attachWebSocket`). */
+export type DirectCall = (input: unknown, ctx: TaskwireContext) => Promise<unknown>;
+
+/**
+ * `<task>.enqueue` as a plain function: the same admission, input schema, enqueue path and error
+ * mapping as the tRPC procedure, for the WebSocket fast path where tRPC's per-call work (context
+ * copies, abort controllers, response re-wrapping) would cost more than the enqueue itself.
+ */
+export function directEnqueue(hub: QueueHub, task: AnyTask, settings: EnqueueSettings): DirectCall {
+  const path = `${task.id}.enqueue`;
+  const item = enqueueItemSchema(task);
+  return async (input, ctx) => {
+    try {
+      if (ctx.authError || !ctx.principal) throw ctx.authError ?? new TaskwireError('UNAUTHORIZED');
+      const parsed = item.safeParse(input);
+      if (!parsed.success) throw new TRPCError({ code: 'BAD_REQUEST', cause: parsed.error });
+      const [ref] = await enqueueAs(hub, task, [parsed.data], settings, { ...ctx, principal: ctx.principal });
+      return ref;
+    } catch (error) {
+      throw rejection(ctx, path, error);
+    }
+  };
+}
+
 /** The four procedures of one task, with schemas built once. */
 export function taskProcedures(hub: QueueHub, task: AnyTask, settings: TaskProcedureSettings) {
-  const item = z.object({ input: task.input, options: enqueueOptionsSchema.optional() });
+  const item = enqueueItemSchema(task);
   const many = z.object({ items: z.array(item).min(1).max(settings.maxBatch) });
   const readScope: Scope = `${task.family}:read`;
   return {

@@ -92,22 +92,24 @@ function enqueueTaskOf(path: string): string | undefined {
  * error table and whose cause is a TaskwireError (input validation failures included).
  */
 export const procedure = t.procedure.use(async ({ ctx, next, path }) => {
-  const enqueueOf = enqueueTaskOf(path);
-  if (ctx.authError || !ctx.principal) {
-    const error = ctx.authError ?? new TaskwireError('UNAUTHORIZED');
-    if (enqueueOf) ctx.observer?.rejected(enqueueOf, error.code);
-    throw toTRPCError(error);
-  }
+  if (ctx.authError || !ctx.principal) throw rejection(ctx, path, ctx.authError ?? new TaskwireError('UNAUTHORIZED'));
   // Same as `next({ ctx: { principal } })` for the types (the principal is set from here on),
   // without tRPC copying the context for every call.
   const narrowed = next as unknown as () => ReturnType<typeof next<{ principal: Principal }>>;
   const result = await narrowed();
-  if (!result.ok) {
-    const tw = toTaskwireError(result.error);
-    if (enqueueOf) ctx.observer?.rejected(enqueueOf, tw.code);
-    if (result.error.cause !== tw || result.error.code !== TRPC_CODE[tw.code]) throw toTRPCError(tw);
-  }
+  if (!result.ok) throw rejection(ctx, path, result.error);
   return result;
 });
+
+/**
+ * What a failed call leaves with: a TRPCError whose code follows the error table and whose cause
+ * is the TaskwireError (input validation failures included). Counts rejected enqueues.
+ */
+export function rejection(ctx: TaskwireContext, path: string, error: unknown): TRPCError {
+  const tw = toTaskwireError(error);
+  const task = enqueueTaskOf(path);
+  if (task) ctx.observer?.rejected(task, tw.code);
+  return error instanceof TRPCError && error.cause === tw && error.code === TRPC_CODE[tw.code] ? error : toTRPCError(tw);
+}
 
 export type Root = (typeof t)['_config']['$types'];

@@ -3,7 +3,9 @@ import type { Duplex } from 'node:stream';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { applyWSSHandler, type CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { DirectCall } from './task-procedures.ts';
 import type { TaskwireContext } from './trpc.ts';
+import { interceptDirectCalls } from './ws-direct.ts';
 
 export interface WebSocketOptions {
   router: AnyTRPCRouter;
@@ -13,6 +15,8 @@ export interface WebSocketOptions {
   createContext(options: CreateWSSContextFnOptions): TaskwireContext;
   /** Largest message accepted (bytes); a larger one closes the connection (1009). */
   maxPayload: number;
+  /** Calls answered without tRPC's per-call machinery (see `interceptDirectCalls`). */
+  directCalls?: ReadonlyMap<string, DirectCall>;
 }
 
 /**
@@ -29,15 +33,22 @@ export interface WebSocketOptions {
  */
 export function attachWebSocket(server: http.Server, options: WebSocketOptions): { close(): Promise<void> } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false });
+  const logInternal = (path: string | undefined, error: Error) => console.error(`[taskwire-api] ws ${path ?? '?'}: ${error.message}`);
   const handler = applyWSSHandler({
     wss,
     router: options.router,
     createContext: options.createContext,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
     onError: ({ error, path }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`[taskwire-api] ws ${path ?? '?'}: ${error.message}`);
+      if (error.code === 'INTERNAL_SERVER_ERROR') logInternal(path, error);
     },
   });
+  const direct = {
+    router: options.router,
+    calls: options.directCalls ?? new Map(),
+    createContext: options.createContext,
+    onInternalError: logInternal,
+  };
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== options.path && path !== `${options.path}/`) {
@@ -46,6 +57,7 @@ export function attachWebSocket(server: http.Server, options: WebSocketOptions):
     }
     wss.handleUpgrade(req, socket, head, (client) => {
       coalesceWrites(client, socket);
+      interceptDirectCalls(client, req, direct);
       wss.emit('connection', client, req);
     });
   };
