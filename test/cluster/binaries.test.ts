@@ -26,8 +26,9 @@ describe('taskwire-api and taskwire-worker on a Redis Cluster', () => {
       spawnTs('worker/src/bin/worker.ts', ['--family', family, '--concurrency', '2'], env),
     );
     try {
-      const started = JSON.parse(await api.waitFor(/"event":"api.started"/)) as { url: string };
-      for (const worker of workers) await worker.waitFor(/"event":"worker.started"/);
+      const started = JSON.parse(await api.waitFor(/"event":"api.started"/)) as { url: string; redis: string };
+      expect(started.redis).toMatch(/^cluster 127\.0\.0\.1:\d+,127\.0\.0\.1:\d+,127\.0\.0\.1:\d+$/);
+      for (const worker of workers) expect(JSON.parse(await worker.waitFor(/"event":"worker.started"/)).redis).toBe(started.redis);
       const tw = createTaskwireClient({ url: started.url, token });
       const out = await tw.maintenance.healthCheck.run({ nonce: 'cluster', sentAt: new Date() }, { timeoutMs: 15_000 });
       expect(out.worker.pid).toBe(workers[0]?.process.pid);

@@ -2,7 +2,7 @@
  * `taskwire-api`: the HTTP API alone (tRPC at /trpc, /healthz, /readyz), for deployments that run
  * workers as separate services. Stops cleanly on SIGTERM/SIGINT.
  */
-import { env, loadConfigOrExit, withRedisEnv } from '@taskwire/shared/node';
+import { describeRedis, env, loadConfigOrExit, withRedisEnv } from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
 import { z } from 'zod';
 import { type AuthConfig, authFromEnv } from '../runtime/auth.ts';
@@ -39,7 +39,14 @@ const api = await startApiServer({
   auth,
 });
 console.log(
-  JSON.stringify({ time: new Date().toISOString(), level: 'info', event: 'api.started', url: `${api.url}/trpc`, pid: process.pid }),
+  JSON.stringify({
+    time: new Date().toISOString(),
+    level: 'info',
+    event: 'api.started',
+    url: `${api.url}/trpc`,
+    redis: describeRedis(config.redis),
+    pid: process.pid,
+  }),
 );
 
 let stopping = false;

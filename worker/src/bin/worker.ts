@@ -6,7 +6,7 @@
 
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { env, loadConfigOrExit, withRedisEnv } from '@taskwire/shared/node';
+import { describeRedis, env, loadConfigOrExit, withRedisEnv } from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
 import { closeServices, familyHandlers } from '../families/index.ts';
 import { createLogger, jobEventLogger } from '../runtime/logger.ts';
@@ -105,7 +105,10 @@ const worker = await startFamilyWorker({
     logJobEvent(event);
   },
 });
-logger.info({ event: 'worker.started', concurrency: concurrency ?? handlers.family.options.concurrency, graceMs }, 'worker started');
+logger.info(
+  { event: 'worker.started', concurrency: concurrency ?? handlers.family.options.concurrency, graceMs, redis: describeRedis(config.redis) },
+  'worker started',
+);
 
 let stopping = false;
 const stop = (signal: string) => {
