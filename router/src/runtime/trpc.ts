@@ -4,6 +4,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import type { Principal } from './auth.ts';
 import type { ApiObserver } from './metrics.ts';
+import { serializeOutput } from './output.ts';
 
 /** Per-request context, built by the HTTP layer from the bearer token. */
 export interface TaskwireContext {
@@ -67,7 +68,7 @@ export const t = initTRPC.context<TaskwireContext>().create({
   // superjson, with the client's meta checked before superjson walks it (see superjson-guard).
   transformer: {
     input: { serialize: (value: unknown) => superjson.serialize(value), deserialize: (payload: unknown) => safeDeserialize(payload) },
-    output: superjson,
+    output: { serialize: serializeOutput, deserialize: (payload: unknown) => superjson.deserialize(payload as never) },
   },
   isDev: false,
   sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 30_000 } },
