@@ -142,6 +142,18 @@ describe('WebSocket transport', () => {
     }
   });
 
+  it('a call larger than the API accepts fails alone with PAYLOAD_TOO_LARGE, and the next call works', async () => {
+    await using stack = await startStack({ registry: labRegistry });
+    const tw = createClient<typeof labRegistry>({ url: `${stack.api.url}/trpc` });
+    try {
+      expect(await codeOf(tw.lab.echo.enqueue(echoInput('x'.repeat(1_200_000))))).toBe('PAYLOAD_TOO_LARGE');
+      const ref = await tw.lab.echo.enqueue(echoInput('small'));
+      expect((await tw.lab.echo.get(ref.id)).input.note).toBe('small');
+    } finally {
+      tw.close();
+    }
+  });
+
   it('does not keep a script alive: a process that enqueues and ends exits by itself', async () => {
     await using stack = await startStack({ registry: labRegistry, token: 'tkn' });
     const child = spawnTs('test/fixtures/one-shot-client.ts', [`${stack.api.url}/trpc`, 'tkn']);

@@ -9,7 +9,14 @@ export type CallType = 'query' | 'mutation';
 interface Pending {
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  /** Size of the frame that carried the call, once sent. */
+  frameBytes?: number;
 }
+
+/** A call whose message is larger than this travels in a frame of its own. */
+const ALONE_BYTES = 64 * 1024;
+/** WebSocket close code: a frame was larger than the server accepts. */
+const MESSAGE_TOO_BIG = 1009;
 
 interface Connection {
   socket: WebSocket;
@@ -90,12 +97,31 @@ export class WsRpc {
   private flush(connection: Connection): void {
     const messages = connection.outbox;
     connection.outbox = [];
-    const frame = JSON.stringify(messages.length === 1 ? messages[0] : messages);
+    // A large call goes alone, so that a frame the server refuses as too big (which closes the
+    // connection) is known to be that call's, and small calls are not held behind it.
+    const frames: { text: string; ids: number[] }[] = [];
+    const small: typeof messages = [];
+    for (const message of messages) {
+      const text = JSON.stringify(message);
+      if (text.length > ALONE_BYTES) frames.push({ text, ids: [message.id] });
+      else small.push(message);
+    }
+    if (small.length > 0) {
+      frames.unshift({ text: JSON.stringify(small.length === 1 ? small[0] : small), ids: small.map((m) => m.id) });
+    }
     connection.open.then(
-      () =>
-        connection.socket.send(frame, (error) => {
-          if (error) this.drop(connection, error.message);
-        }),
+      () => {
+        for (const { text, ids } of frames) {
+          const bytes = Buffer.byteLength(text);
+          for (const id of ids) {
+            const pending = connection.pending.get(id);
+            if (pending) pending.frameBytes = bytes;
+          }
+          connection.socket.send(text, (error) => {
+            if (error) this.drop(connection, error.message);
+          });
+        }
+      },
       () => {}, // the pending calls were rejected when the connection failed
     );
   }
@@ -118,7 +144,10 @@ export class WsRpc {
     });
     socket.on('message', (data) => this.receive(connection, data.toString()));
     socket.on('error', (error) => this.drop(connection, error.message));
-    socket.on('close', (code, reason) => this.drop(connection, `connection closed (${code}${reason.length ? ` ${reason}` : ''})`));
+    socket.on('close', (code, reason) => {
+      if (code === MESSAGE_TOO_BIG) this.refuseLargest(connection);
+      this.drop(connection, `connection closed (${code}${reason.length ? ` ${reason}` : ''})`);
+    });
     this.connection = connection;
     return connection;
   }
@@ -173,6 +202,27 @@ export class WsRpc {
     } catch (error) {
       return new TaskwireError('INTERNAL', `Unreadable error reply: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  /**
+   * The server closed the connection because a frame was too big: that was the largest frame in
+   * flight (large calls travel alone), so its call fails with PAYLOAD_TOO_LARGE, not retryable;
+   * the others only lost their connection.
+   */
+  private refuseLargest(connection: Connection): void {
+    let largest: [number, Pending] | undefined;
+    for (const entry of connection.pending) {
+      if ((entry[1].frameBytes ?? 0) > (largest?.[1].frameBytes ?? 0)) largest = entry;
+    }
+    if (!largest || (largest[1].frameBytes ?? 0) <= ALONE_BYTES) return;
+    const [id, pending] = largest;
+    connection.pending.delete(id);
+    pending.reject(
+      new TaskwireError(
+        'PAYLOAD_TOO_LARGE',
+        `The call's message (${pending.frameBytes} bytes) is larger than the API accepts over WebSocket`,
+      ),
+    );
   }
 
   /** Fails every call waiting on a connection and forgets it; the next call opens a new one. */
