@@ -12,6 +12,21 @@ export class JobFailedError extends TaskwireError {
   }
 }
 
+/** What taskwire's error formatter puts in a tRPC error's `data`. */
+export interface ErrorData {
+  taskwire?: { code?: unknown; issues?: ErrorInfo['issues']; retryable?: boolean };
+  httpStatus?: number;
+}
+
+/** The TaskwireError a tRPC error's data names (its code from `data.taskwire`), if any. */
+export function fromErrorData(message: string, data: ErrorData | undefined, cause?: unknown): TaskwireError | undefined {
+  const tw = data?.taskwire;
+  if (tw && isErrorCode(tw.code))
+    return new TaskwireError(tw.code, message, { issues: tw.issues, retryable: tw.retryable ?? false, cause });
+  if (data?.httpStatus === 401) return new TaskwireError('UNAUTHORIZED', message, { cause });
+  return undefined;
+}
+
 /**
  * Every client call rejects with a TaskwireError whose `code` comes from the error table, with
  * the server's field issues when the input was invalid.
@@ -19,13 +34,8 @@ export class JobFailedError extends TaskwireError {
 export function toClientError(error: unknown): TaskwireError {
   if (error instanceof TaskwireError) return error;
   if (error instanceof TRPCClientError) {
-    const data = error.data as { taskwire?: { code?: unknown; issues?: ErrorInfo['issues']; retryable?: boolean } } | undefined;
-    const tw = data?.taskwire;
-    if (tw && isErrorCode(tw.code)) {
-      return new TaskwireError(tw.code, error.message, { issues: tw.issues, retryable: tw.retryable ?? false, cause: error });
-    }
-    const status = (error.data as { httpStatus?: number } | undefined)?.httpStatus;
-    if (status === 401) return new TaskwireError('UNAUTHORIZED', error.message, { cause: error });
+    const known = fromErrorData(error.message, error.data as ErrorData | undefined, error);
+    if (known) return known;
     // The input could not even be encoded here (superjson refuses `__proto__`/`constructor` keys).
     if (/prototype pollution|serializ/i.test(String((error.cause as Error | undefined)?.message ?? error.message))) {
       return new TaskwireError('INVALID_INPUT', `Input cannot be sent: ${error.message}`, { cause: error });

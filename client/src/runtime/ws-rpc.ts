@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
-import { type ErrorInfo, isErrorCode, TaskwireError } from '@taskwire/shared';
+import { TaskwireError } from '@taskwire/shared';
 import superjson from 'superjson';
 import WebSocket from 'ws';
+import { type ErrorData, fromErrorData } from './errors.ts';
 
 /** A query or mutation: what the lean transport carries (subscriptions stay on SSE). */
 export type CallType = 'query' | 'mutation';
@@ -41,7 +42,7 @@ interface ServerMessage {
 
 interface ErrorShape {
   message?: string;
-  data?: { taskwire?: { code?: unknown; issues?: ErrorInfo['issues']; retryable?: boolean }; httpStatus?: number };
+  data?: ErrorData;
 }
 
 /**
@@ -239,11 +240,8 @@ export class WsRpc {
   }
 }
 
-/** The TaskwireError a tRPC error shape describes (its code from `data.taskwire`). */
+/** The TaskwireError a tRPC error shape describes. */
 function errorFrom(shape: ErrorShape): TaskwireError {
-  const tw = shape.data?.taskwire;
   const message = shape.message ?? 'Request failed';
-  if (tw && isErrorCode(tw.code)) return new TaskwireError(tw.code, message, { issues: tw.issues, retryable: tw.retryable ?? false });
-  if (shape.data?.httpStatus === 401) return new TaskwireError('UNAUTHORIZED', message);
-  return new TaskwireError('INTERNAL', message);
+  return fromErrorData(message, shape.data) ?? new TaskwireError('INTERNAL', message);
 }
