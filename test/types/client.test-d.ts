@@ -67,6 +67,16 @@ describe('typed client', () => {
     expectTypeOf<Outputs['health']['status']>().toEqualTypeOf<'ok' | 'degraded'>();
   });
 
+  it('takes a transport, and can be closed', () => {
+    expectTypeOf(createClient<typeof labRegistry>)
+      .parameter(0)
+      .toHaveProperty('transport')
+      .toEqualTypeOf<'websocket' | 'http' | undefined>();
+    // @ts-expect-error only 'websocket' or 'http'
+    createClient<typeof labRegistry>({ url: 'http://localhost:3000/trpc', transport: 'sse' });
+    expectTypeOf(tw.close).toEqualTypeOf<() => void>();
+  });
+
   it('the reference client is typed for the reference families', () => {
     const ref = createTaskwireClient({ url: 'http://localhost:3000/trpc' });
     expectTypeOf(ref.email.send.enqueue).parameter(0).toHaveProperty('to').toEqualTypeOf<string>();
