@@ -14,6 +14,8 @@ export default defineConfig({
       'test/integration/redis-outage.test.ts',
       // TLS and ACL on its own single node (the same connection code serves a cluster).
       'test/integration/redis-access.test.ts',
+      // A single node set to refuse writes without a replica.
+      'test/integration/min-replicas.test.ts',
       // Counts the API's reader connections with CLIENT LIST on the one node it talks to.
       'test/integration/job-events.test.ts',
     ],

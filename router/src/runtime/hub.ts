@@ -165,8 +165,11 @@ function unavailable(message: string, cause?: unknown): TaskwireError {
   return new TaskwireError('QUEUE_UNAVAILABLE', `Queue unavailable: ${message}`, { cause });
 }
 
+// Besides a lost connection: a node still loading or demoted (READONLY), a cluster that cannot
+// route the command (its master is gone: CLUSTERDOWN, redirections to a dead node, no slot map
+// yet), and a master that refuses writes without enough replicas (min-replicas-to-write).
 const CONNECTION_ERROR =
-  /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|enableOfflineQueue|max retries|MaxRetriesPerRequest|Socket closed|LOADING|READONLY|CLUSTERDOWN/i;
+  /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|enableOfflineQueue|max retries|MaxRetriesPerRequest|Socket closed|LOADING|READONLY|CLUSTERDOWN|Too many Cluster redirections|Failed to refresh slots cache|ClusterAllFailedError|TRYAGAIN|MASTERDOWN|NOREPLICAS/i;
 
 function isConnectionError(error: unknown): boolean {
   return error instanceof Error && CONNECTION_ERROR.test(`${error.name} ${error.message}`);
