@@ -3,8 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Reliability and scale suites, and tests that need a cluster or sentinels, have their own configs.
-    exclude: ['test/reliability/**', 'test/cluster/**', 'test/sentinel/**', 'node_modules/**'],
+    // The fault suite and the cluster suite have their own configs (and Redis topologies).
+    exclude: ['test/reliability/**', 'test/cluster/**', 'node_modules/**'],
     globalSetup: ['test/setup/redis.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
