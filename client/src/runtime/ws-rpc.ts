@@ -1,6 +1,5 @@
 import type { Socket } from 'node:net';
-import { TaskwireError } from '@taskwire/shared';
-import superjson from 'superjson';
+import { deserializeWire, serializeWire, TaskwireError, type WireValue } from '@taskwire/shared';
 import WebSocket from 'ws';
 import { type ErrorData, fromErrorData } from './errors.ts';
 
@@ -73,7 +72,7 @@ export class WsRpc {
   call(type: CallType, path: string, input: unknown): Promise<unknown> {
     let serialized: unknown;
     try {
-      serialized = input === undefined ? undefined : superjson.serialize(input);
+      serialized = input === undefined ? undefined : serializeWire(input);
     } catch (error) {
       // superjson refuses keys such as `__proto__` (prototype pollution guard).
       return Promise.reject(new TaskwireError('INVALID_INPUT', `Input cannot be sent: ${(error as Error).message}`, { cause: error }));
@@ -191,7 +190,7 @@ export class WsRpc {
     connection.pending.delete(message.id as number);
     try {
       if (message.error !== undefined) pending.reject(this.decodeError(message.error));
-      else pending.resolve(superjson.deserialize(message.result?.data as never));
+      else pending.resolve(deserializeWire(message.result?.data as WireValue, { inPlace: true }));
     } catch (error) {
       pending.reject(new TaskwireError('INTERNAL', `Unreadable reply: ${(error as Error).message}`, { cause: error }));
     }
@@ -199,7 +198,7 @@ export class WsRpc {
 
   private decodeError(encoded: unknown): TaskwireError {
     try {
-      return errorFrom(superjson.deserialize(encoded as never) as ErrorShape);
+      return errorFrom(deserializeWire(encoded as WireValue, { inPlace: true }) as ErrorShape);
     } catch (error) {
       return new TaskwireError('INTERNAL', `Unreadable error reply: ${(error as Error).message}`, { cause: error });
     }

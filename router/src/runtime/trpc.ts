@@ -1,10 +1,18 @@
 import type { Context as OtelContext } from '@opentelemetry/api';
-import { ERROR_CODES, type Issue, safeDeserialize, TaskwireError, type TaskwireErrorCode, toIssues } from '@taskwire/shared';
+import {
+  deserializeWire,
+  ERROR_CODES,
+  type Issue,
+  safeDeserialize,
+  serializeWire,
+  TaskwireError,
+  type TaskwireErrorCode,
+  toIssues,
+  type WireValue,
+} from '@taskwire/shared';
 import { initTRPC, TRPCError } from '@trpc/server';
-import superjson from 'superjson';
 import type { Principal } from './auth.ts';
 import type { ApiObserver } from './metrics.ts';
-import { serializeOutput } from './output.ts';
 
 /** Per-request context, built by the HTTP layer from the bearer token. */
 export interface TaskwireContext {
@@ -67,8 +75,9 @@ export function toTRPCError(error: TaskwireError): TRPCError {
 export const t = initTRPC.context<TaskwireContext>().create({
   // superjson, with the client's meta checked before superjson walks it (see superjson-guard).
   transformer: {
-    input: { serialize: (value: unknown) => superjson.serialize(value), deserialize: (payload: unknown) => safeDeserialize(payload) },
-    output: { serialize: serializeOutput, deserialize: (payload: unknown) => superjson.deserialize(payload as never) },
+    // Requests are parsed fresh for each call, so their input is revived in place.
+    input: { serialize: serializeWire, deserialize: (payload: unknown) => safeDeserialize(payload, { inPlace: true }) },
+    output: { serialize: serializeWire, deserialize: (payload: unknown) => deserializeWire(payload as WireValue) },
   },
   isDev: false,
   sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 30_000 } },

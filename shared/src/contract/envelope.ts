@@ -1,6 +1,6 @@
-import superjson from 'superjson';
 import { z } from 'zod';
 import { safeDeserialize } from './superjson-guard.ts';
+import { deserializeWire, serializeWire, type WireValue } from './wire.ts';
 
 /** What a job carries besides its payload. */
 export interface EnvelopeMeta {
@@ -37,7 +37,7 @@ const envelopeSchema = z.object({
 
 /** Wraps a parsed input for Redis. Rich types (Date, Map, Set, bigint) survive via superjson. */
 export function encodeEnvelope(version: number, input: unknown, meta: EnvelopeMeta): Envelope {
-  const { json, meta: sjMeta } = superjson.serialize(input);
+  const { json, meta: sjMeta } = serializeWire(input);
   const p = sjMeta === undefined ? { json } : { json, meta: sjMeta };
   const m: EnvelopeMeta = { enqueuedAt: meta.enqueuedAt };
   if (meta.timeoutMs !== undefined) m.timeoutMs = meta.timeoutMs;
@@ -66,14 +66,14 @@ export function decodeEnvelope(data: unknown): DecodedEnvelope {
 
 /** Encodes a value (result, progress) for Redis with superjson. */
 export function encodeValue(value: unknown): { json: unknown; meta?: unknown } {
-  const { json, meta } = superjson.serialize(value);
+  const { json, meta } = serializeWire(value);
   return meta === undefined ? { json } : { json, meta };
 }
 
 /** Decodes what {@link encodeValue} produced; plain JSON values pass through unchanged. */
 export function decodeValue(value: unknown): unknown {
   if (value !== null && typeof value === 'object' && 'json' in value) {
-    return superjson.deserialize(value as Parameters<typeof superjson.deserialize>[0]);
+    return deserializeWire(value as WireValue);
   }
   return value;
 }

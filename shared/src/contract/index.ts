@@ -9,3 +9,4 @@ export * from './superjson-guard.ts';
 export * from './task.ts';
 export type { Simplify, TypeError } from './type-error.ts';
 export * from './versions.ts';
+export * from './wire.ts';

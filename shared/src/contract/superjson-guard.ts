@@ -1,5 +1,6 @@
-import superjson from 'superjson';
+import type superjson from 'superjson';
 import { TaskwireError } from './errors.ts';
+import { deserializeWire } from './wire.ts';
 
 /** The superjson annotations taskwire payloads use; anything else (classes, symbols, custom) is refused. */
 const ALLOWED = new Set(['undefined', 'bigint', 'Date', 'regexp', 'set', 'map', 'Error', 'URL', 'number']);
@@ -59,13 +60,16 @@ function unsafe(reason: string): TaskwireError {
   return new TaskwireError('INVALID_INPUT', `Malformed superjson: ${reason}`);
 }
 
-/** superjson.deserialize after {@link assertSafeSuperjsonMeta}. */
-export function safeDeserialize(payload: unknown): unknown {
+/**
+ * superjson.deserialize after {@link assertSafeSuperjsonMeta} (see {@link deserializeWire};
+ * `inPlace` for a payload freshly parsed and not used again).
+ */
+export function safeDeserialize(payload: unknown, options: { inPlace?: boolean } = {}): unknown {
   // A call without input (e.g. `health` over WebSocket, where the field is simply absent).
   if (payload === undefined) return undefined;
   if (payload === null || typeof payload !== 'object' || !('json' in payload)) throw unsafe('expected { json, meta? }');
   const { json, meta } = payload as SuperJSONResult;
   assertSafeSuperjsonMeta(meta);
-  if (!meta) return superjson.deserialize({ json });
-  return superjson.deserialize({ json, meta: { values: meta.values, v: meta.v } } as SuperJSONResult);
+  if (!meta) return json;
+  return deserializeWire({ json, meta: { values: meta.values, v: meta.v } } as SuperJSONResult, options);
 }
