@@ -12,7 +12,9 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /** Thrown inside the fast walk when a value needs superjson's general handling. */
 const FALLBACK = Symbol('fallback');
 
-const escapeKey = (key: string) => (key.includes('\\') || key.includes('.') ? key.replace(/\\/g, '\\\\').replace(/\./g, '\\.') : key);
+function escapeKey(key: string): string {
+  return key.includes('\\') || key.includes('.') ? key.replace(/\\/g, '\\\\').replace(/\./g, '\\.') : key;
+}
 
 /**
  * `superjson.serialize`, fast for the values jobs are made of: plain objects and arrays of
@@ -29,67 +31,79 @@ const escapeKey = (key: string) => (key.includes('\\') || key.includes('.') ? ke
  * serializeWire({ at: new Date(0) }); // { json: { at: '1970-01-01T00:00:00.000Z' }, meta: { values: { at: ['Date'] }, v: 1 } }
  */
 export function serializeWire(value: unknown): WireValue {
-  const values: Record<string, [Leaf]> = {};
-  let annotated = false;
-  let top: [Leaf] | undefined;
-  const annotate = (path: string, depth: number, type: Leaf) => {
-    annotated = true;
-    if (depth === 0) top = [type];
-    else values[path] = [type];
-  };
-  const walk = (node: unknown, path: string, depth: number): unknown => {
-    switch (typeof node) {
-      case 'string':
-      case 'boolean':
-        return node;
-      case 'number':
-        if (!Number.isFinite(node) || Object.is(node, -0)) throw FALLBACK;
-        return node;
-      case 'bigint':
-        annotate(path, depth, 'bigint');
-        return node.toString();
-      case 'undefined':
-        annotate(path, depth, 'undefined');
-        return null;
-      case 'object': {
-        if (node === null) return null;
-        if (depth > MAX_DEPTH) throw FALLBACK;
-        if (Array.isArray(node)) {
-          const out = new Array(node.length);
-          const prefix = depth === 0 ? '' : `${path}.`;
-          for (let i = 0; i < node.length; i += 1) out[i] = walk(node[i], `${prefix}${i}`, depth + 1);
-          return out;
-        }
-        if (node instanceof Date) {
-          const time = node.getTime();
-          if (Number.isNaN(time)) throw FALLBACK;
-          annotate(path, depth, 'Date');
-          return node.toISOString();
-        }
-        const proto = Object.getPrototypeOf(node);
-        if (proto !== Object.prototype && proto !== null) throw FALLBACK;
-        const out: Record<string, unknown> = {};
-        const prefix = depth === 0 ? '' : `${path}.`;
-        for (const key of Object.keys(node)) {
-          if (FORBIDDEN_KEYS.has(key)) throw FALLBACK;
-          out[key] = walk((node as Record<string, unknown>)[key], `${prefix}${escapeKey(key)}`, depth + 1);
-        }
-        return out;
-      }
-      default:
-        throw FALLBACK;
-    }
-  };
+  const state: WalkState = { path: [], values: {}, top: undefined, annotated: false };
   let json: unknown;
   try {
-    json = walk(value, '', 0);
+    json = walk(state, value, 0);
   } catch (error) {
     if (error === FALLBACK) return superjson.serialize(value as Parameters<typeof superjson.serialize>[0]);
     throw error;
   }
-  if (!annotated) return { json } as WireValue;
+  if (!state.annotated) return { json } as WireValue;
   // A top-level Date, bigint or undefined is annotated by the bare annotation, as superjson does.
-  return { json, meta: { values: top ?? values, v: 1 } } as WireValue;
+  return { json, meta: { values: state.top ?? state.values, v: 1 } } as WireValue;
+}
+
+interface WalkState {
+  /** Escaped keys from the root to the node being walked; joined only when a node is annotated. */
+  path: string[];
+  values: Record<string, [Leaf]>;
+  top: [Leaf] | undefined;
+  annotated: boolean;
+}
+
+function annotate(state: WalkState, depth: number, type: Leaf): void {
+  state.annotated = true;
+  if (depth === 0) state.top = [type];
+  else state.values[state.path.join('.')] = [type];
+}
+
+function walk(state: WalkState, node: unknown, depth: number): unknown {
+  switch (typeof node) {
+    case 'string':
+    case 'boolean':
+      return node;
+    case 'number':
+      if (!Number.isFinite(node) || Object.is(node, -0)) throw FALLBACK;
+      return node;
+    case 'bigint':
+      annotate(state, depth, 'bigint');
+      return node.toString();
+    case 'undefined':
+      annotate(state, depth, 'undefined');
+      return null;
+    case 'object': {
+      if (node === null) return null;
+      if (depth > MAX_DEPTH) throw FALLBACK;
+      const { path } = state;
+      if (Array.isArray(node)) {
+        const out = new Array(node.length);
+        for (let i = 0; i < node.length; i += 1) {
+          path.push(String(i));
+          out[i] = walk(state, node[i], depth + 1);
+          path.pop();
+        }
+        return out;
+      }
+      if (node instanceof Date) {
+        if (Number.isNaN(node.getTime())) throw FALLBACK;
+        annotate(state, depth, 'Date');
+        return node.toISOString();
+      }
+      const proto = Object.getPrototypeOf(node);
+      if (proto !== Object.prototype && proto !== null) throw FALLBACK;
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(node)) {
+        if (FORBIDDEN_KEYS.has(key)) throw FALLBACK;
+        path.push(escapeKey(key));
+        out[key] = walk(state, (node as Record<string, unknown>)[key], depth + 1);
+        path.pop();
+      }
+      return out;
+    }
+    default:
+      throw FALLBACK;
+  }
 }
 
 /**
