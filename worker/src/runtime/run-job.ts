@@ -39,6 +39,15 @@ function fromHandlerError(error: unknown): Error {
   return failure({ code: 'HANDLER_ERROR', message }, true);
 }
 
+/** The handler's result as a promise, a synchronous throw included. */
+function call(handler: (input: unknown, ctx: HandlerContext) => unknown, input: unknown, ctx: HandlerContext): Promise<unknown> {
+  try {
+    return Promise.resolve(handler(input, ctx));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /**
  * Runs one job: decode the envelope, parse the input with the contract, run the handler under
  * its timeout and abort signal, parse the output, encode the result. A job that cannot be
@@ -71,8 +80,9 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
   const untrack = deps.track(bullId, controller);
   const timeoutMs = envelope.meta.timeoutMs ?? task.defaults.timeoutMs;
   const timer = setTimeout(() => controller.abort('timeout' satisfies AbortReason), timeoutMs);
+  // Settles when the signal fires, so a handler that ignores its signal is not waited for.
   const aborted = new Promise<never>((_, reject) => {
-    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    controller.signal.onabort = () => reject(controller.signal.reason);
   });
   aborted.catch(() => {});
 
@@ -102,7 +112,7 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
 
   let output: unknown;
   try {
-    output = await Promise.race([Promise.resolve().then(() => handler(parsed.data, ctx)), aborted]);
+    output = await Promise.race([call(handler, parsed.data, ctx), aborted]);
   } catch (error) {
     const reason = controller.signal.aborted ? (controller.signal.reason as AbortReason) : undefined;
     if (reason === 'shutdown') {
