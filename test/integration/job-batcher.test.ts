@@ -52,10 +52,10 @@ describe('single enqueues that arrive together', () => {
     const addBulk = vi.spyOn(queue, 'addBulk');
     const items = Array.from({ length: 450 }, (_, i) => ({ input: input(`n${i}`) }));
     const refs = await stack.client.lab.echo.enqueueMany(items);
-    expect(addBulk.mock.calls.map(([jobs]) => jobs.length)).toEqual([200, 200, 50]);
+    expect(addBulk.mock.calls.map(([jobs]) => jobs.length)).toEqual([100, 100, 100, 100, 50]);
     expect(new Set(refs.map((r) => r.id)).size).toBe(450);
-    const sample = await Promise.all([0, 199, 200, 449].map((i) => stack.client.lab.echo.get((refs[i] as (typeof refs)[number]).id)));
-    expect(sample.map((v) => v.input.note)).toEqual(['n0', 'n199', 'n200', 'n449']);
+    const sample = await Promise.all([0, 99, 100, 449].map((i) => stack.client.lab.echo.get((refs[i] as (typeof refs)[number]).id)));
+    expect(sample.map((v) => v.input.note)).toEqual(['n0', 'n99', 'n100', 'n449']);
 
     const waitingBefore = (await stack.client.queues.stats('lab'))[0]?.waiting;
     const withHuge = items.map((item, i) => (i === 300 ? { input: input('x'.repeat(600 * 1024)) } : item));

@@ -173,7 +173,7 @@ export async function addJobs(
 }
 
 /** Jobs per pipeline when a call carries many: Redis runs one chunk while the next is encoded. */
-const CHUNK = 200;
+const CHUNK = 100;
 
 /**
  * `addBulk` in chunks sent back to back, so Redis works on the first while the rest are still
