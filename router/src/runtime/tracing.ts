@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Context, context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { AnyTask } from '@taskwire/shared';
+import { tracingEnabled } from '@taskwire/shared/node';
 
 // A proxy until the application registers an OpenTelemetry SDK; every call is a no-op before.
 const tracer = trace.getTracer('taskwire-router');
@@ -21,6 +22,7 @@ export async function traceEnqueue<T>(
   jobs: number,
   enqueue: (traceparent: string | undefined) => Promise<T>,
 ): Promise<T> {
+  if (!tracingEnabled('taskwire-router')) return enqueue(undefined);
   return tracer.startActiveSpan(
     `${task.id} enqueue`,
     {

@@ -3,3 +3,4 @@ export * from './redis-client.ts';
 export * from './redis-config.ts';
 export * from './redis-scan.ts';
 export * from './redis-server.ts';
+export * from './tracing.ts';

@@ -14,16 +14,14 @@ import {
 import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { type DeferralPolicy, deferToNewerWorker } from './deferral.ts';
 import type { FamilyHandlers, HandlerContext } from './handlers.ts';
-
-/** Why a running job's signal fired. */
-export type AbortReason = 'timeout' | 'cancelled' | 'shutdown';
+import { JobAbort } from './job-abort.ts';
 
 export interface RunJobDeps {
   handlers: FamilyHandlers;
   /** Everything in the handler context that does not depend on the job. */
   base: Omit<HandlerContext, 'signal' | 'progress' | 'log' | 'job'>;
-  /** Registers the job's abort controller so cancel and shutdown can reach it. */
-  track(bullId: string, controller: AbortController): () => void;
+  /** Registers the job's stop switch so cancel and shutdown can reach it. */
+  track(bullId: string, stop: JobAbort): () => void;
   deferral: DeferralPolicy;
 }
 
@@ -75,20 +73,17 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
     throw failure({ code: 'INVALID_PAYLOAD', message: `Invalid ${task.id} payload: ${formatIssues(issues)}`, issues }, false);
   }
 
-  const controller = new AbortController();
+  const stop = new JobAbort();
   const bullId = job.id as string;
-  const untrack = deps.track(bullId, controller);
+  const untrack = deps.track(bullId, stop);
   const timeoutMs = envelope.meta.timeoutMs ?? task.defaults.timeoutMs;
-  const timer = setTimeout(() => controller.abort('timeout' satisfies AbortReason), timeoutMs);
-  // Settles when the signal fires, so a handler that ignores its signal is not waited for.
-  const aborted = new Promise<never>((_, reject) => {
-    controller.signal.onabort = () => reject(controller.signal.reason);
-  });
-  aborted.catch(() => {});
+  const timer = setTimeout(() => stop.abort('timeout'), timeoutMs);
 
   const ctx: HandlerContext = {
     ...deps.base,
-    signal: controller.signal,
+    get signal() {
+      return stop.signal;
+    },
     job: {
       id: formatJobId(family.name, bullId),
       task: task.id,
@@ -112,9 +107,10 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
 
   let output: unknown;
   try {
-    output = await Promise.race([call(handler, parsed.data, ctx), aborted]);
+    // A handler that ignores its signal is not waited for once the job is stopped.
+    output = await Promise.race([call(handler, parsed.data, ctx), stop.aborted]);
   } catch (error) {
-    const reason = controller.signal.aborted ? (controller.signal.reason as AbortReason) : undefined;
+    const reason = stop.reason;
     if (reason === 'shutdown') {
       // Not the job's fault: back to the queue without spending an attempt.
       await job.moveToWait(token);

@@ -1,4 +1,5 @@
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { tracingEnabled } from '@taskwire/shared/node';
 import type { Job } from 'bullmq';
 
 const tracer = trace.getTracer('taskwire-worker');
@@ -8,6 +9,7 @@ const tracer = trace.getTracer('taskwire-worker');
  * `traceparent` travels in the envelope). Without an OpenTelemetry SDK this is a no-op.
  */
 export function traceJob<T>(family: string, job: Job, run: () => Promise<T>): Promise<T> {
+  if (!tracingEnabled('taskwire-worker')) return run();
   const traceparent = (job.data as { meta?: { traceparent?: unknown } } | undefined)?.meta?.traceparent;
   const parent = typeof traceparent === 'string' ? propagation.extract(ROOT_CONTEXT, { traceparent }) : ROOT_CONTEXT;
   return tracer.startActiveSpan(

@@ -4,7 +4,8 @@ import { type Job, Queue, Worker } from 'bullmq';
 import { DEFAULT_DEFERRAL_POLICY, type DeferralPolicy } from './deferral.ts';
 import { forwardWorkerEvents, type WorkerEvent } from './events.ts';
 import type { FamilyHandlers } from './handlers.ts';
-import { type AbortReason, runJob } from './run-job.ts';
+import type { AbortReason, JobAbort } from './job-abort.ts';
+import { runJob } from './run-job.ts';
 import { traceJob } from './tracing.ts';
 
 export interface FamilyWorkerOptions<TFamily extends AnyFamily> extends RedisTargetOptions {
@@ -34,7 +35,7 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
   readonly worker: Worker;
   private readonly connection: RedisConnection;
   private readonly subscriber: RedisConnection;
-  private readonly controllers = new Map<string, AbortController>();
+  private readonly controllers = new Map<string, JobAbort>();
   private readonly queues = new Map<string, Queue>();
   private closing: Promise<void> | undefined;
 
@@ -56,8 +57,8 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
       handlers: options.handlers as unknown as FamilyHandlers,
       base,
       deferral: { ...DEFAULT_DEFERRAL_POLICY, ...options.deferral },
-      track: (bullId: string, controller: AbortController) => {
-        this.controllers.set(bullId, controller);
+      track: (bullId: string, stop: JobAbort) => {
+        this.controllers.set(bullId, stop);
         return () => this.controllers.delete(bullId);
       },
     };
