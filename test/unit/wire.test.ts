@@ -1,11 +1,18 @@
-import { deserializeWire, serializeWire } from '@taskwire/shared';
+import { deserializeWire, serializeWire, serializeWireSized } from '@taskwire/shared';
 import fc from 'fast-check';
 import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
 
-const key = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('a.b', 'x\\y', '0', '', '__proto__', 'constructor', 'a\\.b'));
+const key = fc.oneof(
+  fc.string({ maxLength: 6, unit: 'binary' }),
+  fc.string({ maxLength: 6 }),
+  fc.constantFrom('a.b', 'x\\y', '0', '', '__proto__', 'constructor', 'a\\.b'),
+);
 const leaf = fc.oneof(
   fc.string({ maxLength: 8 }),
+  // Control characters and lone surrogates: the longest JSON escapes.
+  fc.string({ maxLength: 8, unit: 'binary' }),
+  fc.string({ maxLength: 4, unit: fc.constantFrom('\u0000', '\ud800', '"', '\\', '\u2028') }),
   fc.double(),
   fc.integer(),
   fc.boolean(),
@@ -41,6 +48,8 @@ describe('serializeWire / deserializeWire', () => {
           return;
         }
         const fast = serializeWire(v);
+        const { maxBytes } = serializeWireSized(v);
+        expect(Buffer.byteLength(JSON.stringify(fast))).toBeLessThanOrEqual(maxBytes);
         const { referentialEqualities: _ignored, ...meta } = expected.meta ?? {};
         expect(fast.json).toEqual(expected.json);
         expect(fast.meta?.values).toEqual(Object.keys(meta).length ? meta.values : undefined);

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { type AnyTask, type EnqueueOptions, encodeEnvelope, formatJobId, type JobRef, TaskwireError } from '@taskwire/shared';
+import {
+  type AnyTask,
+  type EnqueueOptions,
+  type Envelope,
+  encodeEnvelopeSized,
+  formatJobId,
+  type JobRef,
+  TaskwireError,
+} from '@taskwire/shared';
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { QueueHub } from './hub.ts';
 
@@ -21,7 +29,9 @@ export interface PreparedJob {
   /** Position of the item in the call, where its JobRef goes. */
   index: number;
   name: string;
-  data: ReturnType<typeof encodeEnvelope>;
+  data: Envelope;
+  /** Upper bound of the size of `data` as JSON: below the size limit, no need to measure it. */
+  maxBytes: number;
   opts: JobsOptions;
   enqueuedAt: number;
   /** Set for items with an idempotency key. */
@@ -56,15 +66,15 @@ export function prepareJob(
   now: number,
   traceparent: string | undefined,
 ): PreparedJob {
-  let data: ReturnType<typeof encodeEnvelope>;
+  let encoded: ReturnType<typeof encodeEnvelopeSized>;
   try {
-    data = encodeEnvelope(task.version, item.input, { enqueuedAt: now, timeoutMs: item.options?.timeoutMs, traceparent });
+    encoded = encodeEnvelopeSized(task.version, item.input, { enqueuedAt: now, timeoutMs: item.options?.timeoutMs, traceparent });
   } catch (error) {
     // superjson refuses keys such as `__proto__` or `constructor` (prototype pollution guard).
     throw new TaskwireError('INVALID_INPUT', `Input cannot be stored: ${(error as Error).message}`, { cause: error });
   }
   const opts = jobOptions(task, item.options, now);
-  const prepared: PreparedJob = { index, name: task.name, data, opts, enqueuedAt: now };
+  const prepared: PreparedJob = { index, name: task.name, data: encoded.envelope, maxBytes: encoded.maxBytes, opts, enqueuedAt: now };
   const key = item.options?.idempotencyKey;
   if (key !== undefined) {
     const digest = createHash('sha256').update(key).digest('hex').slice(0, 40);
@@ -184,9 +194,9 @@ const CHUNK = 100;
 async function addInChunks(queue: Queue, jobs: readonly PreparedJob[]): Promise<Job[]> {
   if (jobs.length === 1) return [await queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts)];
   if (jobs.length <= CHUNK) return queue.addBulk(jobs.map(({ name, data, opts }) => ({ name, data, opts })));
-  for (const { data, opts, name } of jobs) {
-    const size = Buffer.byteLength(JSON.stringify(data));
-    if (opts.sizeLimit !== undefined && size > opts.sizeLimit) {
+  for (const { data, opts, name, maxBytes } of jobs) {
+    if (opts.sizeLimit === undefined || maxBytes <= opts.sizeLimit) continue;
+    if (Buffer.byteLength(JSON.stringify(data)) > opts.sizeLimit) {
       throw new TaskwireError('PAYLOAD_TOO_LARGE', `The ${name} payload exceeds ${opts.sizeLimit} bytes`);
     }
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { safeDeserialize } from './superjson-guard.ts';
-import { deserializeWire, serializeWire, type WireValue } from './wire.ts';
+import { deserializeWire, serializeWire, serializeWireSized, type WireValue } from './wire.ts';
 
 /** What a job carries besides its payload. */
 export interface EnvelopeMeta {
@@ -37,12 +37,18 @@ const envelopeSchema = z.object({
 
 /** Wraps a parsed input for Redis. Rich types (Date, Map, Set, bigint) survive via superjson. */
 export function encodeEnvelope(version: number, input: unknown, meta: EnvelopeMeta): Envelope {
-  const { json, meta: sjMeta } = serializeWire(input);
-  const p = sjMeta === undefined ? { json } : { json, meta: sjMeta };
+  return encodeEnvelopeSized(version, input, meta).envelope;
+}
+
+/** {@link encodeEnvelope}, with an upper bound of the envelope's JSON size in bytes (see `serializeWireSized`). */
+export function encodeEnvelopeSized(version: number, input: unknown, meta: EnvelopeMeta): { envelope: Envelope; maxBytes: number } {
+  const { wire, maxBytes } = serializeWireSized(input);
+  const p = wire.meta === undefined ? { json: wire.json } : { json: wire.json, meta: wire.meta };
   const m: EnvelopeMeta = { enqueuedAt: meta.enqueuedAt };
   if (meta.timeoutMs !== undefined) m.timeoutMs = meta.timeoutMs;
   if (meta.traceparent !== undefined) m.traceparent = meta.traceparent;
-  return { v: version, p, meta: m };
+  // Around the payload: the version, the keys and numbers of `meta`, a traceparent (55 characters).
+  return { envelope: { v: version, p, meta: m }, maxBytes: maxBytes + 256 };
 }
 
 export type DecodedEnvelope = { ok: true; version: number; payload: unknown; meta: EnvelopeMeta } | { ok: false; reason: string };

@@ -31,17 +31,27 @@ function escapeKey(key: string): string {
  * serializeWire({ at: new Date(0) }); // { json: { at: '1970-01-01T00:00:00.000Z' }, meta: { values: { at: ['Date'] }, v: 1 } }
  */
 export function serializeWire(value: unknown): WireValue {
-  const state: WalkState = { path: [], values: {}, top: undefined, annotated: false };
+  return serializeWireSized(value).wire;
+}
+
+/**
+ * {@link serializeWire}, plus an upper bound of the UTF-8 size of `JSON.stringify(wire)`, counted
+ * during the same walk (every character of a string as a 6-byte escape, every number as 24
+ * characters): enough to know that a job is far below a size limit without writing it out.
+ * `Infinity` when superjson wrote the value.
+ */
+export function serializeWireSized(value: unknown): { wire: WireValue; maxBytes: number } {
+  const state: WalkState = { path: [], values: {}, top: undefined, annotated: false, bytes: 2 };
   let json: unknown;
   try {
     json = walk(state, value, 0);
   } catch (error) {
-    if (error === FALLBACK) return superjson.serialize(value as Parameters<typeof superjson.serialize>[0]);
+    if (error === FALLBACK) return { wire: superjson.serialize(value as Parameters<typeof superjson.serialize>[0]), maxBytes: Infinity };
     throw error;
   }
-  if (!state.annotated) return { json } as WireValue;
+  if (!state.annotated) return { wire: { json } as WireValue, maxBytes: state.bytes + 12 };
   // A top-level Date, bigint or undefined is annotated by the bare annotation, as superjson does.
-  return { json, meta: { values: state.top ?? state.values, v: 1 } } as WireValue;
+  return { wire: { json, meta: { values: state.top ?? state.values, v: 1 } } as WireValue, maxBytes: state.bytes + 64 };
 }
 
 interface WalkState {
@@ -50,34 +60,66 @@ interface WalkState {
   values: Record<string, [Leaf]>;
   top: [Leaf] | undefined;
   annotated: boolean;
+  /** Upper bound of the JSON size so far (bytes). */
+  bytes: number;
 }
 
 function annotate(state: WalkState, depth: number, type: Leaf): void {
   state.annotated = true;
-  if (depth === 0) state.top = [type];
-  else state.values[state.path.join('.')] = [type];
+  if (depth === 0) {
+    state.top = [type];
+    return;
+  }
+  const path = state.path.join('.');
+  state.values[path] = [type];
+  state.bytes += 6 * path.length + 20;
+}
+
+/** The last Date written, and its ISO text: the Dates of one batch are often the same instant. */
+let lastTime = Number.NaN;
+let lastIso = '';
+
+function isoOf(time: number, date: Date): string {
+  if (time !== lastTime) {
+    lastIso = date.toISOString();
+    lastTime = time;
+  }
+  return lastIso;
 }
 
 function walk(state: WalkState, node: unknown, depth: number): unknown {
   switch (typeof node) {
     case 'string':
+      state.bytes += 6 * node.length + 3;
+      return node;
     case 'boolean':
+      state.bytes += 6;
       return node;
     case 'number':
       if (!Number.isFinite(node) || Object.is(node, -0)) throw FALLBACK;
+      state.bytes += 25;
       return node;
-    case 'bigint':
+    case 'bigint': {
       annotate(state, depth, 'bigint');
-      return node.toString();
+      const text = node.toString();
+      state.bytes += text.length + 3;
+      return text;
+    }
     case 'undefined':
       annotate(state, depth, 'undefined');
+      state.bytes += 5;
       return null;
     case 'object': {
-      if (node === null) return null;
+      if (node === null) {
+        state.bytes += 5;
+        return null;
+      }
       if (depth > MAX_DEPTH) throw FALLBACK;
       const { path } = state;
+      state.bytes += 2;
       if (Array.isArray(node)) {
         const out = new Array(node.length);
+        state.bytes += node.length;
         for (let i = 0; i < node.length; i += 1) {
           path.push(String(i));
           out[i] = walk(state, node[i], depth + 1);
@@ -86,9 +128,11 @@ function walk(state: WalkState, node: unknown, depth: number): unknown {
         return out;
       }
       if (node instanceof Date) {
-        if (Number.isNaN(node.getTime())) throw FALLBACK;
+        const time = node.getTime();
+        if (Number.isNaN(time)) throw FALLBACK;
         annotate(state, depth, 'Date');
-        return node.toISOString();
+        state.bytes += 30;
+        return isoOf(time, node);
       }
       const proto = Object.getPrototypeOf(node);
       if (proto !== Object.prototype && proto !== null) throw FALLBACK;
@@ -96,6 +140,7 @@ function walk(state: WalkState, node: unknown, depth: number): unknown {
       for (const key of Object.keys(node)) {
         if (FORBIDDEN_KEYS.has(key)) throw FALLBACK;
         path.push(escapeKey(key));
+        state.bytes += 6 * key.length + 4;
         out[key] = walk(state, (node as Record<string, unknown>)[key], depth + 1);
         path.pop();
       }
@@ -171,5 +216,17 @@ function child(node: unknown, key: string): unknown {
 function revive(type: Leaf, value: unknown): unknown {
   if (type === 'undefined') return undefined;
   if (typeof value !== 'string') throw new Error(`A ${type} must be written as a string`);
-  return type === 'Date' ? new Date(value) : BigInt(value);
+  return type === 'Date' ? dateOf(value) : BigInt(value);
+}
+
+/** The last ISO text read, and its instant (see {@link isoOf}). */
+let lastReadIso = '';
+let lastReadTime = Number.NaN;
+
+function dateOf(iso: string): Date {
+  if (iso !== lastReadIso) {
+    lastReadTime = new Date(iso).getTime();
+    lastReadIso = iso;
+  }
+  return new Date(lastReadTime);
 }
