@@ -6,12 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type SpawnedRedis, startRedisServer } from '@taskwire/shared/node';
-import { Redis } from 'ioredis';
+import { type Orchestrator, orchestrate } from './core/lifecycle.ts';
 import { loadAverageNow, machineInfo } from './core/machine.ts';
 import { type ColumnProcesses, Lab } from './core/measure.ts';
 import { type BenchConfig, parseOptions, USAGE, type Workload } from './core/options.ts';
-import { BenchChild, killAllChildren, stopAllChildren } from './core/parent.ts';
+import { BenchChild } from './core/parent.ts';
 import type { ClientCommands, Column, ServerCommands, WorkerCommands } from './core/protocol.ts';
 import { buildReport, type ColumnRecord, emptyRecord, formatTable, type Results, recordRepetition } from './core/report.ts';
 
@@ -21,53 +20,6 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 // The taskwire API runs with a token, as in production; its children read it from the environment.
 process.env.BENCH_API_TOKEN = `bench_${randomBytes(24).toString('base64url')}`;
-
-let redis: SpawnedRedis | undefined;
-let admin: Redis | undefined;
-let cleaning: Promise<void> | undefined;
-
-/** Stops every child, then Redis. Safe to call more than once (error path and signal at once). */
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    await stopAllChildren(5_000);
-    admin?.disconnect();
-    await redis?.stop().catch(() => {});
-  })();
-  return cleaning;
-}
-
-/** SIGKILLs the Redis server, if it still runs. */
-function killRedis(): void {
-  try {
-    if (redis) process.kill(redis.pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-let interruptedAt = 0;
-function onSignal(signal: NodeJS.Signals): void {
-  const code = signal === 'SIGINT' ? 130 : 143;
-  if (interruptedAt === 0) {
-    interruptedAt = Date.now();
-    log(`\n${signal}: stopping the bench processes and Redis… (again to force)`);
-    void cleanup().finally(() => process.exit(code));
-    return;
-  }
-  // The same Ctrl-C may arrive twice (through npm and tsx); a second press a moment later forces.
-  if (Date.now() - interruptedAt < 1_000) return;
-  killAllChildren();
-  killRedis();
-  process.exit(code);
-}
-process.on('SIGINT', onSignal);
-process.on('SIGTERM', onSignal);
-process.on('SIGHUP', onSignal);
-// Last resort: nothing outlives this process, however it ends.
-process.on('exit', () => {
-  killAllChildren();
-  killRedis();
-});
 
 async function spawnColumn(column: Column, config: BenchConfig, redisUrl: string): Promise<ColumnProcesses> {
   const options = { cpuProfDir: config.cpuProfDir, verbose: config.verbose };
@@ -119,7 +71,7 @@ async function runWorkload(lab: Lab, config: BenchConfig, workload: Workload, co
   }
 }
 
-async function main(): Promise<number> {
+async function main(orchestrator: Orchestrator): Promise<number> {
   const loadAtStart = loadAverageNow();
   const startedAt = new Date();
   const t0 = performance.now();
@@ -137,14 +89,11 @@ async function main(): Promise<number> {
   if (config.cpuProfDir) await mkdir(config.cpuProfDir, { recursive: true });
 
   log(`bench: ${config.mode} mode; starting a private redis-server…`);
-  redis = await startRedisServer();
-  admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  // Errors surface through the commands that fail (and Ctrl-C stops Redis under it).
-  admin.on('error', () => {});
+  const { server: redis, admin } = await orchestrator.startRedis();
   const machine = await machineInfo(admin, loadAtStart);
 
   log(`bench: redis ${machine.redis} on port ${redis.port}; starting ${config.columns.join(', ')} processes…`);
-  const settled = await Promise.allSettled(config.columns.map((column) => spawnColumn(column, config, (redis as SpawnedRedis).url)));
+  const settled = await Promise.allSettled(config.columns.map((column) => spawnColumn(column, config, redis.url)));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
   const columns = settled.map((s) => (s as PromiseFulfilledResult<ColumnProcesses>).value);
@@ -169,14 +118,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (error) {
-  if (interruptedAt === 0) log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-} finally {
-  if (interruptedAt === 0) {
-    await cleanup();
-    process.exit(code);
-  }
-}
+await orchestrate('bench', main);

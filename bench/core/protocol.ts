@@ -58,12 +58,18 @@ export interface LatencySummary {
 
 /** The consumer side: a worker that runs no-op jobs and counts them. */
 export type WorkerCommands = BaseCommands & {
-  /** Builds the worker (connected, not yet taking jobs); `finish` resolves after `target` completions. */
-  prepare: Command<{ concurrency: number; target: number }, null>;
+  /**
+   * Builds the worker (connected, not yet taking jobs); `finish` resolves after `target` completions.
+   * `keepLatencies: false` keeps no per-job data (the soak: a million latencies would look like a
+   * leak); `finish` then reports no latency figures. Default true.
+   */
+  prepare: Command<{ concurrency: number; target: number; keepLatencies?: boolean }, null>;
   /** Starts taking jobs; the processing clock starts here. */
   start: Command<null, null>;
   /** Waits for `target` completions: time since `start`, and enqueue → handler-start latency. */
   finish: Command<null, { ms: number; latency: LatencySummary }>;
+  /** Completions since `prepare`, now; fails once a job has failed. */
+  progress: Command<null, { completed: number }>;
   /** Closes the worker (the process stays up for the next measurement). */
   stop: Command<null, null>;
 };

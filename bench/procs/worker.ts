@@ -21,7 +21,8 @@ const createConsumer = await factories[column]();
 interface Tally {
   target: number;
   completed: number;
-  latencies: number[];
+  /** Enqueue → handler-start latencies (ms); undefined when the run keeps no per-job data. */
+  latencies: number[] | undefined;
   startedAt: number;
   finishedAt: number;
   failure: string | undefined;
@@ -29,12 +30,12 @@ interface Tally {
   settle(): void;
 }
 
-function newTally(target: number): Tally {
+function newTally(target: number, keepLatencies: boolean): Tally {
   let settle = () => {};
   const done = new Promise<void>((resolve) => {
     settle = resolve;
   });
-  return { target, completed: 0, latencies: [], startedAt: 0, finishedAt: 0, failure: undefined, done, settle };
+  return { target, completed: 0, latencies: keepLatencies ? [] : undefined, startedAt: 0, finishedAt: 0, failure: undefined, done, settle };
 }
 
 let run: { consumer: Consumer; tally: Tally } | undefined;
@@ -58,14 +59,14 @@ async function stop(): Promise<void> {
 
 serve<WorkerCommands>(
   {
-    prepare: async ({ concurrency, target }) => {
+    prepare: async ({ concurrency, target, keepLatencies = true }) => {
       await stop();
-      const tally = newTally(target);
+      const tally = newTally(target, keepLatencies);
       const consumer = await createConsumer({
         redisUrl,
         concurrency,
         hooks: {
-          onHandled: (sentAtMs) => tally.latencies.push(Date.now() - sentAtMs),
+          onHandled: (sentAtMs) => tally.latencies?.push(Date.now() - sentAtMs),
           onCompleted: () => {
             tally.completed++;
             if (tally.completed === tally.target) {
@@ -93,7 +94,13 @@ serve<WorkerCommands>(
       const { tally } = run;
       await tally.done;
       if (tally.failure) throw new Error(`a job failed: ${tally.failure}`);
-      return { ms: tally.finishedAt - tally.startedAt, latency: summarize(tally.latencies) };
+      return { ms: tally.finishedAt - tally.startedAt, latency: summarize(tally.latencies ?? []) };
+    },
+    progress: async () => {
+      if (!run) throw new Error('progress before prepare');
+      const { tally } = run;
+      if (tally.failure) throw new Error(`a job failed: ${tally.failure}`);
+      return { completed: tally.completed };
     },
     stop: async () => {
       await stop();
