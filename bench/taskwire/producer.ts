@@ -1,4 +1,4 @@
-/** taskwire: the real typed client (`createClient`), over HTTP with batching, to the real router. */
+/** taskwire: the real typed client (`createClient`, on its default WebSocket transport), to the real router. */
 import { createClient } from '@taskwire/client';
 import { apiToken, type BenchRegistry } from '../contract.ts';
 import type { CreateProducer } from '../core/roles.ts';
@@ -8,6 +8,6 @@ export const createProducer: CreateProducer = async (url) => {
   return {
     enqueue: (input) => tw.bench.noop.enqueue(input),
     enqueueMany: (inputs) => tw.bench.noop.enqueueMany(inputs.map((input) => ({ input }))),
-    close: async () => {},
+    close: async () => tw.close(),
   };
 };
