@@ -67,6 +67,11 @@ export function serve<TCommands extends Commands>(handlers: Handlers<TCommands>,
     const { id, cmd, args } = raw;
     const reply = (ok: boolean, payload: { result?: unknown; error?: string }) => send({ type: 'reply', id, ok, ...payload });
     if (cmd === 'usage') {
+      // Under --expose-gc (the soak), collect first: RSS is then live memory and what V8 and
+      // malloc keep, not garbage that happens to be waiting (it swung the API's RSS by ±25%).
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
+      gc?.();
       const cpu = process.cpuUsage();
       void reply(true, { result: { rss: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system } });
       return;

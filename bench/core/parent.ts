@@ -17,13 +17,11 @@ export interface SpawnOptions {
   /** How long start-up may take (ms). */
   readyTimeoutMs?: number;
   /**
-   * Run a full garbage collection in the child before it answers `usage` (`--expose-gc` and the
-   * preload bench/core/gc-before-usage.ts), for RSS readings that are not noise from uncollected garbage.
+   * Run the child with `--expose-gc`, so that it collects garbage before it answers `usage`
+   * (bench/core/child.ts): RSS readings that are not noise from uncollected garbage.
    */
   gcBeforeUsage?: boolean;
 }
-
-const GC_PRELOAD = new URL('./gc-before-usage.ts', import.meta.url).href;
 
 interface Pending {
   resolve(value: unknown): void;
@@ -108,7 +106,7 @@ export class BenchChild<TCommands extends Commands> {
       const dir = join(options.cpuProfDir, label.replace(/[^a-z0-9]+/gi, '-'));
       nodeArgs.push('--cpu-prof', '--cpu-prof-dir', dir);
     }
-    if (options.gcBeforeUsage) nodeArgs.push('--expose-gc', '--import', GC_PRELOAD);
+    if (options.gcBeforeUsage) nodeArgs.push('--expose-gc');
     const args = Object.entries(options.args ?? {}).flatMap(([name, value]) => [`--${name}`, value]);
     const child = spawn(process.execPath, [...nodeArgs, file, ...args], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
