@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -85,6 +85,14 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+  return spawnedRedis(child, exited, port, dir, ownDir);
+}
+
+/**
+ * The handle of a `redis-server` process (server or sentinel) listening on `port`: `stop()` signals
+ * it, waits for it to exit, and removes `dir` when `removeDir`.
+ */
+export function spawnedRedis(child: ChildProcess, exited: Promise<void>, port: number, dir: string, removeDir: boolean): SpawnedRedis {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
@@ -95,7 +103,7 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
         child.kill(signal);
         await exited;
       }
-      if (ownDir) await rm(dir, { recursive: true, force: true });
+      if (removeDir) await rm(dir, { recursive: true, force: true });
     },
   };
 }
