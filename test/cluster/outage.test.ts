@@ -1,19 +1,8 @@
-import { TaskwireError } from '@taskwire/shared';
 import { describe, expect, it } from 'vitest';
 import { eventually, startStack } from '../fixtures/harness.ts';
 import { labHandlers, labRegistry } from '../fixtures/lab.ts';
+import { timedFailure } from '../fixtures/outcomes.ts';
 import { startRedisCluster } from '../fixtures/redis-cluster.ts';
-
-async function timedFailure(promise: Promise<unknown>): Promise<{ code: string; message: string; ms: number }> {
-  const started = performance.now();
-  const error = await promise.then(
-    () => new Error('expected a failure'),
-    (e: unknown) => e,
-  );
-  const ms = performance.now() - started;
-  expect(error).toBeInstanceOf(TaskwireError);
-  return { code: (error as TaskwireError).code, message: (error as Error).message, ms };
-}
 
 describe('Redis Cluster outage', () => {
   it("enqueue fails with QUEUE_UNAVAILABLE within 2 s while the family's master is frozen or killed, and recovers when it rejoins", async () => {

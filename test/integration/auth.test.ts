@@ -1,22 +1,14 @@
 import { hashToken, parseTokens } from '@taskwire/router';
-import { TaskwireError } from '@taskwire/shared';
 import { describe, expect, it } from 'vitest';
 import { createClient } from '../../client/src/index.ts';
 import { startStack } from '../fixtures/harness.ts';
 import { labHandlers, labRegistry } from '../fixtures/lab.ts';
+import { codeOf as code } from '../fixtures/outcomes.ts';
 
 const ADMIN = 'tw_admin-token-for-tests-000000';
 const PRODUCER = 'tw_producer-token-for-tests-0000';
 const READER = 'tw_reader-token-for-tests-000000';
 const LIMITED = 'tw_limited-token-for-tests-00000';
-
-async function code(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => 'OK',
-    (e: unknown) => e,
-  );
-  return error instanceof TaskwireError ? error.code : (error as string);
-}
 
 const auth = {
   tokens: parseTokens(

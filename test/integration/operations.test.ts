@@ -1,4 +1,4 @@
-import { createKeys, defineFamily, defineRegistry, defineTask, encodeEnvelope, TaskwireError } from '@taskwire/shared';
+import { createKeys, defineFamily, defineRegistry, defineTask, encodeEnvelope, type TaskwireError } from '@taskwire/shared';
 import { createRedis } from '@taskwire/shared/node';
 import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
@@ -6,14 +6,7 @@ import { z } from 'zod';
 import { defineHandlers } from '../../worker/src/index.ts';
 import { eventually, snapshotKeys, startStack } from '../fixtures/harness.ts';
 import { labHandlers, labRegistry } from '../fixtures/lab.ts';
-
-async function code(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => 'OK',
-    (e: unknown) => e,
-  );
-  return error instanceof TaskwireError ? error.code : String(error);
-}
+import { codeOf as code } from '../fixtures/outcomes.ts';
 
 const blob = defineTask({
   id: 'files.store',

@@ -1,17 +1,9 @@
-import { TaskwireError, type WatchEvent } from '@taskwire/shared';
+import type { WatchEvent } from '@taskwire/shared';
 import { describe, expect, it } from 'vitest';
 import { createClient } from '../../client/src/index.ts';
 import { eventually, startStack } from '../fixtures/harness.ts';
 import { labHandlers, labRegistry, type steps } from '../fixtures/lab.ts';
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => 'resolved',
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TaskwireError);
-  return (error as TaskwireError).code;
-}
+import { codeOf } from '../fixtures/outcomes.ts';
 
 describe('watch', () => {
   it('streams the state, each progress step in order, then the typed result', async () => {

@@ -1,19 +1,8 @@
-import { TaskwireError } from '@taskwire/shared';
 import { startRedisServer } from '@taskwire/shared/node';
 import { describe, expect, it } from 'vitest';
 import { eventually, startStack } from '../fixtures/harness.ts';
 import { labHandlers, labRegistry } from '../fixtures/lab.ts';
-
-async function timedFailure(promise: Promise<unknown>): Promise<{ code: string; ms: number }> {
-  const started = performance.now();
-  const error = await promise.then(
-    () => new Error('expected a failure'),
-    (e: unknown) => e,
-  );
-  const ms = performance.now() - started;
-  expect(error).toBeInstanceOf(TaskwireError);
-  return { code: (error as TaskwireError).code, ms };
-}
+import { timedFailure } from '../fixtures/outcomes.ts';
 
 describe('Redis outage', () => {
   it('enqueue fails with QUEUE_UNAVAILABLE within 2 s while Redis is down or frozen, and the API recovers by itself', async () => {

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import type { TaskwireRouter } from '../../router/src/index.ts';
 import { startStack } from '../fixtures/harness.ts';
 import { labRegistry } from '../fixtures/lab.ts';
+import { codeOf } from '../fixtures/outcomes.ts';
 import { spawnTs } from '../fixtures/processes.ts';
 
 const echoInput = (note: string) => ({
@@ -17,13 +18,6 @@ const echoInput = (note: string) => ({
   set: new Set(['x']),
   note,
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => 'resolved',
-    (error: unknown) => (error instanceof TaskwireError ? error.code : `not a TaskwireError: ${String(error)}`),
-  );
-}
 
 describe.each(['websocket', 'http'] as const)('the typed client over %s', (transport) => {
   it('enqueues rich types, reads them back, bulk-enqueues, and reports error codes with issues', async () => {
