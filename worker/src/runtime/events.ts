@@ -1,4 +1,4 @@
-import { type AnyFamily, decodeEnvelope, decodeFailureReason, type TaskwireErrorCode, taskOf } from '@taskwire/shared';
+import { type AnyFamily, type AnyTask, decodeEnvelope, decodeFailureReason, type TaskwireErrorCode, taskOf } from '@taskwire/shared';
 import type { Job, Worker } from 'bullmq';
 
 interface JobFields {
@@ -21,13 +21,23 @@ export type WorkerEvent =
 function fields(family: AnyFamily, job: Job, attempt: number): JobFields {
   const task = taskOf(family, job.name);
   const out: JobFields = { jobId: `${family.name}.${job.id}`, task: `${family.name}.${job.name}`, family: family.name, attempt };
-  if (task && task.logFields.length > 0) {
+  if (task && task.logFields.length > 0) out.input = loggedInput(task, job);
+  return out;
+}
+
+// A job's `started` and `completed`/`failed` events carry the same logged fields: decode once.
+const loggedInputs = new WeakMap<Job, Record<string, unknown>>();
+
+function loggedInput(task: AnyTask, job: Job): Record<string, unknown> {
+  let input = loggedInputs.get(job);
+  if (!input) {
     const envelope = decodeEnvelope(job.data);
     const payload =
       envelope.ok && envelope.payload && typeof envelope.payload === 'object' ? (envelope.payload as Record<string, unknown>) : {};
-    out.input = Object.fromEntries(task.logFields.filter((k) => k in payload).map((k) => [k, payload[k]]));
+    input = Object.fromEntries(task.logFields.filter((k) => k in payload).map((k) => [k, payload[k]]));
+    loggedInputs.set(job, input);
   }
-  return out;
+  return input;
 }
 
 const duration = (job: Job) => (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
