@@ -56,6 +56,8 @@ export type DecodedEnvelope = { ok: true; version: number; payload: unknown; met
 const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 const isOptional = (value: unknown, check: (v: unknown) => boolean) => value === undefined || check(value);
 const isPositiveInt = (v: unknown) => Number.isSafeInteger(v) && (v as number) > 0;
+const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+const isString = (v: unknown) => typeof v === 'string';
 
 /**
  * The envelope's shape, checked by hand: the same rules as `envelopeSchema`, an order of magnitude
@@ -68,8 +70,8 @@ function readEnvelope(data: unknown): { v: number; p: Envelope['p']; meta: Envel
     typeof enqueuedAt !== 'number' ||
     !Number.isFinite(enqueuedAt) ||
     !isOptional(timeoutMs, isPositiveInt) ||
-    !isOptional(traceparent, (t) => typeof t === 'string') ||
-    !isOptional(deferrals, (d) => Number.isSafeInteger(d) && (d as number) >= 0)
+    !isOptional(traceparent, isString) ||
+    !isOptional(deferrals, isCount)
   ) {
     return undefined;
   }

@@ -4,6 +4,7 @@ import { deserializeWire } from './wire.ts';
 
 /** The superjson annotations taskwire payloads use; anything else (classes, symbols, custom) is refused. */
 const ALLOWED = new Set(['undefined', 'bigint', 'Date', 'regexp', 'set', 'map', 'Error', 'URL', 'number']);
+const META_KEYS = new Set(['values', 'referentialEqualities', 'v']);
 const MAX_DEPTH = 64;
 const MAX_NODES = 100_000;
 
@@ -18,24 +19,29 @@ type SuperJSONResult = Parameters<typeof superjson.deserialize>[0];
 export function assertSafeSuperjsonMeta(meta: unknown): void {
   if (meta === undefined || meta === null) return;
   if (typeof meta !== 'object' || Array.isArray(meta)) throw unsafe('meta must be an object');
-  const { values, referentialEqualities, v, ...rest } = meta as Record<string, unknown>;
-  if (Object.keys(rest).length > 0) throw unsafe(`unknown meta key '${Object.keys(rest)[0]}'`);
+  for (const key in meta) {
+    if (Object.hasOwn(meta, key) && !META_KEYS.has(key)) throw unsafe(`unknown meta key '${key}'`);
+  }
+  const { values, referentialEqualities, v } = meta as Record<string, unknown>;
   if (v !== undefined && v !== 1) throw unsafe('unsupported meta version');
   if (referentialEqualities !== undefined) assertPathLists(referentialEqualities);
-  let nodes = 0;
-  const tree = (node: unknown, depth: number): void => {
-    if (++nodes > MAX_NODES) throw unsafe('meta too large');
-    if (depth > MAX_DEPTH) throw unsafe('meta too deep');
-    if (Array.isArray(node)) {
-      const [annotation, children, ...extra] = node;
-      if (typeof annotation !== 'string' || !ALLOWED.has(annotation) || extra.length > 0) throw unsafe('unknown type annotation');
-      if (children !== undefined) tree(children, depth + 1);
-      return;
-    }
-    if (node === null || typeof node !== 'object') throw unsafe('malformed meta tree');
-    for (const child of Object.values(node)) tree(child, depth + 1);
-  };
-  if (values !== undefined) tree(values, 0);
+  if (values !== undefined) checkTree(values, 0, { nodes: 0 });
+}
+
+// Module level, not a closure: a closure per call costs more than the walk of a small meta.
+function checkTree(node: unknown, depth: number, count: { nodes: number }): void {
+  if (++count.nodes > MAX_NODES) throw unsafe('meta too large');
+  if (depth > MAX_DEPTH) throw unsafe('meta too deep');
+  if (Array.isArray(node)) {
+    const annotation = node[0];
+    if (typeof annotation !== 'string' || !ALLOWED.has(annotation) || node.length > 2) throw unsafe('unknown type annotation');
+    if (node[1] !== undefined) checkTree(node[1], depth + 1, count);
+    return;
+  }
+  if (node === null || typeof node !== 'object') throw unsafe('malformed meta tree');
+  for (const key in node) {
+    if (Object.hasOwn(node, key)) checkTree((node as Record<string, unknown>)[key], depth + 1, count);
+  }
 }
 
 /**

@@ -173,21 +173,15 @@ export function deserializeWire(payload: WireValue, options: { inPlace?: boolean
     if (!isLeaf(annotation) || path.includes('\\')) return superjson.deserialize(payload, { inPlace });
   }
   // Copy-on-write: the containers on annotated paths are copied once each, the rest is shared.
-  const copies = new Set<object>();
-  const own = (node: unknown): unknown => {
-    if (inPlace || node === null || typeof node !== 'object' || copies.has(node)) return node;
-    const copy = Array.isArray(node) ? node.slice() : { ...(node as object) };
-    copies.add(copy);
-    return copy;
-  };
-  const root = own(json);
+  const copies = inPlace ? undefined : new Set<object>();
+  const root = own(json, copies);
   for (const [path, annotation] of entries) {
     const type = (annotation as [Leaf])[0];
     const keys = path.split('.');
     let parent = root;
     for (let i = 0; i < keys.length - 1; i += 1) {
       const key = keys[i] as string;
-      const next = own(child(parent, key));
+      const next = own(child(parent, key), copies);
       (parent as Record<string, unknown>)[key] = next;
       parent = next;
     }
@@ -196,6 +190,14 @@ export function deserializeWire(payload: WireValue, options: { inPlace?: boolean
     (parent as Record<string, unknown>)[last] = revive(type, value);
   }
   return root;
+}
+
+/** The node itself in place (no `copies`), else a copy of it made once. */
+function own(node: unknown, copies: Set<object> | undefined): unknown {
+  if (!copies || node === null || typeof node !== 'object' || copies.has(node)) return node;
+  const copy = Array.isArray(node) ? node.slice() : { ...(node as object) };
+  copies.add(copy);
+  return copy;
 }
 
 function isLeaf(annotation: unknown): boolean {

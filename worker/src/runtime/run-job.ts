@@ -13,7 +13,7 @@ import {
 } from '@taskwire/shared';
 import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { type DeferralPolicy, deferToNewerWorker } from './deferral.ts';
-import type { FamilyHandlers, HandlerContext } from './handlers.ts';
+import type { FamilyHandlers, HandlerContext, JobInfo } from './handlers.ts';
 import { JobAbort } from './job-abort.ts';
 
 export interface RunJobDeps {
@@ -35,6 +35,60 @@ function fromHandlerError(error: unknown): Error {
   if (error instanceof TaskwireError) return failure(error.toInfo(), error.retryable);
   const message = error instanceof Error ? error.message : String(error);
   return failure({ code: 'HANDLER_ERROR', message }, true);
+}
+
+type ContextBase = RunJobDeps['base'];
+
+/**
+ * A handler's `ctx`. A class, not an object literal, so every job's context has the same shape;
+ * `progress` and `log` are bound on first read (handlers pass `ctx.progress` around), and the
+ * signal is created only if read.
+ */
+class JobContext implements HandlerContext {
+  readonly redis: ContextBase['redis'];
+  readonly keys: ContextBase['keys'];
+  readonly registry: ContextBase['registry'];
+  readonly queue: ContextBase['queue'];
+  private boundProgress: HandlerContext['progress'] | undefined;
+  private boundLog: HandlerContext['log'] | undefined;
+
+  constructor(
+    base: ContextBase,
+    readonly job: JobInfo,
+    private readonly bull: Job,
+    private readonly task: AnyTask,
+    private readonly stop: JobAbort,
+  ) {
+    this.redis = base.redis;
+    this.keys = base.keys;
+    this.registry = base.registry;
+    this.queue = base.queue;
+  }
+
+  get signal(): AbortSignal {
+    return this.stop.signal;
+  }
+
+  get progress(): HandlerContext['progress'] {
+    this.boundProgress ??= (progress) => reportProgress(this.task, this.bull, progress);
+    return this.boundProgress;
+  }
+
+  get log(): HandlerContext['log'] {
+    this.boundLog ??= async (line) => {
+      await this.bull.log(line);
+    };
+    return this.boundLog;
+  }
+}
+
+async function reportProgress(task: AnyTask, job: Job, progress: unknown): Promise<void> {
+  const checked = task.progress.safeParse(progress);
+  if (!checked.success) {
+    const issues = toIssues(checked.error.issues);
+    throw new TaskwireError('INVALID_PROGRESS', `Invalid ${task.id} progress: ${formatIssues(issues)}`, { issues });
+  }
+  await job.updateProgress(encodeValue(checked.data) as object);
 }
 
 /** The handler's result as a promise, a synchronous throw included. */
@@ -79,31 +133,15 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
   const timeoutMs = envelope.meta.timeoutMs ?? task.defaults.timeoutMs;
   const timer = setTimeout(() => stop.abort('timeout'), timeoutMs);
 
-  const ctx: HandlerContext = {
-    ...deps.base,
-    get signal() {
-      return stop.signal;
-    },
-    job: {
-      id: formatJobId(family.name, bullId),
-      task: task.id,
-      attempt: job.attemptsMade + 1,
-      attempts: job.opts.attempts ?? 1,
-      version: envelope.version,
-      enqueuedAt: new Date(envelope.meta.enqueuedAt),
-    },
-    async progress(progress) {
-      const checked = task.progress.safeParse(progress);
-      if (!checked.success) {
-        const issues = toIssues(checked.error.issues);
-        throw new TaskwireError('INVALID_PROGRESS', `Invalid ${task.id} progress: ${formatIssues(issues)}`, { issues });
-      }
-      await job.updateProgress(encodeValue(checked.data) as object);
-    },
-    async log(line) {
-      await job.log(line);
-    },
+  const info: JobInfo = {
+    id: formatJobId(family.name, bullId),
+    task: task.id,
+    attempt: job.attemptsMade + 1,
+    attempts: job.opts.attempts ?? 1,
+    version: envelope.version,
+    enqueuedAt: new Date(envelope.meta.enqueuedAt),
   };
+  const ctx = new JobContext(deps.base, info, job, task, stop);
 
   let output: unknown;
   try {
