@@ -25,7 +25,7 @@ export interface EnqueueItem {
 }
 
 /** A job ready to add: validated, encoded, with its options and idempotency claim. */
-export interface PreparedJob {
+interface PreparedJob {
   /** Position of the item in the call, where its JobRef goes. */
   index: number;
   name: string;
@@ -58,7 +58,7 @@ export function jobOptions(task: AnyTask, options: EnqueueOptions | undefined, n
  * Encodes one validated item into a job. Throws INVALID_INPUT for input superjson refuses to
  * store, so one bad item fails alone, before anything is written.
  */
-export function prepareJob(
+function prepareJob(
   hub: QueueHub,
   task: AnyTask,
   item: EnqueueItem,
@@ -128,7 +128,7 @@ export async function enqueueItems(
  * and returns the first JobRef with `deduplicated: true`. If adding fails, the claims are
  * released so a retry by the caller is not mistaken for a duplicate.
  */
-export async function addJobs(
+async function addJobs(
   hub: QueueHub,
   task: AnyTask,
   prepared: readonly PreparedJob[],
