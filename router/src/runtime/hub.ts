@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import { type AnyFamily, createKeys, type Keys, parseJobId, type Registry, TaskwireError } from '@taskwire/shared';
 import { createRedis, type RedisConnection, type RedisConnectionConfig, type RedisTargetOptions, redisTarget } from '@taskwire/shared/node';
 import { type Job, Queue, QueueEvents } from 'bullmq';
@@ -25,6 +26,7 @@ export class QueueHub {
   private readonly queues = new Map<string, Queue>();
   private readonly buses = new Map<string, JobEventBus>();
   private readonly deadlineMs: number;
+  private writesHeld = false;
 
   constructor(
     readonly registry: Registry,
@@ -101,6 +103,7 @@ export class QueueHub {
    */
   async run<T>(operation: () => Promise<T>): Promise<T> {
     if (!this.connected) throw unavailable(`Redis connection is ${this.redis.status}`);
+    this.holdWrites();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(unavailable(`Redis did not answer within ${this.deadlineMs} ms`)), this.deadlineMs);
@@ -117,6 +120,23 @@ export class QueueHub {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Holds the Redis commands of this turn of the event loop and sends them in one write when the
+   * turn ends: the 64 enqueues of one WebSocket frame cost one syscall instead of 64. Single-node
+   * connections only (a cluster client writes to a socket per node).
+   */
+  private holdWrites(): void {
+    if (this.writesHeld) return;
+    const socket = (this.redis as { stream?: unknown }).stream;
+    if (!(socket instanceof Socket)) return;
+    this.writesHeld = true;
+    socket.cork();
+    setImmediate(() => {
+      this.writesHeld = false;
+      socket.uncork();
+    });
   }
 
   /** The event bus of a family; its reader runs while someone watches a job of the family. */
