@@ -1,6 +1,12 @@
-import { Socket } from 'node:net';
 import { type AnyFamily, createKeys, type Keys, parseJobId, type Registry, TaskwireError } from '@taskwire/shared';
-import { createRedis, type RedisConnection, type RedisConnectionConfig, type RedisTargetOptions, redisTarget } from '@taskwire/shared/node';
+import {
+  createRedis,
+  holdWrites,
+  type RedisConnection,
+  type RedisConnectionConfig,
+  type RedisTargetOptions,
+  redisTarget,
+} from '@taskwire/shared/node';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { type EventSource, JobEventBus } from './job-events.ts';
 
@@ -26,7 +32,6 @@ export class QueueHub {
   private readonly queues = new Map<string, Queue>();
   private readonly buses = new Map<string, JobEventBus>();
   private readonly deadlineMs: number;
-  private writesHeld = false;
 
   constructor(
     readonly registry: Registry,
@@ -103,7 +108,7 @@ export class QueueHub {
    */
   async run<T>(operation: () => Promise<T>): Promise<T> {
     if (!this.connected) throw unavailable(`Redis connection is ${this.redis.status}`);
-    this.holdWrites();
+    holdWrites(this.redis);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(unavailable(`Redis did not answer within ${this.deadlineMs} ms`)), this.deadlineMs);
@@ -120,23 +125,6 @@ export class QueueHub {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  /**
-   * Holds the Redis commands of this turn of the event loop and sends them in one write when the
-   * turn ends: the 64 enqueues of one WebSocket frame cost one syscall instead of 64. Single-node
-   * connections only (a cluster client writes to a socket per node).
-   */
-  private holdWrites(): void {
-    if (this.writesHeld) return;
-    const socket = (this.redis as { stream?: unknown }).stream;
-    if (!(socket instanceof Socket)) return;
-    this.writesHeld = true;
-    socket.cork();
-    setImmediate(() => {
-      this.writesHeld = false;
-      socket.uncork();
-    });
   }
 
   /** The event bus of a family; its reader runs while someone watches a job of the family. */
