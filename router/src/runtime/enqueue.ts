@@ -8,6 +8,7 @@ import {
   type JobRef,
   TaskwireError,
 } from '@taskwire/shared';
+import { holdWrites } from '@taskwire/shared/node';
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { QueueHub } from './hub.ts';
 
@@ -128,12 +129,7 @@ export async function enqueueItems(
  * and returns the first JobRef with `deduplicated: true`. If adding fails, the claims are
  * released so a retry by the caller is not mistaken for a duplicate.
  */
-async function addJobs(
-  hub: QueueHub,
-  task: AnyTask,
-  prepared: readonly PreparedJob[],
-  settings: EnqueueSettings,
-): Promise<JobRef[]> {
+async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly PreparedJob[], settings: EnqueueSettings): Promise<JobRef[]> {
   const refs: (JobRef | undefined)[] = new Array(prepared.length);
   const toAdd: PreparedJob[] = [];
   const claimed = new Set<PreparedJob>();
@@ -167,6 +163,9 @@ async function addJobs(
   if (toAdd.length > 0) {
     const queue = hub.queue(task.family);
     try {
+      // Single enqueues of one frame share one write; a bulk is one write already, and its
+      // chunks must leave at once so Redis works on one while the next is encoded.
+      if (toAdd.length === 1) holdWrites(hub.redis);
       const jobs = await hub.run(() => addInChunks(queue, toAdd));
       jobs.forEach((job, i) => {
         const p = toAdd[i] as PreparedJob;

@@ -1,12 +1,5 @@
 import { type AnyFamily, createKeys, type Keys, parseJobId, type Registry, TaskwireError } from '@taskwire/shared';
-import {
-  createRedis,
-  holdWrites,
-  type RedisConnection,
-  type RedisConnectionConfig,
-  type RedisTargetOptions,
-  redisTarget,
-} from '@taskwire/shared/node';
+import { createRedis, type RedisConnection, type RedisConnectionConfig, type RedisTargetOptions, redisTarget } from '@taskwire/shared/node';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { type EventSource, JobEventBus } from './job-events.ts';
 
@@ -108,7 +101,6 @@ export class QueueHub {
    */
   async run<T>(operation: () => Promise<T>): Promise<T> {
     if (!this.connected) throw unavailable(`Redis connection is ${this.redis.status}`);
-    holdWrites(this.redis);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(unavailable(`Redis did not answer within ${this.deadlineMs} ms`)), this.deadlineMs);
