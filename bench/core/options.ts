@@ -33,7 +33,7 @@ export const USAGE = `Usage: npm run bench -- [options]
 
   --quick              4,000 jobs, 2 repetitions, 3 s latency phase, shorter warm-ups (under 2 minutes)
   --jobs N             jobs per measurement of (a) (b) (c)        [full 20,000]
-  --reps N             measured repetitions per figure            [full 3]
+  --reps N             measured repetitions per figure            [full 5]
   --columns a,b        subset of raw,naive,taskwire               [all]
   --only a,b           subset of enqueue,enqueueMany,process,latency  [all]
   --cpu-prof DIR       write a .cpuprofile of every child process to DIR
@@ -83,7 +83,7 @@ export function parseOptions(argv: string[]): BenchConfig | undefined {
   return {
     mode: quick ? 'quick' : 'full',
     jobs,
-    reps: positiveInt(values.reps, quick ? 2 : 3, 'reps'),
+    reps: positiveInt(values.reps, quick ? 2 : 5, 'reps'),
     warmupJobs: Math.min(jobs, quick ? 1_000 : 2_000),
     inFlight: 64,
     batch: 1_000,
