@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { TaskwireError } from '@taskwire/shared';
 import { describe, expect, it, vi } from 'vitest';
 import { startStack } from '../fixtures/harness.ts';
@@ -36,10 +37,19 @@ describe('single enqueues that arrive together', () => {
     const queue = stack.api.hub.queue('lab');
     const addBulk = vi.spyOn(queue, 'addBulk');
     const add = vi.spyOn(queue, 'add');
+    // The commands of one turn are held and leave together: far fewer socket writes than jobs.
+    const socket = (stack.api.hub.redis as { stream: Socket }).stream;
+    const writev = vi.spyOn(socket as unknown as { _writev: () => void }, '_writev');
+    const write = vi.spyOn(socket as unknown as { _write: () => void }, '_write');
     const refs = await Promise.all(Array.from({ length: 64 }, (_, i) => stack.client.lab.echo.enqueue(input(`n${i}`))));
     expect(new Set(refs.map((r) => r.id)).size).toBe(64);
-    console.log(`64 concurrent calls → ${add.mock.calls.length} add, ${addBulk.mock.calls.length} addBulk`);
+    const writes = writev.mock.calls.length + write.mock.calls.length;
+    console.log(
+      `64 concurrent calls → ${add.mock.calls.length} add, ${addBulk.mock.calls.length} addBulk, ${writes} socket writes to Redis`,
+    );
     expect(addBulk).not.toHaveBeenCalled();
+    expect(writes).toBeGreaterThan(0);
+    expect(writes).toBeLessThanOrEqual(8);
     expect(add.mock.calls.map(([, data]) => (data as { p: { json: { note: string } } }).p.json.note)).toEqual(refs.map((_, i) => `n${i}`));
     const views = await Promise.all(refs.map((r) => stack.client.lab.echo.get(r.id)));
     expect(views.map((v) => v.input.note)).toEqual(refs.map((_, i) => `n${i}`));
