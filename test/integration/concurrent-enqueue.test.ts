@@ -1,5 +1,5 @@
-import type { Socket } from 'node:net';
 import type { TaskwireError } from '@taskwire/shared';
+import { Cluster } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { startStack } from '../fixtures/harness.ts';
 import { labRegistry } from '../fixtures/lab.ts';
@@ -37,19 +37,22 @@ describe('single enqueues that arrive together', () => {
     const queue = stack.api.hub.queue('lab');
     const addBulk = vi.spyOn(queue, 'addBulk');
     const add = vi.spyOn(queue, 'add');
-    // The commands of one turn are held and leave together: far fewer socket writes than jobs.
-    const socket = (stack.api.hub.redis as { stream: Socket }).stream;
-    const writev = vi.spyOn(socket as unknown as { _writev: () => void }, '_writev');
-    const write = vi.spyOn(socket as unknown as { _write: () => void }, '_write');
+    // On a single node, the commands of one turn are held and leave together: far fewer socket
+    // writes than jobs. (A cluster client writes to a socket per node and is not held.)
+    const redis = stack.api.hub.redis;
+    const socket = redis instanceof Cluster ? undefined : (redis.stream as unknown as { _writev: () => void; _write: () => void });
+    const writev = socket && vi.spyOn(socket, '_writev');
+    const write = socket && vi.spyOn(socket, '_write');
     const refs = await Promise.all(Array.from({ length: 64 }, (_, i) => stack.client.lab.echo.enqueue(input(`n${i}`))));
     expect(new Set(refs.map((r) => r.id)).size).toBe(64);
-    const writes = writev.mock.calls.length + write.mock.calls.length;
-    console.log(
-      `64 concurrent calls → ${add.mock.calls.length} add, ${addBulk.mock.calls.length} addBulk, ${writes} socket writes to Redis`,
-    );
+    console.log(`64 concurrent calls → ${add.mock.calls.length} add, ${addBulk.mock.calls.length} addBulk`);
     expect(addBulk).not.toHaveBeenCalled();
-    expect(writes).toBeGreaterThan(0);
-    expect(writes).toBeLessThanOrEqual(8);
+    if (writev && write) {
+      const writes = writev.mock.calls.length + write.mock.calls.length;
+      console.log(`single node: ${writes} socket writes to Redis for the 64 jobs`);
+      expect(writes).toBeGreaterThan(0);
+      expect(writes).toBeLessThanOrEqual(8);
+    }
     expect(add.mock.calls.map(([, data]) => (data as { p: { json: { note: string } } }).p.json.note)).toEqual(refs.map((_, i) => `n${i}`));
     const views = await Promise.all(refs.map((r) => stack.client.lab.echo.get(r.id)));
     expect(views.map((v) => v.input.note)).toEqual(refs.map((_, i) => `n${i}`));
