@@ -106,9 +106,9 @@ export async function enqueueAs(
 ): Promise<JobRef[]> {
   requireScope(caller.principal, `${task.family}:enqueue`);
   await consumeEnqueueBudget(hub, caller.principal, items.length);
-  // A single enqueue goes to Redis at once, on its own: with many calls in one frame, Redis then
-  // works on the first while the API still decodes the rest (merging them into one `addBulk`
-  // was measured slower: Redis idle while the API decodes, the API idle while Redis adds).
+  // A single enqueue is added on its own, not merged with the calls arriving with it into one
+  // `addBulk` (measured slower: BullMQ builds a pipeline per bulk and encodes all of it before
+  // sending any); the Redis writes of one event-loop turn still leave together (see addJobs).
   const refs = await traceEnqueue(caller.trace, task, items.length, (traceparent) => enqueueItems(hub, task, items, settings, traceparent));
   caller.observer?.enqueued(task.id, refs.filter((r) => !r.deduplicated).length);
   return refs;
