@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Orchestrator, orchestrate } from './core/lifecycle.ts';
+import { type Orchestrator, orchestrate, readCommandLine } from './core/lifecycle.ts';
 import { loadAverageNow, machineInfo } from './core/machine.ts';
 import { type ColumnProcesses, Lab } from './core/measure.ts';
 import { type BenchConfig, parseOptions, USAGE, type Workload } from './core/options.ts';
@@ -75,17 +75,8 @@ async function main(orchestrator: Orchestrator): Promise<number> {
   const loadAtStart = loadAverageNow();
   const startedAt = new Date();
   const t0 = performance.now();
-  let config: BenchConfig | undefined;
-  try {
-    config = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    log(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (!config) {
-    log(USAGE);
-    return 0;
-  }
+  const config = readCommandLine(parseOptions, USAGE);
+  if (typeof config === 'number') return config;
   if (config.cpuProfDir) await mkdir(config.cpuProfDir, { recursive: true });
 
   log(`bench: ${config.mode} mode; starting a private redis-server…`);

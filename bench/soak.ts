@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
 import { QUEUES } from './contract.ts';
-import { type Orchestrator, orchestrate } from './core/lifecycle.ts';
+import { type Orchestrator, orchestrate, readCommandLine } from './core/lifecycle.ts';
 import { loadAverageNow, machineInfo } from './core/machine.ts';
 import { BenchChild, type SpawnOptions } from './core/parent.ts';
 import type { ClientCommands, ServerCommands, WorkerCommands } from './core/protocol.ts';
@@ -282,17 +282,8 @@ function verdict(config: SoakConfig, readings: Reading[]): { lines: string[]; pa
 
 async function main(orchestrator: Orchestrator): Promise<number> {
   const loadAtStart = loadAverageNow();
-  let config: SoakConfig | undefined;
-  try {
-    config = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    log(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (!config) {
-    log(USAGE);
-    return 0;
-  }
+  const config = readCommandLine(parseOptions, USAGE);
+  if (typeof config === 'number') return config;
 
   log('soak: starting a private redis-server…');
   const { server: redis, admin } = await orchestrator.startRedis();

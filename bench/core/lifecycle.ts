@@ -102,3 +102,24 @@ export async function orchestrate(name: string, main: (orchestrator: Orchestrato
     }
   }
 }
+
+/**
+ * The command line as `parse` reads it, or the exit code when there is nothing to run: 0 after
+ * `--help` (`parse` returns undefined; the usage is printed), 2 after a bad option (its message
+ * and the usage are printed).
+ *
+ * @example
+ * const config = readCommandLine(parseOptions, USAGE);
+ * if (typeof config === 'number') return config;
+ */
+export function readCommandLine<T extends object>(parse: (argv: string[]) => T | undefined, usage: string): T | number {
+  try {
+    const config = parse(process.argv.slice(2));
+    if (config !== undefined) return config;
+    log(usage);
+    return 0;
+  } catch (error) {
+    log(`${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+}
