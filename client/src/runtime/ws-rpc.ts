@@ -100,14 +100,19 @@ export class WsRpc {
     // A large call goes alone, so that a frame the server refuses as too big (which closes the
     // connection) is known to be that call's, and small calls are not held behind it.
     const frames: { text: string; ids: number[] }[] = [];
-    const small: typeof messages = [];
+    const smallTexts: string[] = [];
+    const smallIds: number[] = [];
     for (const message of messages) {
       const text = JSON.stringify(message);
       if (text.length > ALONE_BYTES) frames.push({ text, ids: [message.id] });
-      else small.push(message);
+      else {
+        smallTexts.push(text);
+        smallIds.push(message.id);
+      }
     }
-    if (small.length > 0) {
-      frames.unshift({ text: JSON.stringify(small.length === 1 ? small[0] : small), ids: small.map((m) => m.id) });
+    if (smallTexts.length > 0) {
+      // Each message is encoded once: a batch is the JSON array of their texts.
+      frames.unshift({ text: smallTexts.length === 1 ? (smallTexts[0] as string) : `[${smallTexts.join(',')}]`, ids: smallIds });
     }
     connection.open.then(
       () => {
