@@ -35,7 +35,8 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
   readonly worker: Worker;
   private readonly connection: RedisConnection;
   private readonly subscriber: RedisConnection;
-  private readonly controllers = new Map<string, JobAbort>();
+  /** The stop switch of each job running in this process, by BullMQ id. */
+  private readonly running = new Map<string, JobAbort>();
   private readonly queues = new Map<string, Queue>();
   private closing: Promise<void> | undefined;
 
@@ -58,8 +59,8 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
       base,
       deferral: { ...DEFAULT_DEFERRAL_POLICY, ...options.deferral },
       track: (bullId: string, stop: JobAbort) => {
-        this.controllers.set(bullId, stop);
-        return () => this.controllers.delete(bullId);
+        this.running.set(bullId, stop);
+        return () => this.running.delete(bullId);
       },
     };
 
@@ -101,11 +102,11 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
 
   /** Jobs running in this process now. */
   get activeJobs(): number {
-    return this.controllers.size;
+    return this.running.size;
   }
 
   private abort(bullId: string, reason: AbortReason): void {
-    this.controllers.get(bullId)?.abort(reason);
+    this.running.get(bullId)?.abort(reason);
   }
 
   private queue(family: string, prefix: string, name: string): Queue {
@@ -126,7 +127,7 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
     this.closing ??= (async () => {
       const closed = this.worker.close();
       const timer = setTimeout(() => {
-        for (const id of [...this.controllers.keys()]) this.abort(id, 'shutdown');
+        for (const id of [...this.running.keys()]) this.abort(id, 'shutdown');
       }, graceMs);
       try {
         await closed;
