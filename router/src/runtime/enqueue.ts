@@ -1,15 +1,7 @@
 import { createHash } from 'node:crypto';
-import {
-  type AnyTask,
-  type EnqueueOptions,
-  type Envelope,
-  encodeEnvelopeSized,
-  formatJobId,
-  type JobRef,
-  TaskwireError,
-} from '@taskwire/shared';
+import { type AnyTask, type EnqueueOptions, encodeEnvelopeSized, formatJobId, type JobRef, TaskwireError } from '@taskwire/shared';
 import { holdWrites } from '@taskwire/shared/node';
-import type { Job, JobsOptions, Queue } from 'bullmq';
+import type { JobJson, JobsOptions, Queue } from 'bullmq';
 import type { QueueHub } from './hub.ts';
 
 export interface EnqueueSettings {
@@ -25,21 +17,21 @@ export interface EnqueueItem {
   options?: EnqueueOptions | undefined;
 }
 
-/** A job ready to add: validated, encoded, with its options and idempotency claim. */
+/** A job ready to add: validated, encoded, within its size limit, with its idempotency claim. */
 interface PreparedJob {
   /** Position of the item in the call, where its JobRef goes. */
   index: number;
-  name: string;
-  data: Envelope;
-  /** Upper bound of the size of `data` as JSON: below the size limit, no need to measure it. */
-  maxBytes: number;
-  opts: JobsOptions;
-  enqueuedAt: number;
+  /** The job as BullMQ's `Job.asJSON()` gives it to its backend: data as JSON, normalized options. */
+  job: JobJson;
   /** Set for items with an idempotency key. */
   claim?: { key: string; value: string };
 }
 
-/** BullMQ job options from the contract defaults and the caller's overrides. */
+/**
+ * BullMQ job options from the contract defaults and the caller's overrides, in the normalized form
+ * a BullMQ `Job` gives them (`attempts` first, `backoff` an object), so they are stored as
+ * `Queue.add` would store them.
+ */
 export function jobOptions(task: AnyTask, options: EnqueueOptions | undefined, now: number): JobsOptions {
   const d = task.defaults;
   const opts: JobsOptions = {
@@ -75,7 +67,11 @@ function prepareJob(
     throw new TaskwireError('INVALID_INPUT', `Input cannot be stored: ${(error as Error).message}`, { cause: error });
   }
   const opts = jobOptions(task, item.options, now);
-  const prepared: PreparedJob = { index, name: task.name, data: encoded.envelope, maxBytes: encoded.maxBytes, opts, enqueuedAt: now };
+  const data = JSON.stringify(encoded.envelope);
+  if (opts.sizeLimit !== undefined && encoded.maxBytes > opts.sizeLimit && Buffer.byteLength(data) > opts.sizeLimit) {
+    throw new TaskwireError('PAYLOAD_TOO_LARGE', `The ${task.name} payload exceeds ${opts.sizeLimit} bytes`);
+  }
+  const prepared: PreparedJob = { index, job: asJobJson(task.name, data, opts, now) };
   const key = item.options?.idempotencyKey;
   if (key !== undefined) {
     const digest = createHash('sha256').update(key).digest('hex').slice(0, 40);
@@ -86,6 +82,27 @@ function prepareJob(
     prepared.claim = { key: hub.keys.idempotency(task.family, task.name, digest), value: `${bullId}|${now}` };
   }
   return prepared;
+}
+
+/**
+ * What BullMQ's `Job.asJSON()` returns for a new job, built without a `Job` (whose constructor and
+ * `asJSON` cost more than the rest of the API's per-job work): the backend stores the same hash.
+ */
+function asJobJson(name: string, data: string, opts: JobsOptions, timestamp: number): JobJson {
+  return {
+    id: opts.jobId ?? '',
+    name,
+    data,
+    opts,
+    timestamp,
+    progress: 0,
+    attemptsMade: 0,
+    attemptsStarted: 0,
+    stalledCounter: 0,
+    failedReason: 'null',
+    stacktrace: 'null',
+    returnvalue: 'null',
+  };
 }
 
 function refOf(task: AnyTask, bullId: string, enqueuedAt: number, deduplicated: boolean): JobRef {
@@ -100,7 +117,9 @@ function parseClaim(value: string): { bullId: string; enqueuedAt: number } | und
 
 /**
  * Enqueues validated items of one task: idempotency claims in one pipeline, then every new job
- * in one pipelined `addBulk`. Returns a JobRef per item, in order.
+ * through the queue's BullMQ backend (pipelined for many). Returns a JobRef per item, in order.
+ * An item over its size limit or with input superjson refuses fails the whole call before
+ * anything is written.
  */
 export async function enqueueItems(
   hub: QueueHub,
@@ -121,9 +140,8 @@ export async function enqueueItems(
 
 /**
  * Adds prepared jobs of one task (their `index` is their position in `prepared`): idempotency
- * claims in one pipeline, then every new job in one pipelined `addBulk` (refused as a whole,
- * before anything is written, if one job is over its size limit). Returns a JobRef per job, in
- * order.
+ * claims in one pipeline, then every new job (see {@link addInChunks}). Returns a JobRef per job,
+ * in order.
  *
  * An idempotency key is claimed with `SET NX` before the job is added; a repeat finds the claim
  * and returns the first JobRef with `deduplicated: true`. If adding fails, the claims are
@@ -166,10 +184,10 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
       // Single enqueues of one frame share one write; a bulk is one write already, and its
       // chunks must leave at once so Redis works on one while the next is encoded.
       if (toAdd.length === 1) holdWrites(hub.redis);
-      const jobs = await hub.run(() => addInChunks(queue, toAdd));
-      jobs.forEach((job, i) => {
-        const p = toAdd[i] as PreparedJob;
-        refs[p.index] = refOf(task, job.id as string, p.enqueuedAt, false);
+      const ids = await hub.run(() => addInChunks(queue, toAdd));
+      ids.forEach((id, i) => {
+        const { index, job } = toAdd[i] as PreparedJob;
+        refs[index] = refOf(task, id, job.timestamp, false);
       });
     } catch (error) {
       if (claimed.size > 0) {
@@ -185,23 +203,18 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
 const CHUNK = 100;
 
 /**
- * `addBulk` in chunks sent back to back, so Redis works on the first while the rest are still
- * being encoded, instead of waiting for the whole call to be encoded. BullMQ refuses an oversized
- * job while encoding its chunk, after earlier chunks were sent, so sizes are checked first: as
- * with one `addBulk`, an oversized job means nothing is added.
+ * Adds the jobs through the queue's BullMQ backend — the same scripts, arguments and stored hash as
+ * `Queue.add` / `addBulk`, minus a `Job` object per job — and returns their BullMQ ids. A call with
+ * many jobs goes in pipelines of {@link CHUNK} sent back to back, so Redis works on the first while
+ * the rest are still being encoded. Sizes were checked when the jobs were prepared, so an oversized
+ * job never leaves earlier chunks behind.
  */
-async function addInChunks(queue: Queue, jobs: readonly PreparedJob[]): Promise<Job[]> {
-  if (jobs.length === 1) return [await queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts)];
-  if (jobs.length <= CHUNK) return queue.addBulk(jobs.map(({ name, data, opts }) => ({ name, data, opts })));
-  for (const { data, opts, name, maxBytes } of jobs) {
-    if (opts.sizeLimit === undefined || maxBytes <= opts.sizeLimit) continue;
-    if (Buffer.byteLength(JSON.stringify(data)) > opts.sizeLimit) {
-      throw new TaskwireError('PAYLOAD_TOO_LARGE', `The ${name} payload exceeds ${opts.sizeLimit} bytes`);
-    }
-  }
-  const chunks: Promise<Job[]>[] = [];
-  for (let start = 0; start < jobs.length; start += CHUNK) {
-    chunks.push(queue.addBulk(jobs.slice(start, start + CHUNK).map(({ name, data, opts }) => ({ name, data, opts }))));
-  }
+async function addInChunks(queue: Queue, jobs: readonly PreparedJob[]): Promise<string[]> {
+  const backend = queue.getBackend();
+  const entry = ({ job }: PreparedJob) => ({ job, jobId: job.opts.jobId ?? '' });
+  if (jobs.length === 1) return [await backend.addJob(jobs[0]!.job, jobs[0]!.job.opts.jobId ?? '')];
+  if (jobs.length <= CHUNK) return backend.addJobs(jobs.map(entry));
+  const chunks: Promise<string[]>[] = [];
+  for (let start = 0; start < jobs.length; start += CHUNK) chunks.push(backend.addJobs(jobs.slice(start, start + CHUNK).map(entry)));
   return (await Promise.all(chunks)).flat();
 }
