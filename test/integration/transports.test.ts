@@ -115,6 +115,43 @@ describe('WebSocket transport', () => {
     }
   });
 
+  it('answers a frame of calls with one frame of replies for a client that asks (?replies=batch), one frame per reply otherwise', async () => {
+    await using stack = await startStack({ registry: labRegistry, token: 'tkn' });
+    const frame = JSON.stringify(
+      [1, 2, 3].map((id) => ({
+        id,
+        jsonrpc: '2.0',
+        method: 'mutation',
+        params: { path: 'lab.echo.enqueue', input: superjson.serialize({ input: echoInput(`r${id}`) }) },
+      })),
+    );
+    const framesFor = async (query: string) => {
+      const socket = new WebSocket(`${stack.api.url.replace('http', 'ws')}/trpc${query}`, { headers: { authorization: 'Bearer tkn' } });
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      const frames: unknown[] = [];
+      const replies: { id: number; result?: unknown }[] = [];
+      const done = new Promise<void>((resolve) =>
+        socket.on('message', (data) => {
+          const parsed = JSON.parse(data.toString());
+          frames.push(parsed);
+          replies.push(...(Array.isArray(parsed) ? parsed : [parsed]));
+          if (replies.length === 3) resolve();
+        }),
+      );
+      socket.send(frame);
+      await done;
+      socket.close();
+      expect(replies.map((r) => r.id).sort()).toEqual([1, 2, 3]);
+      expect(replies.every((r) => r.result !== undefined)).toBe(true);
+      return frames.length;
+    };
+    const batched = await framesFor('?replies=batch');
+    const standard = await framesFor('');
+    console.log(`3 calls in one frame: ${batched} reply frame(s) with ?replies=batch, ${standard} without`);
+    expect(batched).toBe(1);
+    expect(standard).toBe(3);
+  });
+
   it('fails calls in flight with QUEUE_UNAVAILABLE when the API goes away, and reconnects on the next call', async () => {
     await using stack = await startStack({ registry: labRegistry });
     const port = Number(new URL(stack.api.url).port);

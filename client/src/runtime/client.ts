@@ -152,7 +152,10 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
     ],
   });
   const raw = trpc as Untyped;
-  const ws = options.transport === 'http' ? undefined : new WsRpc(options.url.replace(/^http/, 'ws'), headers);
+  const ws =
+    options.transport === 'http'
+      ? undefined
+      : new WsRpc(`${options.url.replace(/^http/, 'ws')}${options.url.includes('?') ? '&' : '?'}replies=batch`, headers);
   // Every query and mutation goes through here, over the chosen transport.
   const invoke = ws
     ? (type: CallType, path: string, input?: unknown): Promise<Untyped> => call(() => ws.call(type, path, input))
