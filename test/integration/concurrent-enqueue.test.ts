@@ -34,9 +34,9 @@ describe('single enqueues that arrive together', () => {
 
   it('a burst of 64 calls in one frame: each job goes to Redis on its own, in the order of the calls', async () => {
     await using stack = await startStack({ registry: labRegistry });
-    const backend = stack.api.hub.queue('lab').getBackend();
-    const addJobs = vi.spyOn(backend, 'addJobs');
-    const addJob = vi.spyOn(backend, 'addJob');
+    const writer = stack.api.hub.writer('lab');
+    const addMany = vi.spyOn(writer, 'addMany');
+    const add = vi.spyOn(writer, 'add');
     // On a single node, the commands of one turn are held and leave together: far fewer socket
     // writes than jobs. (A cluster client writes to a socket per node and is not held.)
     const redis = stack.api.hub.redis;
@@ -45,25 +45,25 @@ describe('single enqueues that arrive together', () => {
     const write = socket && vi.spyOn(socket, '_write');
     const refs = await Promise.all(Array.from({ length: 64 }, (_, i) => stack.client.lab.echo.enqueue(input(`n${i}`))));
     expect(new Set(refs.map((r) => r.id)).size).toBe(64);
-    console.log(`64 concurrent calls → ${addJob.mock.calls.length} addJob, ${addJobs.mock.calls.length} addJobs`);
-    expect(addJobs).not.toHaveBeenCalled();
+    console.log(`64 concurrent calls → ${add.mock.calls.length} add, ${addMany.mock.calls.length} addMany`);
+    expect(addMany).not.toHaveBeenCalled();
     if (writev && write) {
       const writes = writev.mock.calls.length + write.mock.calls.length;
       console.log(`single node: ${writes} socket writes to Redis for the 64 jobs`);
       expect(writes).toBeGreaterThan(0);
       expect(writes).toBeLessThanOrEqual(8);
     }
-    expect(addJob.mock.calls.map(([job]) => JSON.parse(job.data).p.json.note)).toEqual(refs.map((_, i) => `n${i}`));
+    expect(add.mock.calls.map(([job]) => JSON.parse(job.data).p.json.note)).toEqual(refs.map((_, i) => `n${i}`));
     const views = await Promise.all(refs.map((r) => stack.client.lab.echo.get(r.id)));
     expect(views.map((v) => v.input.note)).toEqual(refs.map((_, i) => `n${i}`));
   });
 
   it('a large enqueueMany goes out in chunks, keeps its order, and adds nothing when one job is over its limit', async () => {
     await using stack = await startStack({ registry: labRegistry });
-    const addJobs = vi.spyOn(stack.api.hub.queue('lab').getBackend(), 'addJobs');
+    const addMany = vi.spyOn(stack.api.hub.writer('lab'), 'addMany');
     const items = Array.from({ length: 450 }, (_, i) => ({ input: input(`n${i}`) }));
     const refs = await stack.client.lab.echo.enqueueMany(items);
-    expect(addJobs.mock.calls.map(([jobs]) => jobs.length)).toEqual([100, 100, 100, 100, 50]);
+    expect(addMany.mock.calls.map(([jobs]) => jobs.length)).toEqual([100, 100, 100, 100, 50]);
     expect(new Set(refs.map((r) => r.id)).size).toBe(450);
     const sample = await Promise.all([0, 99, 100, 449].map((i) => stack.client.lab.echo.get((refs[i] as (typeof refs)[number]).id)));
     expect(sample.map((v) => v.input.note)).toEqual(['n0', 'n99', 'n100', 'n449']);

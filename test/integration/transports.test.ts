@@ -85,8 +85,8 @@ describe('WebSocket transport', () => {
     const viaHttp = createTRPCClient<TaskwireRouter<typeof labRegistry>>({
       links: [httpBatchLink({ url: `${stack.api.url}/trpc`, transformer: superjson, headers: { authorization: 'Bearer tkn' } })],
     });
-    const addJobs = vi.spyOn(stack.api.hub.queue('lab').getBackend(), 'addJobs');
-    const addJob = vi.spyOn(stack.api.hub.queue('lab').getBackend(), 'addJob');
+    const addMany = vi.spyOn(stack.api.hub.writer('lab'), 'addMany');
+    const add = vi.spyOn(stack.api.hub.writer('lab'), 'add');
     const errorOf = (p: Promise<unknown>) =>
       p.then(
         () => undefined,
@@ -95,7 +95,7 @@ describe('WebSocket transport', () => {
     try {
       const refs = await Promise.all([1, 2, 3].map((i) => viaWs.lab.echo.enqueue.mutate({ input: echoInput(`ws${i}`) })));
       expect(refs.map((r) => r.enqueuedAt instanceof Date)).toEqual([true, true, true]);
-      expect(addJob.mock.calls.length + addJobs.mock.calls.length).toBeGreaterThan(0);
+      expect(add.mock.calls.length + addMany.mock.calls.length).toBeGreaterThan(0);
       expect((await viaHttp.lab.echo.get.query({ id: refs[2]!.id })).input.note).toBe('ws3');
 
       const bad = { input: { ...echoInput(''), big: 'no' as unknown as bigint } };

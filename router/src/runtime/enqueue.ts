@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { type AnyTask, type EnqueueOptions, encodeEnvelopeSized, formatJobId, type JobRef, TaskwireError } from '@taskwire/shared';
 import { holdWrites } from '@taskwire/shared/node';
-import type { JobJson, JobsOptions, Queue } from 'bullmq';
+import type { JobJson, JobsOptions } from 'bullmq';
 import type { QueueHub } from './hub.ts';
+import type { JobWriter } from './job-writer.ts';
 
 export interface EnqueueSettings {
   /** How long an idempotency key is remembered (default 24 h). */
@@ -27,24 +28,39 @@ interface PreparedJob {
   claim?: { key: string; value: string };
 }
 
+/** Per task, the job options of an enqueue without overrides: one object, so it is encoded once. */
+const defaultJobOptions = new WeakMap<AnyTask, Readonly<JobsOptions>>();
+
 /**
  * BullMQ job options from the contract defaults and the caller's overrides, in the normalized form
  * a BullMQ `Job` gives them (`attempts` first, `backoff` an object), so they are stored as
- * `Queue.add` would store them.
+ * `Queue.add` would store them. Without overrides, the same frozen object for every call of a task.
  */
-export function jobOptions(task: AnyTask, options: EnqueueOptions | undefined, now: number): JobsOptions {
+export function jobOptions(task: AnyTask, options: EnqueueOptions | undefined, now: number): Readonly<JobsOptions> {
+  const delay = options?.delayMs ?? (options?.runAt ? Math.max(0, options.runAt.getTime() - now) : 0);
+  if (options?.attempts === undefined && delay <= 0 && options?.priority === undefined) {
+    let shared = defaultJobOptions.get(task);
+    if (!shared) {
+      shared = Object.freeze(contractJobOptions(task, undefined));
+      defaultJobOptions.set(task, shared);
+    }
+    return shared;
+  }
+  const opts = contractJobOptions(task, options?.attempts);
+  if (delay > 0) opts.delay = delay;
+  if (options?.priority !== undefined) opts.priority = options.priority;
+  return opts;
+}
+
+function contractJobOptions(task: AnyTask, attempts: number | undefined): JobsOptions {
   const d = task.defaults;
-  const opts: JobsOptions = {
-    attempts: options?.attempts ?? d.attempts,
+  return {
+    attempts: attempts ?? d.attempts,
     backoff: { type: d.backoff.type, delay: d.backoff.delayMs },
     removeOnComplete: { count: d.keepCompleted },
     removeOnFail: { count: d.keepFailed },
     sizeLimit: d.maxPayloadBytes,
   };
-  const delay = options?.delayMs ?? (options?.runAt ? Math.max(0, options.runAt.getTime() - now) : 0);
-  if (delay > 0) opts.delay = delay;
-  if (options?.priority !== undefined) opts.priority = options.priority;
-  return opts;
 }
 
 /**
@@ -66,21 +82,23 @@ function prepareJob(
     // superjson refuses keys such as `__proto__` or `constructor` (prototype pollution guard).
     throw new TaskwireError('INVALID_INPUT', `Input cannot be stored: ${(error as Error).message}`, { cause: error });
   }
-  const opts = jobOptions(task, item.options, now);
+  let opts = jobOptions(task, item.options, now);
   const data = JSON.stringify(encoded.envelope);
   if (opts.sizeLimit !== undefined && encoded.maxBytes > opts.sizeLimit && Buffer.byteLength(data) > opts.sizeLimit) {
     throw new TaskwireError('PAYLOAD_TOO_LARGE', `The ${task.name} payload exceeds ${opts.sizeLimit} bytes`);
   }
-  const prepared: PreparedJob = { index, job: asJobJson(task.name, data, opts, now) };
+  let claim: PreparedJob['claim'];
   const key = item.options?.idempotencyKey;
   if (key !== undefined) {
     const digest = createHash('sha256').update(key).digest('hex').slice(0, 40);
     // A fresh BullMQ id per claim: once the claim expires, the same key enqueues a new job even
     // if the old one is still kept among finished jobs.
     const bullId = `i${digest.slice(0, 24)}-${now.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-    opts.jobId = bullId;
-    prepared.claim = { key: hub.keys.idempotency(task.family, task.name, digest), value: `${bullId}|${now}` };
+    opts = { ...opts, jobId: bullId };
+    claim = { key: hub.keys.idempotency(task.family, task.name, digest), value: `${bullId}|${now}` };
   }
+  const prepared: PreparedJob = { index, job: asJobJson(task.name, data, opts, now) };
+  if (claim) prepared.claim = claim;
   return prepared;
 }
 
@@ -179,12 +197,12 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
 
   for (const p of prepared) if (!p.claim || claimed.has(p)) toAdd.push(p);
   if (toAdd.length > 0) {
-    const queue = hub.queue(task.family);
+    const writer = hub.writer(task.family);
     try {
       // Single enqueues of one frame share one write; a bulk is one write already, and its
       // chunks must leave at once so Redis works on one while the next is encoded.
       if (toAdd.length === 1) holdWrites(hub.redis);
-      const ids = await hub.run(() => addInChunks(queue, toAdd));
+      const ids = await hub.run(() => addInChunks(writer, toAdd));
       ids.forEach((id, i) => {
         const { index, job } = toAdd[i] as PreparedJob;
         refs[index] = refOf(task, id, job.timestamp, false);
@@ -203,18 +221,17 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
 const CHUNK = 100;
 
 /**
- * Adds the jobs through the queue's BullMQ backend — the same scripts, arguments and stored hash as
- * `Queue.add` / `addBulk`, minus a `Job` object per job — and returns their BullMQ ids. A call with
- * many jobs goes in pipelines of {@link CHUNK} sent back to back, so Redis works on the first while
- * the rest are still being encoded. Sizes were checked when the jobs were prepared, so an oversized
- * job never leaves earlier chunks behind.
+ * Adds the jobs (see {@link JobWriter}: the same scripts, arguments and stored hash as `Queue.add`
+ * / `addBulk`, without a `Job` object per job) and returns their BullMQ ids. A call with many jobs
+ * goes in pipelines of {@link CHUNK} sent back to back, so Redis works on the first while the rest
+ * are still being encoded. Sizes were checked when the jobs were prepared, so an oversized job
+ * never leaves earlier chunks behind.
  */
-async function addInChunks(queue: Queue, jobs: readonly PreparedJob[]): Promise<string[]> {
-  const backend = queue.getBackend();
-  const entry = ({ job }: PreparedJob) => ({ job, jobId: job.opts.jobId ?? '' });
-  if (jobs.length === 1) return [await backend.addJob(jobs[0]!.job, jobs[0]!.job.opts.jobId ?? '')];
-  if (jobs.length <= CHUNK) return backend.addJobs(jobs.map(entry));
+async function addInChunks(writer: JobWriter, jobs: readonly PreparedJob[]): Promise<string[]> {
+  if (jobs.length === 1) return [await writer.add(jobs[0]!.job)];
   const chunks: Promise<string[]>[] = [];
-  for (let start = 0; start < jobs.length; start += CHUNK) chunks.push(backend.addJobs(jobs.slice(start, start + CHUNK).map(entry)));
+  for (let start = 0; start < jobs.length; start += CHUNK) chunks.push(writer.addMany(jobs.slice(start, start + CHUNK).map(jobOf)));
   return (await Promise.all(chunks)).flat();
 }
+
+const jobOf = (p: PreparedJob) => p.job;

@@ -2,6 +2,7 @@ import { type AnyFamily, createKeys, type Keys, parseJobId, type Registry, Taskw
 import { createRedis, type RedisConnection, type RedisConnectionConfig, type RedisTargetOptions, redisTarget } from '@taskwire/shared/node';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { type EventSource, JobEventBus } from './job-events.ts';
+import { JobWriter } from './job-writer.ts';
 
 export interface QueueHubOptions extends RedisTargetOptions {
   /** Key prefix (see `createKeys`). */
@@ -23,6 +24,7 @@ export class QueueHub {
   /** Where Redis is (single node, cluster or sentinel); every connection of the hub uses it. */
   readonly redisConfig: RedisConnectionConfig;
   private readonly queues = new Map<string, Queue>();
+  private readonly writers = new Map<string, JobWriter>();
   private readonly buses = new Map<string, JobEventBus>();
   private readonly deadlineMs: number;
 
@@ -41,6 +43,7 @@ export class QueueHub {
       });
       queue.on('error', () => {});
       this.queues.set(family.name, queue);
+      this.writers.set(family.name, new JobWriter(queue));
     }
   }
 
@@ -54,6 +57,13 @@ export class QueueHub {
     const queue = this.queues.get(family);
     if (!queue) throw new TaskwireError('NOT_FOUND', `No family '${family}'`);
     return queue;
+  }
+
+  /** Adds the jobs of a family (see {@link JobWriter}). */
+  writer(family: string): JobWriter {
+    const writer = this.writers.get(family);
+    if (!writer) throw new TaskwireError('NOT_FOUND', `No family '${family}'`);
+    return writer;
   }
 
   /** Resolves a public job id to its family's queue and BullMQ id. */

@@ -1,0 +1,120 @@
+import { type JobJson, type JobsOptions, optsEncodeMap, type Queue } from 'bullmq';
+import { Packr } from 'msgpackr';
+
+/** The packer BullMQ's Redis backend uses for script arguments (same options, same bytes). */
+const packer = new Packr({ useRecords: false, encodeUndefinedAsNil: true });
+/** msgpack `nil`, and the header of a 10-element array. */
+const NIL = 0xc0;
+const ARRAY_OF_10 = 0x9a;
+const FLOAT_64 = 0xcb;
+
+/**
+ * Adds jobs to one queue through its BullMQ backend. A plain job — no delay, priority, custom
+ * id, parent, deduplication or repeat, which is what almost every enqueue is — goes to BullMQ's
+ * own `addStandardJob` script with the arguments the backend would build, except that the parts
+ * that never change are encoded once: the job options once per options object, the argument list
+ * once per job name, with only the timestamp written per job. BullMQ packs both with msgpack for
+ * every job, which costs the API more than the rest of an enqueue's own work. Every other job goes
+ * through the backend's `addJobToTransaction`, as `Queue.add` does.
+ *
+ * The argument layout is BullMQ 6.7's (`addStandardJobArgs`); test/integration/bullmq-parity.test.ts
+ * checks that each kind of enqueue stores exactly what `Queue.add` stores, so an upgrade that
+ * changes it fails there.
+ */
+export class JobWriter {
+  private readonly backend;
+  private readonly keys: string[];
+  /** The queue's key prefix (`bull:<queue>:`), the first packed argument. */
+  private readonly prefix: string;
+  /** Per job name: the packed argument list up to the timestamp. */
+  private readonly heads = new Map<string, Buffer>();
+  private readonly packedOptions = new WeakMap<JobsOptions, Buffer>();
+
+  constructor(queue: Queue) {
+    this.backend = queue.getBackend();
+    const k = queue.keys;
+    this.prefix = k[''] as string;
+    this.keys = [k.wait, k.paused, k.meta, k.id, k.completed, k.delayed, k.active, k.events, k.marker] as string[];
+  }
+
+  /** Adds one job; resolves to its BullMQ id. */
+  async add(job: JobJson): Promise<string> {
+    const client = await this.backend.client;
+    const args = this.standardArgs(job);
+    if (!args) return this.backend.addJobToTransaction(client, job, job.opts.jobId ?? '');
+    return checked(await this.backend.execCommand(client, 'addStandardJob', args));
+  }
+
+  /** Adds jobs in one pipeline; resolves to their BullMQ ids, in order. */
+  async addMany(jobs: readonly JobJson[]): Promise<string[]> {
+    const client = await this.backend.client;
+    const pipeline = client.pipeline();
+    for (const job of jobs) {
+      const args = this.standardArgs(job);
+      if (args) this.backend.execCommand(pipeline, 'addStandardJob', args);
+      else void this.backend.addJobToTransaction(pipeline, job, job.opts.jobId ?? '');
+    }
+    const results = (await pipeline.exec()) as [Error | null, unknown][];
+    return results.map(([error, id]) => {
+      if (error) throw error;
+      return checked(id);
+    });
+  }
+
+  /** The `addStandardJob` arguments of a plain job, or undefined for any other job. */
+  private standardArgs(job: JobJson): (string | Buffer)[] | undefined {
+    const { opts } = job;
+    if (
+      (opts.delay ?? 0) > 0 ||
+      opts.priority ||
+      opts.jobId !== undefined ||
+      opts.parent ||
+      opts.deduplication ||
+      opts.telemetry ||
+      job.parent ||
+      job.repeatJobKey
+    ) {
+      return undefined;
+    }
+    let packedOptions = this.packedOptions.get(opts);
+    if (!packedOptions) {
+      packedOptions = packer.pack(encodeOptions(opts));
+      this.packedOptions.set(opts, packedOptions);
+    }
+    return [...this.keys, this.packedArgs(job.name, job.timestamp), job.data, packedOptions];
+  }
+
+  /**
+   * BullMQ's argument list for a plain job, packed: `[prefix, '', name, timestamp, then six nils
+   * (parent key, parent dependencies key, parent, repeat job key, deduplication key, deferred
+   * parent release)]`. msgpackr writes the timestamp as a float64.
+   */
+  private packedArgs(name: string, timestamp: number): Buffer {
+    let head = this.heads.get(name);
+    if (!head) {
+      head = Buffer.concat([Buffer.of(ARRAY_OF_10), packer.pack(this.prefix), packer.pack(''), packer.pack(name)]);
+      this.heads.set(name, head);
+    }
+    const packed = Buffer.allocUnsafe(head.length + 9 + 6);
+    head.copy(packed, 0);
+    packed[head.length] = FLOAT_64;
+    packed.writeDoubleBE(timestamp, head.length + 1);
+    packed.fill(NIL, head.length + 9);
+    return packed;
+  }
+}
+
+/** Job options in their stored form, as BullMQ's backend encodes them (short names, no undefined). */
+function encodeOptions(opts: JobsOptions): Record<string, unknown> {
+  const encoded: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(opts)) {
+    if (value !== undefined) encoded[(optsEncodeMap as Record<string, string>)[name] ?? name] = value;
+  }
+  return encoded;
+}
+
+/** A script's answer: the job id, or a negative error code (only parents and deduplication produce those). */
+function checked(result: unknown): string {
+  if (typeof result === 'number' && result < 0) throw new Error(`BullMQ could not add the job (code ${result})`);
+  return String(result);
+}
