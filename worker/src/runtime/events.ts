@@ -18,11 +18,16 @@ export type WorkerEvent =
   | ({ type: 'failed'; durationMs: number; code: TaskwireErrorCode; message: string; willRetry: boolean } & JobFields)
   | { type: 'error'; message: string };
 
-function fields(family: AnyFamily, job: Job, attempt: number): JobFields {
+/** The fields every event of a job carries, on `into` (one object per event, no spread). */
+function withFields<T extends object>(into: T, family: AnyFamily, job: Job, attempt: number): T & JobFields {
+  const event = into as T & JobFields;
+  event.jobId = `${family.name}.${job.id}`;
+  event.task = `${family.name}.${job.name}`;
+  event.family = family.name;
+  event.attempt = attempt;
   const task = taskOf(family, job.name);
-  const out: JobFields = { jobId: `${family.name}.${job.id}`, task: `${family.name}.${job.name}`, family: family.name, attempt };
-  if (task && task.logFields.length > 0) out.input = loggedInput(task, job);
-  return out;
+  if (task && task.logFields.length > 0) event.input = loggedInput(task, job);
+  return event;
 }
 
 // A job's `started` and `completed`/`failed` events carry the same logged fields: decode once.
@@ -45,18 +50,20 @@ const duration = (job: Job) => (job.finishedOn ?? Date.now()) - (job.processedOn
 /** Turns a BullMQ worker's events into {@link WorkerEvent}s. */
 export function forwardWorkerEvents(worker: Worker, family: AnyFamily, emit: (event: WorkerEvent) => void): void {
   worker.on('error', (error) => emit({ type: 'error', message: error.message }));
-  worker.on('active', (job) => emit({ type: 'started', ...fields(family, job, job.attemptsMade + 1) }));
-  worker.on('completed', (job) => emit({ type: 'completed', durationMs: duration(job), ...fields(family, job, job.attemptsMade) }));
+  worker.on('active', (job) => emit(withFields({ type: 'started' as const }, family, job, job.attemptsMade + 1)));
+  worker.on('completed', (job) =>
+    emit(withFields({ type: 'completed' as const, durationMs: duration(job) }, family, job, job.attemptsMade)),
+  );
   worker.on('failed', (job, error) => {
     if (!job) return;
     const info = decodeFailureReason(error.message);
-    emit({
-      type: 'failed',
+    const failed = {
+      type: 'failed' as const,
       durationMs: duration(job),
       code: info.code,
       message: info.message,
       willRetry: error.name !== 'UnrecoverableError' && job.attemptsMade < (job.opts.attempts ?? 1),
-      ...fields(family, job, job.attemptsMade),
-    });
+    };
+    emit(withFields(failed, family, job, job.attemptsMade));
   });
 }

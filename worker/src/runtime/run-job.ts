@@ -20,8 +20,8 @@ export interface RunJobDeps {
   handlers: FamilyHandlers;
   /** Everything in the handler context that does not depend on the job. */
   base: Omit<HandlerContext, 'signal' | 'progress' | 'log' | 'job'>;
-  /** Registers the job's stop switch so cancel and shutdown can reach it. */
-  track(bullId: string, stop: JobAbort): () => void;
+  /** The stop switches of the jobs running now, by BullMQ id, so cancel and shutdown can reach them. */
+  running: Map<string, JobAbort>;
   deferral: DeferralPolicy;
 }
 
@@ -129,7 +129,7 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
 
   const stop = new JobAbort();
   const bullId = job.id as string;
-  const untrack = deps.track(bullId, stop);
+  deps.running.set(bullId, stop);
   const timeoutMs = envelope.meta.timeoutMs ?? task.defaults.timeoutMs;
   const timer = setTimeout(() => stop.abort('timeout'), timeoutMs);
 
@@ -146,7 +146,7 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
   let output: unknown;
   try {
     // A handler that ignores its signal is not waited for once the job is stopped.
-    output = await Promise.race([call(handler, parsed.data, ctx), stop.aborted]);
+    output = await stop.race(call(handler, parsed.data, ctx));
   } catch (error) {
     const reason = stop.reason;
     if (reason === 'shutdown') {
@@ -159,7 +159,7 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
     throw fromHandlerError(error);
   } finally {
     clearTimeout(timer);
-    untrack();
+    deps.running.delete(bullId);
   }
 
   const checked = task.output.safeParse(output);

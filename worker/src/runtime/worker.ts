@@ -58,10 +58,7 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
       handlers: options.handlers as unknown as FamilyHandlers,
       base,
       deferral: { ...DEFAULT_DEFERRAL_POLICY, ...options.deferral },
-      track: (bullId: string, stop: JobAbort) => {
-        this.running.set(bullId, stop);
-        return () => this.running.delete(bullId);
-      },
+      running: this.running,
     };
 
     const o = family.options;
