@@ -1,9 +1,10 @@
 /**
- * The API adds jobs through the queue's BullMQ backend (`addJob` / `addJobs` with a `JobJson`),
- * not through `Queue.add`, to skip a `Job` object per job. This test is the guard for that
- * shortcut: for every kind of enqueue the API makes, the job it stores must be byte for byte the
- * job `Queue.add` stores for the same name, data, options and clock — so a BullMQ upgrade that
- * changes what `Queue.add` does fails here, not in production.
+ * The API adds jobs without `Queue.add` (see router/src/runtime/job-writer.ts): through the queue's
+ * BullMQ backend with a `JobJson`, and plain jobs straight to BullMQ's `addStandardJob` script with
+ * arguments it encodes itself. This test is the guard for those shortcuts: for every kind of
+ * enqueue the API makes, the job it stores must be byte for byte the job `Queue.add` stores for the
+ * same name, data, options and clock, and the script arguments must be the backend's own — so a
+ * BullMQ upgrade that changes either fails here, not in production.
  */
 import { type EnqueueOptions, parseJobId } from '@taskwire/shared';
 import { Queue } from 'bullmq';

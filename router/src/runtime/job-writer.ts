@@ -14,8 +14,8 @@ const FLOAT_64 = 0xcb;
  * own `addStandardJob` script with the arguments the backend would build, except that the parts
  * that never change are encoded once: the job options once per options object, the argument list
  * once per job name, with only the timestamp written per job. BullMQ packs both with msgpack for
- * every job, which costs the API more than the rest of an enqueue's own work. Every other job goes
- * through the backend's `addJobToTransaction`, as `Queue.add` does.
+ * every job: about a tenth of the API's CPU per single enqueue (see bench/README.md). Every other
+ * job goes through the backend's `addJobToTransaction`, as `Queue.add` does.
  *
  * The argument layout is BullMQ 6.7's (`addStandardJobArgs`); test/integration/bullmq-parity.test.ts
  * checks that each kind of enqueue stores exactly what `Queue.add` stores, so an upgrade that
