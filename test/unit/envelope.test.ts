@@ -36,7 +36,8 @@ describe('decodeEnvelope', () => {
           'meta.traceparent': value === undefined || typeof value === 'string',
           'meta.deferrals': value === undefined || (Number.isSafeInteger(value) && (value as number) >= 0),
         }[field];
-        expect(ok, `${field} = ${String(value)} was accepted`).toBe(true);
+        // fc.stringify, not String: fast-check generates objects such as `{ toString: 0n }`.
+        expect(ok, `${field} = ${fc.stringify(value)} was accepted`).toBe(true);
       }),
       { numRuns: 3_000 },
     );
