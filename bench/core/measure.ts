@@ -39,6 +39,8 @@ export interface Measured<T> {
   value: T;
   commands: CommandsPerJob;
   cpuMicrosPerJob: PerProcess;
+  /** Redis's own CPU time per job (µs, `INFO cpu`): the same work for every column, or not. */
+  redisCpuMicrosPerJob: number;
 }
 
 const LONG = 600_000;
@@ -76,6 +78,13 @@ export class Lab {
     return calls;
   }
 
+  /** CPU time Redis has used so far (s, user + system, `INFO cpu`). */
+  private async redisCpuS(): Promise<number> {
+    const info = await this.admin.info('cpu');
+    const seconds = (field: string) => Number(new RegExp(`^${field}:([0-9.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+    return seconds('used_cpu_user') + seconds('used_cpu_sys');
+  }
+
   /** CPU time each process of the column has used so far (ms). */
   private async cpuMs(p: ColumnProcesses): Promise<PerProcess> {
     const [client, server, worker] = await Promise.all([p.client.usage(), p.server?.usage(), p.worker.usage()]);
@@ -84,15 +93,15 @@ export class Lab {
 
   /**
    * Runs `phase` and counts what it cost per job: the Redis commands it caused (the bench's own
-   * INFO calls excluded) and the CPU time of each process of the column.
+   * INFO calls excluded), the CPU time of each process of the column, and Redis's.
    */
   private async counting<T>(p: ColumnProcesses, jobs: number, phase: () => Promise<T>): Promise<Measured<T>> {
-    const [before, cpuBefore] = await Promise.all([this.commandCalls(), this.cpuMs(p)]);
+    const [before, cpuBefore, redisBefore] = await Promise.all([this.commandCalls(), this.cpuMs(p), this.redisCpuS()]);
     const value = await phase();
-    const [after, cpuAfter] = await Promise.all([this.commandCalls(), this.cpuMs(p)]);
+    const [after, cpuAfter, redisAfter] = await Promise.all([this.commandCalls(), this.cpuMs(p), this.redisCpuS()]);
     const commands: CommandsPerJob = {};
     for (const [name, calls] of Object.entries(after)) {
-      const delta = calls - (before[name] ?? 0) - (name === 'info' ? 1 : 0);
+      const delta = calls - (before[name] ?? 0) - (name === 'info' ? 2 : 0);
       if (delta > 0) commands[name] = delta / jobs;
     }
     const perJob = (a: number | undefined, b: number | undefined) =>
@@ -102,7 +111,7 @@ export class Lab {
       server: perJob(cpuBefore.server, cpuAfter.server),
       worker: perJob(cpuBefore.worker, cpuAfter.worker) ?? 0,
     };
-    return { value, commands, cpuMicrosPerJob };
+    return { value, commands, cpuMicrosPerJob, redisCpuMicrosPerJob: ((redisAfter - redisBefore) * 1_000_000) / jobs };
   }
 
   private async expectWaiting(column: Column, jobs: number): Promise<void> {

@@ -10,14 +10,17 @@ export type ThroughputWorkload = (typeof THROUGHPUT)[number];
 const PERCENTILES = ['p50', 'p90', 'p99', 'max'] as const;
 const PROCESSES = ['client', 'server', 'worker'] as const;
 type Process = (typeof PROCESSES)[number];
+/** CPU is counted for Redis too (one Redis serves every column, measured during each column's phase). */
+const CPU_PROCESSES = [...PROCESSES, 'redis'] as const;
+type CpuProcess = (typeof CPU_PROCESSES)[number];
 
 /** Every repetition's figure, per column, in run order. */
 export interface ColumnRecord {
   throughput: Record<ThroughputWorkload, number[]>;
   latency: Record<(typeof PERCENTILES)[number] | 'maxLagMs' | 'callP50' | 'callP99', number[]>;
   rss: Record<Workload, Record<Process, number[]>>;
-  /** CPU time per job of each process during the measured phase (µs). */
-  cpu: Record<Workload, Record<Process, number[]>>;
+  /** CPU time per job of each process, and of Redis, during the measured phase (µs). */
+  cpu: Record<Workload, Record<CpuProcess, number[]>>;
   /** Redis commands per job during each repetition, by command. */
   commands: Record<Workload, CommandsPerJob[]>;
   /** One job as the column stored it (read after the enqueue warm-up). */
@@ -25,7 +28,7 @@ export interface ColumnRecord {
 }
 
 export function emptyRecord(): ColumnRecord {
-  const processes = () => ({ client: [], server: [], worker: [] });
+  const processes = () => ({ client: [], server: [], worker: [], redis: [] });
   const perWorkload = () => ({ enqueue: processes(), enqueueMany: processes(), process: processes(), latency: processes() });
   return {
     throughput: { enqueue: [], enqueueMany: [], process: [] },
@@ -68,6 +71,7 @@ export function recordRepetition(
   }
   record.commands[workload].push(measured.commands);
   pushPerProcess(record.cpu[workload], measured.cpuMicrosPerJob);
+  record.cpu[workload].redis.push(measured.redisCpuMicrosPerJob);
   pushPerProcess(record.rss[workload], rss);
 }
 
@@ -131,7 +135,7 @@ export function buildReport(config: BenchConfig, machine: MachineInfo, results: 
         config.workloads.map((w) => [w, Object.fromEntries(PROCESSES.map((proc) => [proc, maybe(record.rss[w][proc])]))]),
       ),
       cpuMicrosPerJob: Object.fromEntries(
-        config.workloads.map((w) => [w, Object.fromEntries(PROCESSES.map((proc) => [proc, maybe(record.cpu[w][proc])]))]),
+        config.workloads.map((w) => [w, Object.fromEntries(CPU_PROCESSES.map((proc) => [proc, maybe(record.cpu[w][proc])]))]),
       ),
       redisCommandsPerJob: Object.fromEntries(
         config.workloads.map((w) => [
@@ -274,11 +278,16 @@ export function formatTable(config: BenchConfig, report: Report, results: Result
   }
   out.push(render(commandRows), '');
   /** One row per process and workload; rows where every column is below `idleBelow` are left out. */
-  const perProcess = (title: string, pick: (record: ColumnRecord, w: Workload) => Record<Process, number[]>, idleBelow = 0) => {
+  const perProcess = <P extends string>(
+    title: string,
+    processes: readonly P[],
+    pick: (record: ColumnRecord, w: Workload) => Record<P, number[]>,
+    idleBelow = 0,
+  ) => {
     const rows = [HEAD(title)];
     for (const w of config.workloads) {
       let label = WORKLOAD_LABELS[w];
-      for (const proc of PROCESSES) {
+      for (const proc of processes) {
         const samples = (c: Column) => {
           const record = results[c];
           const values = record ? pick(record, w)[proc] : undefined;
@@ -292,11 +301,11 @@ export function formatTable(config: BenchConfig, report: Report, results: Result
     return render(rows);
   };
   out.push(
-    perProcess('CPU time per job, µs (user + system; idle processes left out)', (r, w) => r.cpu[w], 1),
+    perProcess('CPU time per job, µs (user + system; idle processes left out; redis: the one Redis)', CPU_PROCESSES, (r, w) => r.cpu[w], 1),
     '',
   );
   out.push(
-    perProcess('(e) RSS at end of workload, MB', (r, w) => r.rss[w]),
+    perProcess('(e) RSS at end of workload, MB', PROCESSES, (r, w) => r.rss[w]),
     '',
   );
 
