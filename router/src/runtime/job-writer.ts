@@ -41,7 +41,7 @@ export class JobWriter {
   async add(job: JobJson): Promise<string> {
     const client = await this.backend.client;
     const args = this.standardArgs(job);
-    if (!args) return this.backend.addJobToTransaction(client, job, job.opts.jobId ?? '');
+    if (!args) return this.backend.addJobToTransaction(client, job, job.id);
     return checked(await this.backend.execCommand(client, 'addStandardJob', args));
   }
 
@@ -52,7 +52,7 @@ export class JobWriter {
     for (const job of jobs) {
       const args = this.standardArgs(job);
       if (args) this.backend.execCommand(pipeline, 'addStandardJob', args);
-      else void this.backend.addJobToTransaction(pipeline, job, job.opts.jobId ?? '');
+      else void this.backend.addJobToTransaction(pipeline, job, job.id);
     }
     const results = (await pipeline.exec()) as [Error | null, unknown][];
     return results.map(([error, id]) => {

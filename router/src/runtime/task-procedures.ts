@@ -107,8 +107,8 @@ export async function enqueueAs(
   requireScope(caller.principal, `${task.family}:enqueue`);
   await consumeEnqueueBudget(hub, caller.principal, items.length);
   // A single enqueue is added on its own, not merged with the calls arriving with it into one
-  // `addBulk` (measured slower: BullMQ builds a pipeline per bulk and encodes all of it before
-  // sending any); the Redis writes of one event-loop turn still leave together (see addJobs).
+  // pipelined bulk (measured slower: a bulk is encoded whole before any of it is sent); the Redis
+  // writes of one event-loop turn still leave together (see addJobs).
   const refs = await traceEnqueue(caller.trace, task, items.length, (traceparent) => enqueueItems(hub, task, items, settings, traceparent));
   caller.observer?.enqueued(task.id, refs.filter((r) => !r.deduplicated).length);
   return refs;
