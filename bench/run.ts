@@ -60,13 +60,12 @@ async function runWorkload(lab: Lab, config: BenchConfig, workload: Workload, co
     const figure = await once(p, true);
     log(`  ${workload} warm-up  ${p.column.padEnd(8)} ${figure} (${((performance.now() - t0) / 1_000).toFixed(1)} s)`);
   }
-  for (let rep = 0; rep < config.reps; rep++) {
+  const reps = config.reps[workload];
+  for (let rep = 0; rep < reps; rep++) {
     for (const p of rotate(columns, rep)) {
       const t0 = performance.now();
       const figure = await once(p, false);
-      log(
-        `  ${workload} rep ${rep + 1}/${config.reps} ${p.column.padEnd(8)} ${figure} (${((performance.now() - t0) / 1_000).toFixed(1)} s)`,
-      );
+      log(`  ${workload} rep ${rep + 1}/${reps} ${p.column.padEnd(8)} ${figure} (${((performance.now() - t0) / 1_000).toFixed(1)} s)`);
     }
   }
 }

@@ -9,8 +9,11 @@ export interface BenchConfig {
   mode: 'full' | 'quick';
   /** Jobs per measurement of workloads (a), (b) and (c). */
   jobs: number;
-  /** Measured repetitions of every figure (after one unrecorded warm-up). */
-  reps: number;
+  /**
+   * Measured repetitions of each workload's figures (after one unrecorded warm-up). (c) gets more
+   * in full mode: its measurements are the shortest (about a second each), so the noisiest.
+   */
+  reps: Record<Workload, number>;
   warmupJobs: number;
   /** (a): single enqueues outstanding at any time. */
   inFlight: number;
@@ -33,7 +36,7 @@ export const USAGE = `Usage: npm run bench -- [options]
 
   --quick              4,000 jobs, 2 repetitions, 3 s latency phase, shorter warm-ups (under 2 minutes)
   --jobs N             jobs per measurement of (a) (b) (c)        [full 20,000]
-  --reps N             measured repetitions per figure            [full 5]
+  --reps N             measured repetitions per figure            [full 5, (c) 9]
   --columns a,b        subset of raw,naive,taskwire               [all]
   --only a,b           subset of enqueue,enqueueMany,process,latency  [all]
   --cpu-prof DIR       write a .cpuprofile of every child process to DIR
@@ -55,6 +58,12 @@ function positiveInt(value: string | undefined, fallback: number, name: string):
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got '${value}'`);
   return n;
+}
+
+function repetitions(value: string | undefined, quick: boolean): Record<Workload, number> {
+  const given = value === undefined ? undefined : positiveInt(value, 0, 'reps');
+  const each = given ?? (quick ? 2 : 5);
+  return { enqueue: each, enqueueMany: each, process: given ?? (quick ? 2 : 9), latency: each };
 }
 
 /** Parses argv; `undefined` when `--help` was asked for. */
@@ -83,7 +92,7 @@ export function parseOptions(argv: string[]): BenchConfig | undefined {
   return {
     mode: quick ? 'quick' : 'full',
     jobs,
-    reps: positiveInt(values.reps, quick ? 2 : 5, 'reps'),
+    reps: repetitions(values.reps, quick),
     warmupJobs: Math.min(jobs, quick ? 1_000 : 2_000),
     inFlight: 64,
     batch: 1_000,

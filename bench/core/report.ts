@@ -234,13 +234,21 @@ function row(label: string, samples: (column: Column) => number[] | undefined, d
 
 const HEAD = (title: string) => [title, COLUMN_TITLES.raw, COLUMN_TITLES.naive, '÷ raw', COLUMN_TITLES.taskwire, '÷ raw', '÷ naive'];
 
+/** "5 repetitions per figure", or "5 repetitions per figure, 9 for (c)" when (c) gets more. */
+function repetitionsText(config: BenchConfig): string {
+  const { enqueue: each, process } = config.reps;
+  if (config.workloads.every((w) => w === 'process')) return `${process} repetitions per figure`;
+  const text = `${each} repetitions per figure`;
+  return config.workloads.includes('process') && process !== each ? `${text}, ${process} for (c)` : text;
+}
+
 /** The table printed on stdout. */
 export function formatTable(config: BenchConfig, report: Report, results: Results): string {
   const m = report.machine;
   const out: string[] = [];
   const lat = config.latency;
   out.push(
-    `taskwire bench — ${config.mode} mode: ${num(config.jobs)} jobs per measurement of (a)–(c), ${config.reps} repetitions per figure after a warm-up,`,
+    `taskwire bench — ${config.mode} mode: ${num(config.jobs)} jobs per measurement of (a)–(c), ${repetitionsText(config)} after a warm-up,`,
     `latency at ${lat.rate} jobs/s for ${lat.durationMs / 1_000} s. Figures: median [min–max] over repetitions; ratios: medians of the same run.`,
   );
   if (config.mode === 'quick') {
