@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTaskwireClient } from '@taskwire/client';
-import { authFromEnv, startApiServer } from '@taskwire/router';
+import { authFromEnv, startApiServer, waitReplicasEnv, waitReplicasFromEnv } from '@taskwire/router';
 import { describeRedis, env, findOrStartRedis, loadConfigOrExit, type RedisConnectionConfig, withRedisEnv } from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
 import { type FamilyWorker, startFamilyWorker, WorkerMetrics } from '@taskwire/worker';
@@ -24,6 +24,7 @@ async function main() {
       TASKWIRE_TOKENS: env.string.optional(),
       TASKWIRE_API_TOKEN: env.string.optional(),
       TASKWIRE_AUTH: z.enum(['tokens', 'open']).optional(),
+      ...waitReplicasEnv,
       /** DEMO=0 skips the demo. */
       DEMO: z.enum(['0', '1']).default('1'),
     }),
@@ -60,6 +61,7 @@ async function main() {
     port: config.PORT,
     host: config.HOST,
     auth,
+    waitReplicas: waitReplicasFromEnv(config),
     extraMetrics: [workerMetrics.registry],
   }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') {

@@ -15,6 +15,7 @@ export { type EnqueueItem, type EnqueueSettings, enqueueItems } from './runtime/
 export { QueueHub, type QueueHubOptions } from './runtime/hub.ts';
 export type { CancelResult } from './runtime/ops-procedures.ts';
 export type { ReplayResult } from './runtime/queue-procedures.ts';
+export { ReplicaWait, type WaitReplicasOptions, waitReplicasEnv, waitReplicasFromEnv } from './runtime/replica-wait.ts';
 export {
   type AnyJobView,
   createTaskwireRouter,

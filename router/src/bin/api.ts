@@ -6,6 +6,7 @@ import { describeRedis, env, loadConfigOrExit, withRedisEnv } from '@taskwire/sh
 import { families } from '@taskwire/shared/tasks';
 import { z } from 'zod';
 import { type AuthConfig, authFromEnv } from '../runtime/auth.ts';
+import { waitReplicasEnv, waitReplicasFromEnv } from '../runtime/replica-wait.ts';
 import { startApiServer } from '../runtime/server.ts';
 
 const config = loadConfigOrExit(
@@ -17,6 +18,7 @@ const config = loadConfigOrExit(
     TASKWIRE_TOKENS: env.string.optional(),
     TASKWIRE_API_TOKEN: env.string.optional(),
     TASKWIRE_AUTH: z.enum(['tokens', 'open']).optional(),
+    ...waitReplicasEnv,
   }),
   'taskwire-api',
 );
@@ -37,6 +39,7 @@ const api = await startApiServer({
   port: config.PORT,
   host: config.HOST,
   auth,
+  waitReplicas: waitReplicasFromEnv(config),
 });
 console.log(
   JSON.stringify({

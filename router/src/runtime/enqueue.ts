@@ -214,6 +214,10 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
       throw error;
     }
   }
+  // With `waitReplicas`, acknowledged means on the replicas. The jobs are stored by now, so their
+  // claims stay if the replicas do not confirm in time: a retry with the same key finds the job
+  // and waits for the replicas again.
+  await hub.replicated();
   return refs as JobRef[];
 }
 

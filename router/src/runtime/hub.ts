@@ -3,6 +3,7 @@ import { createRedis, type RedisConnection, type RedisConnectionConfig, type Red
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { type EventSource, JobEventBus } from './job-events.ts';
 import { JobWriter } from './job-writer.ts';
+import { ReplicaWait, type WaitReplicasOptions } from './replica-wait.ts';
 
 export interface QueueHubOptions extends RedisTargetOptions {
   /** Key prefix (see `createKeys`). */
@@ -11,6 +12,11 @@ export interface QueueHubOptions extends RedisTargetOptions {
   deadlineMs?: number;
   /** How long a family's event reader keeps running after its last watcher left (ms; default 30,000). */
   eventIdleMs?: number;
+  /**
+   * Acknowledge an enqueue only once its job is on this many replicas (Redis `WAIT`), so that a
+   * failover to a replica cannot lose it. Off by default. See `ReplicaWait`.
+   */
+  waitReplicas?: WaitReplicasOptions;
 }
 
 /**
@@ -27,6 +33,7 @@ export class QueueHub {
   private readonly writers = new Map<string, JobWriter>();
   private readonly buses = new Map<string, JobEventBus>();
   private readonly deadlineMs: number;
+  private readonly replicaWait: ReplicaWait | undefined;
 
   constructor(
     readonly registry: Registry,
@@ -36,6 +43,7 @@ export class QueueHub {
     this.deadlineMs = options.deadlineMs ?? 1_500;
     this.redisConfig = redisTarget(options);
     this.redis = createRedis(this.redisConfig, 'fail-fast', 'taskwire-api');
+    if (options.waitReplicas) this.replicaWait = new ReplicaWait(this.redis, options.waitReplicas, this.deadlineMs);
     for (const family of Object.values(registry)) {
       const queue = new Queue(this.keys.queueName(family.name), {
         connection: this.redis,
@@ -64,6 +72,22 @@ export class QueueHub {
     const writer = this.writers.get(family);
     if (!writer) throw new TaskwireError('NOT_FOUND', `No family '${family}'`);
     return writer;
+  }
+
+  /**
+   * Resolves once every write this hub has sent so far is on the replicas `waitReplicas` asks for
+   * (at once when it asks for none); throws QUEUE_UNAVAILABLE when they do not confirm in time.
+   */
+  async replicated(): Promise<void> {
+    const wait = this.replicaWait;
+    if (!wait) return;
+    const confirmed = await this.run(() => wait.confirm());
+    if (confirmed < wait.replicas) {
+      throw unavailable(
+        `the job is stored on the master, but ${confirmed} of the ${wait.replicas} replicas required confirmed it within ${wait.timeoutMs} ms ` +
+          '(a failover now could lose it; a retry with the same idempotency key returns the same job)',
+      );
+    }
   }
 
   /** Resolves a public job id to its family's queue and BullMQ id. */

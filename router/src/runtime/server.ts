@@ -9,6 +9,7 @@ import { createDashboard, DASHBOARD_PATH } from './dashboard.ts';
 import { DEFAULT_ENQUEUE_SETTINGS } from './enqueue.ts';
 import { QueueHub } from './hub.ts';
 import { ApiMetrics } from './metrics.ts';
+import type { WaitReplicasOptions } from './replica-wait.ts';
 import { createRestHandler } from './rest.ts';
 import { createTaskwireRouter, directCalls, type RouterOptions, type TaskwireRouter } from './router.ts';
 import { readStrictBody, sendTrpcError } from './strict-body.ts';
@@ -34,6 +35,8 @@ export interface ApiServerOptions<TRegistry extends TaskRegistry> extends RedisT
   extraMetrics?: Registry[];
   /** How long start-up waits for Redis before serving anyway (ms; default 3,000). */
   redisWaitMs?: number;
+  /** Acknowledge enqueues only once their jobs are on replicas (Redis `WAIT`; see {@link QueueHubOptions}). */
+  waitReplicas?: WaitReplicasOptions;
 }
 
 export interface ApiServer<TRegistry extends TaskRegistry> {
@@ -67,7 +70,12 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
 export async function startApiServer<const TRegistry extends TaskRegistry>(
   options: ApiServerOptions<TRegistry>,
 ): Promise<ApiServer<TRegistry>> {
-  const hub = new QueueHub(options.registry, { redisUrl: options.redisUrl, redis: options.redis, prefix: options.prefix });
+  const hub = new QueueHub(options.registry, {
+    redisUrl: options.redisUrl,
+    redis: options.redis,
+    prefix: options.prefix,
+    waitReplicas: options.waitReplicas,
+  });
   if (!(await hub.waitUntilConnected(options.redisWaitMs ?? 3_000))) {
     console.warn(
       `[taskwire-api] Redis at ${describeRedis(hub.redisConfig)} does not answer yet; serving anyway (calls fail with QUEUE_UNAVAILABLE until it does)`,

@@ -1,0 +1,90 @@
+import { env, type RedisConnection } from '@taskwire/shared/node';
+import { Cluster, type Redis } from 'ioredis';
+import { z } from 'zod';
+
+export interface WaitReplicasOptions {
+  /** Replicas that must hold the job (at least 1). */
+  replicas: number;
+  /** How long to wait for them (ms; default 500; must be below the hub's `deadlineMs`). */
+  timeoutMs?: number;
+}
+
+/**
+ * Redis `WAIT` for a connection's writes, one per turn of the event loop: the callers whose
+ * writes were answered in the same turn share one WAIT, sent after all of them (it covers every
+ * write sent before it on the connection). Redis holds the connection's later commands until
+ * WAIT returns, which with replicas on the same network is about one round trip.
+ *
+ * Single node and Sentinel only: on a cluster, writes go to one connection per master and WAIT
+ * would have to follow each of them.
+ *
+ * @example
+ * const wait = new ReplicaWait(redis, { replicas: 1 }, 1_500);
+ * await redis.set('k', 'v');
+ * if ((await wait.confirm()) < wait.replicas) throw new Error('not replicated in time');
+ */
+export class ReplicaWait {
+  readonly replicas: number;
+  readonly timeoutMs: number;
+  /** The WAIT the next callers share, until it is sent. */
+  private next: Promise<number> | undefined;
+
+  constructor(
+    private readonly redis: RedisConnection,
+    options: WaitReplicasOptions,
+    deadlineMs: number,
+  ) {
+    const { replicas, timeoutMs = 500 } = options;
+    if (redis instanceof Cluster) throw new TypeError('waitReplicas needs a single node or Sentinel; Redis Cluster is not supported');
+    if (!Number.isSafeInteger(replicas) || replicas < 1)
+      throw new TypeError(`waitReplicas.replicas must be an integer ≥ 1, got ${replicas}`);
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs >= deadlineMs) {
+      throw new TypeError(
+        `waitReplicas.timeoutMs must be an integer from 1 to ${deadlineMs - 1} (below the Redis deadline), got ${timeoutMs}`,
+      );
+    }
+    this.replicas = replicas;
+    this.timeoutMs = timeoutMs;
+  }
+
+  /**
+   * How many replicas have every write this connection sent before the call, once that is
+   * `replicas` or the timeout has passed (WAIT's answer).
+   */
+  confirm(): Promise<number> {
+    this.next ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      // Callers from now on need a WAIT sent after their own writes.
+      this.next = undefined;
+      return (this.redis as Redis).wait(this.replicas, this.timeoutMs);
+    });
+    return this.next;
+  }
+}
+
+/** The environment variables that turn on {@link ReplicaWait} for the API (see {@link waitReplicasFromEnv}). */
+export const waitReplicasEnv = {
+  /** Replicas that must hold a job before its enqueue is acknowledged; unset: do not wait. */
+  TASKWIRE_WAIT_REPLICAS: env.positiveInt.optional(),
+  /** How long to wait for them (ms, below the API's 1,500 ms Redis deadline; default 500). */
+  TASKWIRE_WAIT_REPLICAS_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_499, 'expected at most 1499 (below the 1500 ms Redis deadline)')
+    .optional(),
+};
+
+/**
+ * The API's `waitReplicas` option from validated environment variables.
+ *
+ * @example
+ * const config = loadConfigOrExit(withRedisEnv({ ...waitReplicasEnv }), 'taskwire-api');
+ * await startApiServer({ registry, redis: config.redis, auth, waitReplicas: waitReplicasFromEnv(config) });
+ */
+export function waitReplicasFromEnv(config: {
+  TASKWIRE_WAIT_REPLICAS?: number | undefined;
+  TASKWIRE_WAIT_REPLICAS_TIMEOUT_MS?: number | undefined;
+}): WaitReplicasOptions | undefined {
+  if (config.TASKWIRE_WAIT_REPLICAS === undefined) return undefined;
+  return { replicas: config.TASKWIRE_WAIT_REPLICAS, timeoutMs: config.TASKWIRE_WAIT_REPLICAS_TIMEOUT_MS };
+}

@@ -1,0 +1,133 @@
+/**
+ * `waitReplicas`: an enqueue is acknowledged only once its job is on a replica (Redis `WAIT`), so
+ * a failover to that replica cannot lose it (test/reliability/failover.test.ts kills the master).
+ */
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type JobRef, parseJobId, TaskwireError } from '@taskwire/shared';
+import { ConfigError, loadConfig, type SpawnedRedis, startRedisServer } from '@taskwire/shared/node';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ReplicaWait, waitReplicasEnv, waitReplicasFromEnv } from '../../router/src/runtime/replica-wait.ts';
+import { startStack } from '../fixtures/harness.ts';
+import { labRegistry } from '../fixtures/lab.ts';
+import { waitUntil } from '../fixtures/redis-processes.ts';
+
+/** What an enqueue's error was (or undefined when it succeeded). */
+const failureOf = (call: Promise<unknown>) =>
+  call.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+
+describe('waitReplicas: enqueues are acknowledged once their jobs are on a replica', () => {
+  let master: SpawnedRedis;
+  let replica: SpawnedRedis;
+  let onReplica: Redis;
+
+  beforeAll(async () => {
+    master = await startRedisServer();
+    replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(master.port)] });
+    onReplica = new Redis(replica.url, { maxRetriesPerRequest: null });
+    await waitUntil(async () => (await onReplica.info('replication')).includes('master_link_status:up'), 'the replica did not sync');
+  });
+
+  afterAll(async () => {
+    onReplica?.disconnect();
+    await replica?.stop();
+    await master?.stop();
+  });
+
+  it('an enqueue returns once its job is on the replica, single and bulk', async () => {
+    await using stack = await startStack({ registry: labRegistry, redisUrl: master.url, waitReplicas: { replicas: 1, timeoutMs: 1_000 } });
+    const queue = stack.api.hub.queue('lab');
+    // A paused replica holds the acknowledgement back until it runs again.
+    process.kill(replica.pid, 'SIGSTOP');
+    let settled = false;
+    let single: Promise<JobRef>;
+    try {
+      single = stack.client.lab.steps.enqueue({ count: 1, delayMs: 0 });
+      void single.finally(() => {
+        settled = true;
+      });
+      await sleep(200);
+      expect(settled).toBe(false);
+    } finally {
+      process.kill(replica.pid, 'SIGCONT');
+    }
+    const many = await stack.client.lab.steps.enqueueMany(Array.from({ length: 250 }, () => ({ input: { count: 1, delayMs: 0 } })));
+    // Read from the replica at once: WAIT returned only after it had every one of them.
+    const stored = await Promise.all(
+      [await single, ...many].map((ref) => onReplica.hexists(queue.toKey(parseJobId(ref.id)!.bullId), 'data')),
+    );
+    expect(stored.filter((found) => found === 1).length).toBe(251);
+  });
+
+  it('a replica that does not confirm in time fails the enqueue with QUEUE_UNAVAILABLE; a retry with the same key returns the stored job once it does', async () => {
+    await using stack = await startStack({
+      registry: labRegistry,
+      redisUrl: master.url,
+      waitReplicas: { replicas: 1, timeoutMs: 300 },
+    });
+    const queue = stack.api.hub.queue('lab');
+    const input = { count: 1, delayMs: 0 };
+    const options = { idempotencyKey: `replica-${Date.now()}` };
+    process.kill(replica.pid, 'SIGSTOP');
+    let error: unknown;
+    try {
+      error = await failureOf(stack.client.lab.steps.enqueue(input, options));
+    } finally {
+      process.kill(replica.pid, 'SIGCONT');
+    }
+    expect(error).toBeInstanceOf(TaskwireError);
+    expect((error as TaskwireError).code).toBe('QUEUE_UNAVAILABLE');
+    expect((error as TaskwireError).message).toMatch(/0 of the 1 replicas required confirmed it within 300 ms/);
+    // The job is on the master all the same, under its claim.
+    expect(await queue.count()).toBe(1);
+
+    const retry = await stack.client.lab.steps.enqueue(input, options);
+    expect(retry.deduplicated).toBe(true);
+    expect(await onReplica.hexists(queue.toKey(parseJobId(retry.id)!.bullId), 'data')).toBe(1);
+    expect(await queue.count()).toBe(1);
+  });
+
+  it('asking for more replicas than there are fails every enqueue, and says how many confirmed', async () => {
+    await using stack = await startStack({ registry: labRegistry, redisUrl: master.url, waitReplicas: { replicas: 2, timeoutMs: 100 } });
+    const error = await failureOf(stack.client.lab.steps.enqueue({ count: 1, delayMs: 0 }));
+    expect((error as TaskwireError).code).toBe('QUEUE_UNAVAILABLE');
+    expect((error as TaskwireError).message).toMatch(/1 of the 2 replicas required/);
+  });
+});
+
+describe('waitReplicas configuration', () => {
+  it('comes from TASKWIRE_WAIT_REPLICAS and TASKWIRE_WAIT_REPLICAS_TIMEOUT_MS; unset means no waiting', () => {
+    const schema = z.object(waitReplicasEnv);
+    expect(waitReplicasFromEnv(loadConfig(schema, {}))).toBeUndefined();
+    expect(waitReplicasFromEnv(loadConfig(schema, { TASKWIRE_WAIT_REPLICAS: '1' }))).toEqual({ replicas: 1, timeoutMs: undefined });
+    expect(waitReplicasFromEnv(loadConfig(schema, { TASKWIRE_WAIT_REPLICAS: '2', TASKWIRE_WAIT_REPLICAS_TIMEOUT_MS: '250' }))).toEqual({
+      replicas: 2,
+      timeoutMs: 250,
+    });
+    expect(() => loadConfig(schema, { TASKWIRE_WAIT_REPLICAS: '0' })).toThrow(ConfigError);
+    expect(() => loadConfig(schema, { TASKWIRE_WAIT_REPLICAS: '1', TASKWIRE_WAIT_REPLICAS_TIMEOUT_MS: '1500' })).toThrow(
+      /TASKWIRE_WAIT_REPLICAS_TIMEOUT_MS: expected at most 1499/,
+    );
+  });
+
+  it('refuses a cluster, a replica count below 1 and a timeout at or past the Redis deadline', () => {
+    const single = new Redis({ lazyConnect: true });
+    const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
+    try {
+      expect(() => new ReplicaWait(cluster, { replicas: 1 }, 1_500)).toThrow(/Redis Cluster is not supported/);
+      expect(() => new ReplicaWait(single, { replicas: 0 }, 1_500)).toThrow(/replicas must be an integer ≥ 1, got 0/);
+      expect(() => new ReplicaWait(single, { replicas: 1, timeoutMs: 1_500 }, 1_500)).toThrow(
+        /timeoutMs must be an integer from 1 to 1499/,
+      );
+      expect(() => new ReplicaWait(single, { replicas: 1, timeoutMs: 1_499 }, 1_500)).not.toThrow();
+    } finally {
+      single.disconnect();
+      cluster.disconnect();
+    }
+  });
+});
