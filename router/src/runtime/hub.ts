@@ -43,7 +43,12 @@ export class QueueHub {
     this.deadlineMs = options.deadlineMs ?? 1_500;
     this.redisConfig = redisTarget(options);
     this.redis = createRedis(this.redisConfig, 'fail-fast', 'taskwire-api');
-    if (options.waitReplicas) this.replicaWait = new ReplicaWait(this.redis, options.waitReplicas, this.deadlineMs);
+    try {
+      if (options.waitReplicas) this.replicaWait = new ReplicaWait(this.redis, options.waitReplicas, this.deadlineMs);
+    } catch (error) {
+      this.redis.disconnect();
+      throw error;
+    }
     for (const family of Object.values(registry)) {
       const queue = new Queue(this.keys.queueName(family.name), {
         connection: this.redis,
