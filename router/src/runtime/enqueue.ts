@@ -170,6 +170,8 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
   const toAdd: PreparedJob[] = [];
   const claimed = new Set<PreparedJob>();
   const withClaim = prepared.filter((p) => p.claim);
+  /** A claim held by a job added before (the last one found). */
+  let found: { key: string; holder: string } | undefined;
 
   if (withClaim.length > 0) {
     await hub.run(async () => {
@@ -191,8 +193,15 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
         const claim = typeof holder === 'string' ? parseClaim(holder) : undefined;
         if (!claim) throw new TaskwireError('QUEUE_UNAVAILABLE', 'Idempotency claim vanished; retry the request');
         refs[p.index] = refOf(task, claim.bullId, claim.enqueuedAt, true);
+        found = { key: (p.claim as { key: string }).key, holder: holder as string };
       });
     });
+  }
+  if (found && hub.waitsForReplicas) {
+    // The job found may have been written on another connection, which this connection's WAIT
+    // does not cover; a write of its own after it (the same claim again) makes it cover it.
+    const { key, holder } = found;
+    await hub.run(() => hub.redis.set(key, holder, 'KEEPTTL', 'XX'));
   }
 
   for (const p of prepared) if (!p.claim || claimed.has(p)) toAdd.push(p);

@@ -86,13 +86,26 @@ export class QueueHub {
   async replicated(): Promise<void> {
     const wait = this.replicaWait;
     if (!wait) return;
-    const confirmed = await this.run(() => wait.confirm());
+    const stored = 'the job is stored on the master, but';
+    const retry = '(a failover now could lose it; a retry with the same idempotency key returns the same job)';
+    let confirmed: number;
+    try {
+      confirmed = await this.run(() => wait.confirm());
+    } catch (error) {
+      if (error instanceof TaskwireError) throw error;
+      // E.g. the master was demoted while WAIT was pending ("UNBLOCKED … master -> replica").
+      throw unavailable(`${stored} waiting for its replicas failed: ${(error as Error).message} ${retry}`, error);
+    }
     if (confirmed < wait.replicas) {
       throw unavailable(
-        `the job is stored on the master, but ${confirmed} of the ${wait.replicas} replicas required confirmed it within ${wait.timeoutMs} ms ` +
-          '(a failover now could lose it; a retry with the same idempotency key returns the same job)',
+        `${stored} ${confirmed} of the ${wait.replicas} replicas required confirmed it within ${wait.timeoutMs} ms ${retry}`,
       );
     }
+  }
+
+  /** True when enqueues wait for replicas (`waitReplicas`). */
+  get waitsForReplicas(): boolean {
+    return this.replicaWait !== undefined;
   }
 
   /** Resolves a public job id to its family's queue and BullMQ id. */

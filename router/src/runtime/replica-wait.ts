@@ -5,7 +5,7 @@ import { z } from 'zod';
 export interface WaitReplicasOptions {
   /** Replicas that must hold the job (at least 1). */
   replicas: number;
-  /** How long to wait for them (ms; default 500; must be below the hub's `deadlineMs`). */
+  /** How long to wait for them (ms; default 500; at most half the hub's `deadlineMs`). */
   timeoutMs?: number;
 }
 
@@ -13,7 +13,8 @@ export interface WaitReplicasOptions {
  * Redis `WAIT` for a connection's writes, one per turn of the event loop: the callers whose
  * writes were answered in the same turn share one WAIT, sent after all of them (it covers every
  * write sent before it on the connection). Redis holds the connection's later commands until
- * WAIT returns, which with replicas on the same network is about one round trip.
+ * WAIT returns, which with replicas on the same network is about one round trip; so only one WAIT
+ * is at Redis at a time, and the timeout is at most half the Redis deadline.
  *
  * Single node and Sentinel only: on a cluster, writes go to one connection per master and WAIT
  * would have to follow each of them.
@@ -28,6 +29,8 @@ export class ReplicaWait {
   readonly timeoutMs: number;
   /** The WAIT the next callers share, until it is sent. */
   private next: Promise<number> | undefined;
+  /** Settles when the WAIT sent last has its answer. */
+  private pending: Promise<void> | undefined;
 
   constructor(
     private readonly redis: RedisConnection,
@@ -38,9 +41,11 @@ export class ReplicaWait {
     if (redis instanceof Cluster) throw new TypeError('waitReplicas needs a single node or Sentinel; Redis Cluster is not supported');
     if (!Number.isSafeInteger(replicas) || replicas < 1)
       throw new TypeError(`waitReplicas.replicas must be an integer ≥ 1, got ${replicas}`);
-    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs >= deadlineMs) {
+    // A write can wait behind one pending WAIT, and must still answer within the deadline.
+    const maxTimeoutMs = Math.floor(deadlineMs / 2);
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > maxTimeoutMs) {
       throw new TypeError(
-        `waitReplicas.timeoutMs must be an integer from 1 to ${deadlineMs - 1} (below the Redis deadline), got ${timeoutMs}`,
+        `waitReplicas.timeoutMs must be an integer from 1 to ${maxTimeoutMs} (half the Redis deadline), got ${timeoutMs}`,
       );
     }
     this.replicas = replicas;
@@ -52,11 +57,20 @@ export class ReplicaWait {
    * `replicas` or the timeout has passed (WAIT's answer).
    */
   confirm(): Promise<number> {
-    this.next ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-      // Callers from now on need a WAIT sent after their own writes.
-      this.next = undefined;
-      return (this.redis as Redis).wait(this.replicas, this.timeoutMs);
-    });
+    // At most one WAIT at Redis at a time: Redis holds the connection's other commands behind a
+    // pending WAIT, so a second one queued behind it would hold them for two timeouts.
+    this.next ??= (this.pending ?? Promise.resolve())
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() => {
+        // Callers from now on need a WAIT sent after their own writes.
+        this.next = undefined;
+        const sent = (this.redis as Redis).wait(this.replicas, this.timeoutMs);
+        this.pending = sent.then(
+          () => undefined,
+          () => undefined,
+        );
+        return sent;
+      });
     return this.next;
   }
 }
@@ -65,12 +79,12 @@ export class ReplicaWait {
 export const waitReplicasEnv = {
   /** Replicas that must hold a job before its enqueue is acknowledged; unset: do not wait. */
   TASKWIRE_WAIT_REPLICAS: env.positiveInt.optional(),
-  /** How long to wait for them (ms, below the API's 1,500 ms Redis deadline; default 500). */
+  /** How long to wait for them (ms, at most half the API's 1,500 ms Redis deadline; default 500). */
   TASKWIRE_WAIT_REPLICAS_TIMEOUT_MS: z.coerce
     .number()
     .int()
     .min(1)
-    .max(1_499, 'expected at most 1499 (below the 1500 ms Redis deadline)')
+    .max(750, 'expected at most 750 (half the 1500 ms Redis deadline)')
     .optional(),
 };
 
