@@ -1,6 +1,7 @@
 import type { TaskwireError } from '@taskwire/shared';
 import { describe, expect, it } from 'vitest';
 import { eventually, type Stack, startStack, uniquePrefix } from '../fixtures/harness.ts';
+import { redisCli } from '../fixtures/redis-processes.ts';
 import { type LocalSentinels, startRedisSentinels } from '../fixtures/redis-sentinel.ts';
 import { trackedRegistry } from '../fixtures/tracked.ts';
 import {
@@ -19,6 +20,8 @@ const IN_FLIGHT = 16;
 /** Acknowledged enqueues before the master is killed, and after the new master takes writes. */
 const BEFORE_KILL = 2_000;
 const AFTER_SWITCH = 1_000;
+/** How long the master runs cut off from its replicas before it is killed. */
+const CUT_MS = 300;
 
 interface Ack {
   id: string;
@@ -36,7 +39,12 @@ describe('Sentinel failover: the master is killed (SIGKILL) while jobs flow', ()
       ha = await startRedisSentinels({ downAfterMs: 1_000, replicas: 2 });
       const sentinels = ha;
       const prefix = uniquePrefix('failover');
-      stack = await startStack({ registry: trackedRegistry, redis: sentinels.config, prefix, waitReplicas: { replicas: 1 } });
+      stack = await startStack({
+        registry: trackedRegistry,
+        redis: sentinels.config,
+        prefix,
+        waitReplicas: { replicas: 1 },
+      });
       const api = stack;
       workers.push(...(await Promise.all([1, 2].map(() => startTrackedWorker(sentinels.config, prefix)))));
 
@@ -44,6 +52,7 @@ describe('Sentinel failover: the master is killed (SIGKILL) while jobs flow', ()
       const rejections = new Map<string, number>();
       let slowestRejectionMs = 0;
       let killedAt = 0;
+      let cutAt = 0;
       let n = 0;
       const producer = async () => {
         while (!done) {
@@ -62,8 +71,20 @@ describe('Sentinel failover: the master is killed (SIGKILL) while jobs flow', ()
       const fault = async () => {
         try {
           await eventually(() => (acks.length >= BEFORE_KILL ? true : undefined), 60_000, 5);
-          await sentinels.master.stop('SIGKILL');
-          killedAt = Date.now();
+          // For 300 ms before the master dies (well under the sentinels' 1 s down-after) its
+          // replicas get none of its writes: they are paused and their links closed. What the
+          // master acknowledged in that window is lost with it, unless the acknowledgement
+          // waited for a replica.
+          for (const r of sentinels.replicas) process.kill(r.pid, 'SIGSTOP');
+          try {
+            await redisCli(['-p', String(sentinels.master.port), 'client', 'kill', 'type', 'replica']);
+            cutAt = Date.now();
+            await sleep(CUT_MS);
+            await sentinels.master.stop('SIGKILL');
+            killedAt = Date.now();
+          } finally {
+            for (const r of sentinels.replicas) process.kill(r.pid, 'SIGCONT');
+          }
           const replicaPorts = sentinels.replicas.map((r) => r.port);
           await eventually(async () => (replicaPorts.includes(await sentinels.masterPort()) ? true : undefined), 30_000, 50);
           const promotedAt = Date.now();
@@ -89,6 +110,7 @@ describe('Sentinel failover: the master is killed (SIGKILL) while jobs flow', ()
       const states = await statesOf(raw.queue, ids);
       const counts = countStates(states);
       const before = acks.filter((a) => a.at <= killedAt);
+      const whileCut = acks.filter((a) => a.at > cutAt && a.at <= killedAt);
       const after = acks.filter((a) => a.at > killedAt);
       // Without waitReplicas the new master's id counter is the replica's: it would hand out again
       // the ids of jobs the old master added but never replicated. Such a job is lost, and its id
@@ -99,7 +121,7 @@ describe('Sentinel failover: the master is killed (SIGKILL) while jobs flow', ()
       const firstAckAfter = after.length ? Math.min(...after.map((a) => a.at)) : Number.NaN;
       const t = tally(await raw.runs());
       console.log(
-        `failover: ${acks.length} acknowledged (${before.length} before the kill, ${after.length} after), ` +
+        `failover: ${acks.length} acknowledged (${before.length} before the kill, ${whileCut.length} of them while the replicas were cut off, ${after.length} after), ` +
           `${counts.completed ?? 0} processed, ${lost.length} lost (${reused.length} of them found by their id given again by the new master), ` +
           `${counts.failed ?? 0} failed, other states ${JSON.stringify(Object.fromEntries(Object.entries(counts).filter(([s]) => !['completed', 'failed', 'unknown'].includes(s))))}; ` +
           `new master promoted ${promotedAt - killedAt} ms after the kill, first enqueue acknowledged ${firstAckAfter - killedAt} ms after it; ` +
