@@ -30,6 +30,13 @@ async function main() {
     }),
     'npm start',
   );
+  let waitReplicas: ReturnType<typeof waitReplicasFromEnv>;
+  try {
+    waitReplicas = waitReplicasFromEnv(config);
+  } catch (error) {
+    console.error(`npm start: ${(error as Error).message}`);
+    process.exit(2);
+  }
 
   // A cluster or sentinels named in the environment are used as given; a single node is found
   // or started (REDIS_URL, else 127.0.0.1:6379, else an embedded redis-server).
@@ -61,7 +68,7 @@ async function main() {
     port: config.PORT,
     host: config.HOST,
     auth,
-    waitReplicas: waitReplicasFromEnv(config),
+    waitReplicas,
     extraMetrics: [workerMetrics.registry],
   }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') {

@@ -43,7 +43,7 @@ describe('taskwire-api and taskwire-worker as separate processes', () => {
     expect(worker.lines.some((l) => l.includes('"event":"worker.stopped"'))).toBe(true);
   });
 
-  it('taskwire-api refuses to start without tokens unless told to serve open', async () => {
+  it('taskwire-api refuses to start without tokens unless told to serve open, and waitReplicas on a cluster', async () => {
     const api = spawnTs('router/src/bin/api.ts', [], {
       REDIS_URL: redisUrl(),
       PORT: '0',
@@ -60,6 +60,15 @@ describe('taskwire-api and taskwire-worker as separate processes', () => {
     });
     await bad.waitFor(/TASKWIRE_TOKENS: 0\.token: tokens must be at least 16 characters; 0\.scopes\.0: expected 'admin'/);
     expect(await bad.exit()).toBe(2);
+    const waitOnCluster = spawnTs('router/src/bin/api.ts', [], {
+      REDIS_URL: '',
+      REDIS_CLUSTER_NODES: '127.0.0.1:7000',
+      PORT: '0',
+      TASKWIRE_AUTH: 'open',
+      TASKWIRE_WAIT_REPLICAS: '1',
+    });
+    await waitOnCluster.waitFor(/TASKWIRE_WAIT_REPLICAS needs a single node or Sentinel/);
+    expect(await waitOnCluster.exit()).toBe(2);
   });
 
   it('taskwire-worker refuses bad arguments and bad configuration with exit 2 and a clear message', async () => {

@@ -118,6 +118,12 @@ describe('waitReplicas configuration', () => {
       timeoutMs: 250,
     });
     expect(() => loadConfig(schema, { TASKWIRE_WAIT_REPLICAS: '0' })).toThrow(ConfigError);
+    expect(() => waitReplicasFromEnv(loadConfig(schema, { TASKWIRE_WAIT_REPLICAS_TIMEOUT_MS: '200' }))).toThrow(
+      /TASKWIRE_WAIT_REPLICAS_TIMEOUT_MS is set but TASKWIRE_WAIT_REPLICAS is not/,
+    );
+    const cluster = { mode: 'cluster' as const, nodes: [{ host: '127.0.0.1', port: 7000 }] };
+    expect(() => waitReplicasFromEnv({ redis: cluster, TASKWIRE_WAIT_REPLICAS: 1 })).toThrow(ConfigError);
+    expect(() => waitReplicasFromEnv({ redis: cluster, TASKWIRE_WAIT_REPLICAS: 1 })).toThrow(/Redis Cluster is not supported/);
     expect(() => loadConfig(schema, { TASKWIRE_WAIT_REPLICAS: '1', TASKWIRE_WAIT_REPLICAS_TIMEOUT_MS: '751' })).toThrow(
       /TASKWIRE_WAIT_REPLICAS_TIMEOUT_MS: expected at most 750/,
     );

@@ -6,7 +6,7 @@ import { describeRedis, env, loadConfigOrExit, withRedisEnv } from '@taskwire/sh
 import { families } from '@taskwire/shared/tasks';
 import { z } from 'zod';
 import { type AuthConfig, authFromEnv } from '../runtime/auth.ts';
-import { waitReplicasEnv, waitReplicasFromEnv } from '../runtime/replica-wait.ts';
+import { type WaitReplicasOptions, waitReplicasEnv, waitReplicasFromEnv } from '../runtime/replica-wait.ts';
 import { startApiServer } from '../runtime/server.ts';
 
 const config = loadConfigOrExit(
@@ -24,8 +24,10 @@ const config = loadConfigOrExit(
 );
 
 let auth: AuthConfig;
+let waitReplicas: WaitReplicasOptions | undefined;
 try {
   auth = authFromEnv(config).auth;
+  waitReplicas = waitReplicasFromEnv(config);
 } catch (error) {
   console.error(`taskwire-api: ${(error as Error).message}`);
   process.exit(2);
@@ -39,7 +41,7 @@ const api = await startApiServer({
   port: config.PORT,
   host: config.HOST,
   auth,
-  waitReplicas: waitReplicasFromEnv(config),
+  waitReplicas,
 });
 console.log(
   JSON.stringify({

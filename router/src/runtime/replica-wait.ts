@@ -1,4 +1,4 @@
-import { env, type RedisConnection } from '@taskwire/shared/node';
+import { ConfigError, env, type RedisConnection, type RedisConnectionConfig } from '@taskwire/shared/node';
 import { Cluster, type Redis } from 'ioredis';
 import { z } from 'zod';
 
@@ -89,16 +89,28 @@ export const waitReplicasEnv = {
 };
 
 /**
- * The API's `waitReplicas` option from validated environment variables.
+ * The API's `waitReplicas` option from validated environment variables. Throws a
+ * {@link ConfigError} for a timeout without a replica count, and on a Redis Cluster.
  *
  * @example
  * const config = loadConfigOrExit(withRedisEnv({ ...waitReplicasEnv }), 'taskwire-api');
  * await startApiServer({ registry, redis: config.redis, auth, waitReplicas: waitReplicasFromEnv(config) });
  */
 export function waitReplicasFromEnv(config: {
+  redis?: RedisConnectionConfig;
   TASKWIRE_WAIT_REPLICAS?: number | undefined;
   TASKWIRE_WAIT_REPLICAS_TIMEOUT_MS?: number | undefined;
 }): WaitReplicasOptions | undefined {
-  if (config.TASKWIRE_WAIT_REPLICAS === undefined) return undefined;
+  if (config.TASKWIRE_WAIT_REPLICAS === undefined) {
+    if (config.TASKWIRE_WAIT_REPLICAS_TIMEOUT_MS !== undefined) {
+      throw new ConfigError('TASKWIRE_WAIT_REPLICAS_TIMEOUT_MS is set but TASKWIRE_WAIT_REPLICAS is not (how many replicas to wait for)');
+    }
+    return undefined;
+  }
+  if (config.redis?.mode === 'cluster') {
+    throw new ConfigError(
+      'TASKWIRE_WAIT_REPLICAS needs a single node or Sentinel (REDIS_URL or REDIS_SENTINELS); Redis Cluster is not supported',
+    );
+  }
   return { replicas: config.TASKWIRE_WAIT_REPLICAS, timeoutMs: config.TASKWIRE_WAIT_REPLICAS_TIMEOUT_MS };
 }
