@@ -225,8 +225,8 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
   }
   // With `waitReplicas`, acknowledged means on the replicas. The jobs are stored by now, so their
   // claims stay if the replicas do not confirm in time: a retry with the same key finds the job
-  // and waits for the replicas again.
-  await hub.replicated();
+  // and waits for the replicas again. (Without it, no await here: this is every enqueue's path.)
+  if (hub.waitsForReplicas) await hub.replicated();
   return refs as JobRef[];
 }
 
