@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { redisConfig, uniquePrefix } from '../fixtures/harness.ts';
 
 /** Sends `count` SETs in one turn, each after `holdWrites`; returns the socket writes and the replies. */
-async function burst(count: number, flushEvery?: number) {
+async function burst(count: number) {
   const redis = createRedis(redisConfig(), 'worker', 'taskwire-test-hold');
   try {
     await redis.ping();
@@ -14,7 +14,7 @@ async function burst(count: number, flushEvery?: number) {
     const write = socket && vi.spyOn(socket, '_write');
     const replies = await Promise.all(
       Array.from({ length: count }, (_, i) => {
-        holdWrites(redis, flushEvery);
+        holdWrites(redis);
         return redis.set(`{${prefix}}:${i}`, String(i), 'PX', 10_000);
       }),
     );
@@ -33,13 +33,6 @@ describe('holdWrites', () => {
     expect(values).toEqual(Array.from({ length: 10 }, (_, i) => String(i)));
     // A cluster client writes to a socket per node and is not held.
     if (writes !== undefined) expect(writes).toBe(1);
-  });
-
-  it('with flushEvery, sends them in groups of that size', async () => {
-    const { replies, values, writes } = await burst(10, 4);
-    expect(replies).toEqual(Array(10).fill('OK'));
-    expect(values).toEqual(Array.from({ length: 10 }, (_, i) => String(i)));
-    if (writes !== undefined) expect(writes).toBe(3); // 4 + 4 + 2
   });
 
   it('holds nothing across turns: a command sent in a later turn is not delayed', async () => {

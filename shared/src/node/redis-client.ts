@@ -106,36 +106,26 @@ export function isRedisReady(connection: RedisConnection): boolean {
   return connection.status === 'ready';
 }
 
-const held = new WeakMap<Socket, { commands: number }>();
+const held = new WeakSet<Socket>();
 
 /**
  * Holds the commands a connection sends during this turn of the event loop and writes them
- * together (`cork`, then `uncork` on `setImmediate`): the enqueues of one WebSocket frame, or the
- * completions of jobs that finished together, cost one syscall instead of one each. Call it once
- * per command about to be sent. With `flushEvery`, the held commands leave in groups of that
- * size, so Redis can start on the first group while the rest are still being produced (what a
- * worker needs: Redis spends about as long on a job's completion as the worker on the job).
+ * together (`cork`, then `uncork` on `setImmediate`): the enqueues of one WebSocket frame cost one
+ * syscall instead of one each. Call it once per command about to be sent. Not for a worker's
+ * completions: Redis spends about as long on a job's completion as the worker on the job, so
+ * they must reach Redis while the worker still works on the next ones (see bench/README.md).
  * Single-node connections only; a cluster client writes to a socket per node and is left alone.
  *
  * @example
  * holdWrites(redis); // then send the command as usual
  */
-export function holdWrites(redis: RedisConnection, flushEvery = Number.POSITIVE_INFINITY): void {
+export function holdWrites(redis: RedisConnection): void {
   const socket = (redis as { stream?: unknown }).stream;
-  if (!(socket instanceof Socket)) return;
-  let hold = held.get(socket);
-  if (!hold) {
-    hold = { commands: 0 };
-    held.set(socket, hold);
-    socket.cork();
-    setImmediate(() => {
-      held.delete(socket);
-      socket.uncork();
-    });
-  } else if (hold.commands >= flushEvery) {
+  if (!(socket instanceof Socket) || held.has(socket)) return;
+  held.add(socket);
+  socket.cork();
+  setImmediate(() => {
+    held.delete(socket);
     socket.uncork();
-    socket.cork();
-    hold.commands = 0;
-  }
-  hold.commands += 1;
+  });
 }

@@ -1,5 +1,5 @@
 import { type AnyFamily, createKeys, type Registry } from '@taskwire/shared';
-import { createRedis, holdWrites, type RedisConnection, type RedisTargetOptions, redisTarget } from '@taskwire/shared/node';
+import { createRedis, type RedisConnection, type RedisTargetOptions, redisTarget } from '@taskwire/shared/node';
 import { type Job, Queue, Worker } from 'bullmq';
 import { DEFAULT_DEFERRAL_POLICY, type DeferralPolicy } from './deferral.ts';
 import { forwardWorkerEvents, type WorkerEvent } from './events.ts';
@@ -64,10 +64,7 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
     const o = family.options;
     this.worker = new Worker(
       keys.queueName(family.name),
-      (job: Job, token?: string) =>
-        // BullMQ records the outcome as soon as this settles: outcomes of jobs that finish
-        // together go to Redis in groups of 4 (one write each, and Redis starts on the first).
-        traceJob(family.name, job, () => runJob(deps, job, token)).finally(() => holdWrites(this.connection, 4)),
+      (job: Job, token?: string) => traceJob(family.name, job, () => runJob(deps, job, token)),
       {
         connection: this.connection,
         prefix: keys.prefix,
