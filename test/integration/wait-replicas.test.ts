@@ -9,7 +9,7 @@ import { ConfigError, loadConfig, type SpawnedRedis, startRedisServer } from '@t
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ReplicaWait, waitReplicasEnv, waitReplicasFromEnv } from '../../router/src/runtime/replica-wait.ts';
+import { onlineReplicas, ReplicaWait, waitReplicasEnv, waitReplicasFromEnv } from '../../router/src/runtime/replica-wait.ts';
 import { startStack, uniquePrefix } from '../fixtures/harness.ts';
 import { labRegistry } from '../fixtures/lab.ts';
 import { waitUntil } from '../fixtures/redis-processes.ts';
@@ -106,6 +106,28 @@ describe('waitReplicas: enqueues are acknowledged once their jobs are on a repli
     expect((error as TaskwireError).code).toBe('QUEUE_UNAVAILABLE');
     expect((error as TaskwireError).message).toMatch(/[01] of the 2 replicas required/);
   });
+
+  it('/readyz and /metrics report the replicas online; fewer than required is not ready', async () => {
+    await using enough = await startStack({ registry: labRegistry, redisUrl: master.url, waitReplicas: { replicas: 1 } });
+    const ready = await fetch(`${enough.api.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', replicas: { required: 1, online: 1 } });
+    const metrics = await (await fetch(`${enough.api.url}/metrics`)).text();
+    expect(metrics).toMatch(/^taskwire_redis_replicas_required 1$/m);
+    expect(metrics).toMatch(/^taskwire_redis_replicas_online 1$/m);
+
+    await using short = await startStack({ registry: labRegistry, redisUrl: master.url, waitReplicas: { replicas: 2 } });
+    const notReady = await fetch(`${short.api.url}/readyz`);
+    expect(notReady.status).toBe(503);
+    const body = (await notReady.json()) as { status: string; reason: string; replicas: unknown };
+    expect(body).toMatchObject({ status: 'unavailable', replicas: { required: 2, online: 1 } });
+    expect(body.reason).toMatch(/1 of the 2 replicas .* are online: enqueues fail with QUEUE_UNAVAILABLE/);
+
+    // Without waitReplicas nothing is said about replicas.
+    await using plain = await startStack({ registry: labRegistry, redisUrl: master.url });
+    expect(await (await fetch(`${plain.api.url}/readyz`)).json()).not.toHaveProperty('replicas');
+    expect(await (await fetch(`${plain.api.url}/metrics`)).text()).not.toContain('taskwire_redis_replicas');
+  });
 });
 
 describe('waitReplicas configuration', () => {
@@ -127,6 +149,20 @@ describe('waitReplicas configuration', () => {
     expect(() => loadConfig(schema, { TASKWIRE_WAIT_REPLICAS: '1', TASKWIRE_WAIT_REPLICAS_TIMEOUT_MS: '751' })).toThrow(
       /TASKWIRE_WAIT_REPLICAS_TIMEOUT_MS: expected at most 750/,
     );
+  });
+
+  it('counts only the replicas a master lists as online (one still loading its copy cannot confirm writes)', () => {
+    const info = [
+      '# Replication',
+      'role:master',
+      'connected_slaves:3',
+      'slave0:ip=10.0.0.2,port=6379,state=online,offset=1234,lag=0',
+      'slave1:ip=10.0.0.3,port=6379,state=wait_bgsave,offset=0,lag=0',
+      'slave2:ip=10.0.0.4,port=6379,state=online,offset=1230,lag=1',
+      'master_replid:0123456789abcdef0123456789abcdef01234567',
+    ].join('\r\n');
+    expect(onlineReplicas(info)).toBe(2);
+    expect(onlineReplicas('# Replication\r\nrole:master\r\nconnected_slaves:0\r\n')).toBe(0);
   });
 
   it('refuses a cluster, a replica count below 1 and a timeout over half the Redis deadline', () => {

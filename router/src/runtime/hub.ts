@@ -108,6 +108,21 @@ export class QueueHub {
     return this.replicaWait !== undefined;
   }
 
+  /** Replicas an enqueue waits for (`waitReplicas`); 0 when it does not wait. */
+  get requiredReplicas(): number {
+    return this.replicaWait?.replicas ?? 0;
+  }
+
+  /**
+   * With `waitReplicas`: how many replicas enqueues wait for, and how many the master has online
+   * now (fewer, and every enqueue fails with QUEUE_UNAVAILABLE). Throws QUEUE_UNAVAILABLE.
+   */
+  async replicas(): Promise<{ required: number; online: number } | undefined> {
+    const wait = this.replicaWait;
+    if (!wait) return undefined;
+    return { required: wait.replicas, online: await this.run(() => wait.online()) };
+  }
+
   /** Resolves a public job id to its family's queue and BullMQ id. */
   locate(id: string): { family: AnyFamily; queue: Queue; bullId: string } {
     const parsed = parseJobId(id);

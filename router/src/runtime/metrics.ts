@@ -54,6 +54,23 @@ export class ApiMetrics implements ApiObserver {
         );
       },
     });
+    const required = hub.requiredReplicas;
+    if (required > 0) {
+      new Gauge({
+        name: 'taskwire_redis_replicas_required',
+        help: 'Replicas an enqueue waits for before it is acknowledged (waitReplicas).',
+        registers: [this.registry],
+      }).set(required);
+      new Gauge({
+        name: 'taskwire_redis_replicas_online',
+        help: 'Replicas the Redis master lists as online, read at scrape time (below taskwire_redis_replicas_required, every enqueue fails).',
+        registers: [this.registry],
+        async collect() {
+          const replicas = hub.connected ? await hub.replicas().catch(() => undefined) : undefined;
+          if (replicas) this.set(replicas.online);
+        },
+      });
+    }
   }
 
   enqueued(task: string, jobs: number): void {

@@ -73,6 +73,21 @@ export class ReplicaWait {
       });
     return this.next;
   }
+
+  /** Replicas the master lists as online now (`INFO replication`). */
+  async online(): Promise<number> {
+    return onlineReplicas(await (this.redis as Redis).info('replication'));
+  }
+}
+
+/**
+ * Replicas a master's `INFO replication` lists as `online`; one still loading its first copy
+ * (`wait_bgsave`, `send_bulk`) cannot confirm writes yet and is not counted.
+ */
+export function onlineReplicas(info: string): number {
+  let online = 0;
+  for (const match of info.matchAll(/^slave\d+:.*\bstate=(\w+)/gm)) if (match[1] === 'online') online += 1;
+  return online;
 }
 
 /** The environment variables that turn on {@link ReplicaWait} for the API (see {@link waitReplicasFromEnv}). */

@@ -59,9 +59,27 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(JSON.stringify(body));
 }
 
+/** What `/readyz` says: Redis answers and, with `waitReplicas`, enough replicas are online to confirm enqueues. */
+async function readiness(hub: QueueHub): Promise<{ status: number; body: object }> {
+  try {
+    const latencyMs = await hub.ping();
+    const replicas = await hub.replicas();
+    if (replicas && replicas.online < replicas.required) {
+      const reason = `${replicas.online} of the ${replicas.required} replicas enqueues wait for (waitReplicas) are online: enqueues fail with QUEUE_UNAVAILABLE`;
+      return { status: 503, body: { status: 'unavailable', reason, redis: { latencyMs }, replicas } };
+    }
+    return {
+      status: 200,
+      body: replicas ? { status: 'ready', redis: { latencyMs }, replicas } : { status: 'ready', redis: { latencyMs } },
+    };
+  } catch (error) {
+    return { status: 503, body: { status: 'unavailable', reason: (error as Error).message } };
+  }
+}
+
 /**
  * Starts the HTTP API: tRPC at `/trpc` (batching, SSE subscriptions), `/healthz` (the process is
- * up) and `/readyz` (Redis answers).
+ * up) and `/readyz` (Redis answers; with `waitReplicas`, enough replicas are online).
  *
  * @example
  * const api = await startApiServer({ registry: families, redisUrl, port: 3000 });
@@ -80,6 +98,13 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
     console.warn(
       `[taskwire-api] Redis at ${describeRedis(hub.redisConfig)} does not answer yet; serving anyway (calls fail with QUEUE_UNAVAILABLE until it does)`,
     );
+  } else {
+    const replicas = await hub.replicas().catch(() => undefined);
+    if (replicas && replicas.online < replicas.required) {
+      console.warn(
+        `[taskwire-api] waitReplicas asks for ${replicas.required} replicas but the Redis master has ${replicas.online} online; enqueues fail with QUEUE_UNAVAILABLE until enough are (/readyz says so too)`,
+      );
+    }
   }
   const router = createTaskwireRouter(options.registry, hub, options.router);
   const authenticator = new Authenticator(options.auth);
@@ -119,10 +144,7 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz') {
-      hub.ping().then(
-        (latencyMs) => sendJson(res, 200, { status: 'ready', redis: { latencyMs } }),
-        (error: Error) => sendJson(res, 503, { status: 'unavailable', reason: error.message }),
-      );
+      void readiness(hub).then(({ status, body }) => sendJson(res, status, body));
       return;
     }
     if (path.startsWith('/trpc/')) {
