@@ -162,8 +162,9 @@ export async function enqueueItems(
  * in order.
  *
  * An idempotency key is claimed with `SET NX` before the job is added; a repeat finds the claim
- * and returns the first JobRef with `deduplicated: true`. If adding fails, the claims are
- * released so a retry by the caller is not mistaken for a duplicate.
+ * and returns the first JobRef with `deduplicated: true`. If the call fails, the claims of jobs
+ * that were not written are released, so a retry by the caller is not mistaken for a duplicate;
+ * nothing in the failure path waits for Redis (see {@link releaseUnwritten}).
  */
 async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly PreparedJob[], settings: EnqueueSettings): Promise<JobRef[]> {
   const refs: (JobRef | undefined)[] = new Array(prepared.length);
@@ -174,52 +175,72 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
   let found: { key: string; holder: string } | undefined;
 
   if (withClaim.length > 0) {
-    await hub.run(async () => {
-      const pipeline = hub.redis.pipeline();
-      for (const p of withClaim) {
-        const claim = p.claim as { key: string; value: string };
-        pipeline.set(claim.key, claim.value, 'PX', settings.idempotencyTtlMs, 'NX').get(claim.key);
-      }
-      const results = (await pipeline.exec()) ?? [];
-      withClaim.forEach((p, i) => {
-        const [setError, setReply] = results[2 * i] ?? [];
-        const [getError, holder] = results[2 * i + 1] ?? [];
-        if (setError || getError) throw setError ?? getError;
-        if (setReply === 'OK') {
-          claimed.add(p);
-          return;
+    let sent: Promise<[Error | null, unknown][] | null> | undefined;
+    try {
+      await hub.run(async () => {
+        const pipeline = hub.redis.pipeline();
+        for (const p of withClaim) {
+          const claim = p.claim as { key: string; value: string };
+          pipeline.set(claim.key, claim.value, 'PX', settings.idempotencyTtlMs, 'NX').get(claim.key);
         }
-        // Someone (possibly an earlier item of this batch) holds the key: return its job.
-        const claim = typeof holder === 'string' ? parseClaim(holder) : undefined;
-        if (!claim) throw new TaskwireError('QUEUE_UNAVAILABLE', 'Idempotency claim vanished; retry the request');
-        refs[p.index] = refOf(task, claim.bullId, claim.enqueuedAt, true);
-        found = { key: (p.claim as { key: string }).key, holder: holder as string };
+        sent = pipeline.exec();
+        const results = (await sent) ?? [];
+        withClaim.forEach((p, i) => {
+          const [setError, setReply] = results[2 * i] ?? [];
+          const [getError, holder] = results[2 * i + 1] ?? [];
+          if (setError || getError) throw setError ?? getError;
+          if (setReply === 'OK') {
+            claimed.add(p);
+            return;
+          }
+          // Someone (possibly an earlier item of this batch) holds the key: return its job.
+          const claim = typeof holder === 'string' ? parseClaim(holder) : undefined;
+          if (!claim) throw new TaskwireError('QUEUE_UNAVAILABLE', 'Idempotency claim vanished; retry the request');
+          refs[p.index] = refOf(task, claim.bullId, claim.enqueuedAt, true);
+          found = { key: (p.claim as { key: string }).key, holder: holder as string };
+        });
       });
-    });
+    } catch (error) {
+      // The call fails, so the claims it took (possibly only once Redis answers, after the
+      // deadline) go: a claim left behind would send a retry to a job that was never written.
+      sent?.then(
+        (results) =>
+          releaseClaims(
+            hub,
+            withClaim.filter((_, i) => results?.[2 * i]?.[1] === 'OK'),
+          ),
+        () => {},
+      );
+      throw error;
+    }
   }
   if (found && hub.waitsForReplicas) {
     // The job found may have been written on another connection, which this connection's WAIT
     // does not cover; a write of its own after it (the same claim again) makes it cover it.
     const { key, holder } = found;
-    await hub.run(() => hub.redis.set(key, holder, 'KEEPTTL', 'XX'));
+    try {
+      await hub.run(() => hub.redis.set(key, holder, 'KEEPTTL', 'XX'));
+    } catch (error) {
+      releaseClaims(hub, [...claimed]);
+      throw error;
+    }
   }
 
   for (const p of prepared) if (!p.claim || claimed.has(p)) toAdd.push(p);
   if (toAdd.length > 0) {
     const writer = hub.writer(task.family);
+    const writes: Write[] = [];
     try {
       // Single enqueues of one frame share one write; a bulk is one write already, and its
       // chunks must leave at once so Redis works on one while the next is encoded.
       if (toAdd.length === 1) holdWrites(hub.redis);
-      const ids = await hub.run(() => addInChunks(writer, toAdd));
+      const ids = await hub.run(() => addInChunks(writer, toAdd, writes));
       ids.forEach((id, i) => {
         const { index, job } = toAdd[i] as PreparedJob;
         refs[index] = refOf(task, id, job.timestamp, false);
       });
     } catch (error) {
-      if (claimed.size > 0) {
-        await hub.redis.del(...[...claimed].map((p) => p.claim!.key)).catch(() => {});
-      }
+      if (claimed.size > 0) releaseUnwritten(hub, toAdd, writes);
       throw error;
     }
   }
@@ -233,18 +254,55 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
 /** Jobs per pipeline when a call carries many: Redis runs one chunk while the next is encoded. */
 const CHUNK = 100;
 
+/** A write on its way to Redis: the jobs it carries and its outcome. */
+interface Write {
+  jobs: readonly PreparedJob[];
+  done: Promise<unknown>;
+}
+
 /**
  * Adds the jobs (see {@link JobWriter}: the same scripts, arguments and stored hash as `Queue.add`
- * / `addBulk`, without a `Job` object per job) and returns their BullMQ ids. A call with many jobs
- * goes in pipelines of {@link CHUNK} sent back to back, so Redis works on the first while the rest
- * are still being encoded. Sizes were checked when the jobs were prepared, so an oversized job
- * never leaves earlier chunks behind.
+ * / `addBulk`, without a `Job` object per job) and returns their BullMQ ids; each write it starts
+ * goes into `writes`. A call with many jobs goes in pipelines of {@link CHUNK} sent back to back,
+ * so Redis works on the first while the rest are still being encoded. Sizes were checked when the
+ * jobs were prepared, so an oversized job never leaves earlier chunks behind.
  */
-async function addInChunks(writer: JobWriter, jobs: readonly PreparedJob[]): Promise<string[]> {
-  if (jobs.length === 1) return [await writer.add(jobs[0]!.job)];
+async function addInChunks(writer: JobWriter, jobs: readonly PreparedJob[], writes: Write[]): Promise<string[]> {
+  if (jobs.length === 1) {
+    const done = writer.add(jobs[0]!.job);
+    writes.push({ jobs, done });
+    return [await done];
+  }
   const chunks: Promise<string[]>[] = [];
-  for (let start = 0; start < jobs.length; start += CHUNK) chunks.push(writer.addMany(jobs.slice(start, start + CHUNK).map(jobOf)));
+  for (let start = 0; start < jobs.length; start += CHUNK) {
+    const chunk = jobs.slice(start, start + CHUNK);
+    const done = writer.addMany(chunk.map(jobOf));
+    writes.push({ jobs: chunk, done });
+    chunks.push(done);
+  }
   return (await Promise.all(chunks)).flat();
+}
+
+/** Deletes the idempotency claims of these jobs (those that have one), without waiting for Redis. */
+function releaseClaims(hub: QueueHub, jobs: readonly PreparedJob[]): void {
+  const keys = jobs.flatMap((p) => (p.claim ? [p.claim.key] : []));
+  if (keys.length > 0) hub.redis.del(...keys).catch(() => {});
+}
+
+/**
+ * After a failed call, releases the claims of the jobs that were not written, so that a retry is
+ * not taken for a duplicate: at once for a job whose write never started, and for the others
+ * once their write has failed. A write the deadline gave up on is still on the connection and
+ * lands if Redis answers late (a stall, not an outage): its jobs keep their claims, or a retry
+ * with the same key would add them a second time.
+ */
+function releaseUnwritten(hub: QueueHub, jobs: readonly PreparedJob[], writes: readonly Write[]): void {
+  const started = new Set(writes.flatMap((w) => w.jobs));
+  releaseClaims(
+    hub,
+    jobs.filter((p) => !started.has(p)),
+  );
+  for (const write of writes) write.done.then(undefined, () => releaseClaims(hub, write.jobs));
 }
 
 const jobOf = (p: PreparedJob) => p.job;
