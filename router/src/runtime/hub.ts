@@ -1,6 +1,7 @@
 import { type AnyFamily, createKeys, type Keys, parseJobId, type Registry, TaskwireError } from '@taskwire/shared';
 import { createRedis, type RedisConnection, type RedisConnectionConfig, type RedisTargetOptions, redisTarget } from '@taskwire/shared/node';
 import { type Job, Queue, QueueEvents } from 'bullmq';
+import { DEFAULT_REDIS_DEADLINE_MS } from './deadline.ts';
 import { type EventSource, JobEventBus } from './job-events.ts';
 import { JobWriter } from './job-writer.ts';
 import { ReplicaWait, type WaitReplicasOptions } from './replica-wait.ts';
@@ -40,7 +41,7 @@ export class QueueHub {
     private readonly options: QueueHubOptions,
   ) {
     this.keys = createKeys(options.prefix);
-    this.deadlineMs = options.deadlineMs ?? 1_500;
+    this.deadlineMs = options.deadlineMs ?? DEFAULT_REDIS_DEADLINE_MS;
     this.redisConfig = redisTarget(options);
     this.redis = createRedis(this.redisConfig, 'fail-fast', 'taskwire-api');
     try {

@@ -1,6 +1,7 @@
 import { ConfigError, env, type RedisConnection, type RedisConnectionConfig } from '@taskwire/shared/node';
 import { Cluster, type Redis } from 'ioredis';
 import { z } from 'zod';
+import { DEFAULT_REDIS_DEADLINE_MS } from './deadline.ts';
 
 export interface WaitReplicasOptions {
   /** Replicas that must hold the job (at least 1). */
@@ -20,7 +21,7 @@ export interface WaitReplicasOptions {
  * would have to follow each of them.
  *
  * @example
- * const wait = new ReplicaWait(redis, { replicas: 1 }, 1_500);
+ * const wait = new ReplicaWait(redis, { replicas: 1 }, DEFAULT_REDIS_DEADLINE_MS);
  * await redis.set('k', 'v');
  * if ((await wait.confirm()) < wait.replicas) throw new Error('not replicated in time');
  */
@@ -90,6 +91,8 @@ export function onlineReplicas(info: string): number {
   return online;
 }
 
+const MAX_ENV_TIMEOUT_MS = Math.floor(DEFAULT_REDIS_DEADLINE_MS / 2);
+
 /** The environment variables that turn on {@link ReplicaWait} for the API (see {@link waitReplicasFromEnv}). */
 export const waitReplicasEnv = {
   /** Replicas that must hold a job before its enqueue is acknowledged; unset: do not wait. */
@@ -99,7 +102,7 @@ export const waitReplicasEnv = {
     .number()
     .int()
     .min(1)
-    .max(750, 'expected at most 750 (half the 1500 ms Redis deadline)')
+    .max(MAX_ENV_TIMEOUT_MS, `expected at most ${MAX_ENV_TIMEOUT_MS} (half the ${DEFAULT_REDIS_DEADLINE_MS} ms Redis deadline)`)
     .optional(),
 };
 
