@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { ConfigError } from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, expectTypeOf, test } from 'vitest';
 import { familyHandlers } from '../../worker/src/families/index.ts';
-import { serviceConfig } from '../../worker/src/services/config.ts';
+import { type ServiceConfig, serviceConfig } from '../../worker/src/services/config.ts';
 import { slugify } from '../../worker/src/services/file-names.ts';
 
 describe('serviceConfig', () => {
@@ -34,6 +34,16 @@ describe('serviceConfig', () => {
       BACKUPS_DIR: join(process.cwd(), 'var', 'backups'),
     });
     expect(serviceConfig({ SMTP_URL: '' }).SMTP_URL).toBeUndefined();
+  });
+
+  test('its type is inferred from the schema: every variable a string, SMTP_URL optional', () => {
+    expectTypeOf<ServiceConfig>().toEqualTypeOf<{
+      SMTP_URL?: string | undefined;
+      MAIL_FROM: string;
+      OUTBOX_DIR: string;
+      REPORTS_DIR: string;
+      BACKUPS_DIR: string;
+    }>();
   });
 
   test('rejects an SMTP_URL that is not smtp:// or smtps://', () => {

@@ -2,23 +2,29 @@ import { join, resolve } from 'node:path';
 import { env, loadConfig } from '@taskwire/shared/node';
 import { z } from 'zod';
 
-/** The environment the worker's services read, with what each variable means. */
-export interface ServiceConfig {
-  /**
-   * `SMTP_URL`: where email goes, `smtp://[user:pass@]host:port` (STARTTLS when offered) or
-   * `smtps://…` (TLS from the start). Nodemailer URL options apply (`?pool=true`). Unset: email
-   * is written as `.eml` files into `OUTBOX_DIR` instead of being sent.
-   */
-  SMTP_URL: string | undefined;
-  /** `MAIL_FROM`: the From header and envelope sender. Default `taskwire <no-reply@localhost>`. */
-  MAIL_FROM: string;
-  /** `OUTBOX_DIR`: where `.eml` files go when `SMTP_URL` is unset. Default `<cwd>/var/outbox`. */
-  OUTBOX_DIR: string;
-  /** `REPORTS_DIR`: where `reports.generate` writes its CSV files. Default `<cwd>/var/reports`. */
-  REPORTS_DIR: string;
-  /** `BACKUPS_DIR`: root of the backup sets (`<dir>/<name>/…tar.gz`). Default `<cwd>/var/backups`. */
-  BACKUPS_DIR: string;
+/** The services' environment, with what each variable means; directories resolved against `cwd`. */
+function serviceSchema(cwd: string) {
+  const directory = (...fallback: string[]) => env.path.default(join(cwd, ...fallback)).transform((path) => resolve(cwd, path));
+  return z.object({
+    /**
+     * `SMTP_URL`: where email goes, `smtp://[user:pass@]host:port` (STARTTLS when offered) or
+     * `smtps://…` (TLS from the start). Nodemailer URL options apply (`?pool=true`). Unset: email
+     * is written as `.eml` files into `OUTBOX_DIR` instead of being sent.
+     */
+    SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'expected smtp://host:port or smtps://host:port' }).optional(),
+    /** `MAIL_FROM`: the From header and envelope sender. Default `taskwire <no-reply@localhost>`. */
+    MAIL_FROM: env.string.default('taskwire <no-reply@localhost>'),
+    /** `OUTBOX_DIR`: where `.eml` files go when `SMTP_URL` is unset. Default `<cwd>/var/outbox`. */
+    OUTBOX_DIR: directory('var', 'outbox'),
+    /** `REPORTS_DIR`: where `reports.generate` writes its CSV files. Default `<cwd>/var/reports`. */
+    REPORTS_DIR: directory('var', 'reports'),
+    /** `BACKUPS_DIR`: root of the backup sets (`<dir>/<name>/…tar.gz`). Default `<cwd>/var/backups`. */
+    BACKUPS_DIR: directory('var', 'backups'),
+  });
 }
+
+/** The environment the worker's services read (see {@link serviceConfig}). */
+export type ServiceConfig = z.output<ReturnType<typeof serviceSchema>>;
 
 /**
  * Reads and validates the services' environment. Called per job rather than once at import, so
@@ -29,20 +35,5 @@ export interface ServiceConfig {
  * const { OUTBOX_DIR, SMTP_URL } = serviceConfig();
  */
 export function serviceConfig(source: NodeJS.ProcessEnv = process.env): ServiceConfig {
-  const cwd = process.cwd();
-  const schema = z.object({
-    SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'expected smtp://host:port or smtps://host:port' }).optional(),
-    MAIL_FROM: env.string.default('taskwire <no-reply@localhost>'),
-    OUTBOX_DIR: env.path.default(join(cwd, 'var', 'outbox')),
-    REPORTS_DIR: env.path.default(join(cwd, 'var', 'reports')),
-    BACKUPS_DIR: env.path.default(join(cwd, 'var', 'backups')),
-  });
-  const config = loadConfig(schema, source);
-  return {
-    SMTP_URL: config.SMTP_URL,
-    MAIL_FROM: config.MAIL_FROM,
-    OUTBOX_DIR: resolve(cwd, config.OUTBOX_DIR),
-    REPORTS_DIR: resolve(cwd, config.REPORTS_DIR),
-    BACKUPS_DIR: resolve(cwd, config.BACKUPS_DIR),
-  };
+  return loadConfig(serviceSchema(process.cwd()), source);
 }
