@@ -82,6 +82,14 @@ async function main() {
   if (generatedToken) say(`token   ${generatedToken}   (admin; generated for this run — set TASKWIRE_TOKENS in production)`);
   const token = generatedToken ?? config.TASKWIRE_API_TOKEN;
 
+  // The demo archives a directory of its own; with BACKUP_SOURCES unset (no directory may be
+  // archived), that directory is the one this run allows.
+  const demoSource = config.DEMO === '1' ? await mkdtemp(join(tmpdir(), 'taskwire-demo-')) : undefined;
+  if (!process.env.BACKUP_SOURCES) {
+    if (demoSource) process.env.BACKUP_SOURCES = demoSource;
+    say(`backups may archive ${demoSource ?? 'nothing'}   (BACKUP_SOURCES unset; set it to the directories backups may read)`);
+  }
+
   const workers: FamilyWorker[] = [];
   for (const handlers of Object.values(familyHandlers)) {
     workers.push(
@@ -112,14 +120,14 @@ async function main() {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-  if (config.DEMO === '1') {
-    await demo(`${api.url}/trpc`, token).catch((error: Error) => console.error(`demo failed: ${error.message}`));
+  if (demoSource) {
+    await demo(`${api.url}/trpc`, token, demoSource).catch((error: Error) => console.error(`demo failed: ${error.message}`));
   }
   say(`\ntaskwire is serving at ${api.url}/trpc — Ctrl-C to stop.`);
 }
 
 /** One typed task per family through the client, printing progress and results. */
-async function demo(url: string, token: string | undefined) {
+async function demo(url: string, token: string | undefined, source: string) {
   const tw = createTaskwireClient({ url, token });
   say('\n── demo: one task per family, through the typed client ──');
 
@@ -146,7 +154,6 @@ async function demo(url: string, token: string | undefined) {
   );
   say(`  reports.generate  → ${report.rows} rows, ${report.bytes} bytes, sha256 ${report.sha256.slice(0, 16)}… at ${report.path}`);
 
-  const source = await mkdtemp(join(tmpdir(), 'taskwire-demo-'));
   await mkdir(join(source, 'notes'), { recursive: true });
   await writeFile(join(source, 'README.txt'), 'taskwire demo backup\n');
   await writeFile(join(source, 'notes', 'today.txt'), `${now.toISOString()}\n`);

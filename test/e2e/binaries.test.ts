@@ -82,5 +82,9 @@ describe('taskwire-api and taskwire-worker as separate processes', () => {
     await badEnv.waitFor(/WORKER_GRACE_MS/);
     expect(badEnv.lines.join('\n')).toMatch(/REDIS_URL: expected redis:\/\/host:port/);
     expect(await badEnv.exit()).toBe(2);
+    // The services' variables are checked at start too, not on every job.
+    const badServices = spawnTs('worker/src/bin/worker.ts', ['--family', 'backups'], { BACKUP_SOURCES: 'relative/dir' });
+    await badServices.waitFor(/BACKUP_SOURCES: expected absolute paths/);
+    expect(await badServices.exit()).toBe(2);
   });
 });

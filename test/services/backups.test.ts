@@ -42,7 +42,12 @@ describe('snapshotDirectory', () => {
 
     const input = snapshot.input.parse({ source: source.path, name: 'site.data' });
     const result = snapshot.output.parse(
-      await snapshotDirectory(input, { dir: backups.path, progress: (p) => void progress.push(p), now: () => createdAt }),
+      await snapshotDirectory(input, {
+        dir: backups.path,
+        sources: [source.path],
+        progress: (p) => void progress.push(p),
+        now: () => createdAt,
+      }),
     );
 
     expect(result.path).toBe(join(backups.path, 'site.data', 'site.data-2025-01-02T03-04-05-678Z.tar.gz'));
@@ -88,7 +93,7 @@ describe('snapshotDirectory', () => {
     const input = snapshot.input.parse({ source: source.path, name: 'db', keepLast: 2 });
 
     const results = [];
-    for (const at of clock) results.push(await snapshotDirectory(input, { dir: backups.path, now: () => at }));
+    for (const at of clock) results.push(await snapshotDirectory(input, { dir: backups.path, sources: [source.path], now: () => at }));
 
     const [first, second, third] = results;
     expect(first?.pruned).toEqual([]);
@@ -102,9 +107,9 @@ describe('snapshotDirectory', () => {
     await using source = await tempDir('src');
     await writeFile(join(source.path, 'a.txt'), 'a');
     const dir = join(source.path, 'backups');
-    await snapshotDirectory(snapshot.input.parse({ source: source.path, name: 'other' }), { dir });
+    await snapshotDirectory(snapshot.input.parse({ source: source.path, name: 'other' }), { dir, sources: [source.path] });
 
-    const result = await snapshotDirectory(snapshot.input.parse({ source: source.path, name: 'self' }), { dir });
+    const result = await snapshotDirectory(snapshot.input.parse({ source: source.path, name: 'self' }), { dir, sources: [source.path] });
 
     const listed: string[] = [];
     await tar.t({ file: result.path, onReadEntry: (entry) => void listed.push(entry.path) });
@@ -115,11 +120,35 @@ describe('snapshotDirectory', () => {
   test('a missing or non-directory source fails without retry', async () => {
     await using backups = await tempDir('bak');
     const missing = snapshot.input.parse({ source: join(backups.path, 'nope'), name: 'x' });
-    await expect(snapshotDirectory(missing, { dir: backups.path })).rejects.toBeInstanceOf(NonRetriableError);
+    await expect(snapshotDirectory(missing, { dir: backups.path, sources: [backups.path] })).rejects.toBeInstanceOf(NonRetriableError);
     await writeFile(join(backups.path, 'file'), 'x');
     const file = snapshot.input.parse({ source: join(backups.path, 'file'), name: 'x' });
-    await expect(snapshotDirectory(file, { dir: backups.path })).rejects.toThrow(/is not a directory/);
+    await expect(snapshotDirectory(file, { dir: backups.path, sources: [backups.path] })).rejects.toThrow(/is not a directory/);
     expect(await listDir(backups.path)).toEqual(['file']);
+  });
+
+  test('only directories inside BACKUP_SOURCES are archived: not outside, not through a symlink pointing out, none when unset', async () => {
+    await using allowed = await tempDir('allowed');
+    await using outside = await tempDir('outside');
+    await using backups = await tempDir('bak');
+    await writeFile(join(outside.path, 'secret.txt'), 'not for backups');
+    await mkdir(join(allowed.path, 'data'));
+    await writeFile(join(allowed.path, 'data', 'a.txt'), 'a');
+    await symlink(outside.path, join(allowed.path, 'escape'));
+    const deps = { dir: backups.path, sources: [allowed.path] };
+    const run = (source: string, sources = deps.sources) =>
+      snapshotDirectory(snapshot.input.parse({ source, name: 'x' }), { ...deps, sources });
+
+    expect((await run(join(allowed.path, 'data'))).files).toBe(1);
+    expect((await run(allowed.path)).files).toBe(1);
+    await expect(run(outside.path)).rejects.toThrow(new RegExp(`${outside.path} is not inside BACKUP_SOURCES \\(${allowed.path}\\)`));
+    await expect(run(`${allowed.path}-sibling`)).rejects.toThrow(/is not inside BACKUP_SOURCES/);
+    await expect(run(join(allowed.path, '..', basename(outside.path)))).rejects.toBeInstanceOf(NonRetriableError);
+    await expect(run(join(allowed.path, 'escape'))).rejects.toThrow(/escape is not inside BACKUP_SOURCES/);
+    // Refused before the file system is read: the same answer whether the path exists or not.
+    await expect(run('/no/such/dir')).rejects.toThrow(/is not inside BACKUP_SOURCES/);
+    await expect(run(join(allowed.path, 'data'), [])).rejects.toThrow(/BACKUP_SOURCES is not set, so no directory may be archived/);
+    expect((await listDir(join(backups.path, 'x'))).filter((f) => f.endsWith('.tar.gz'))).toHaveLength(2);
   });
 
   test('an aborted signal leaves no archive behind', async () => {
@@ -132,6 +161,7 @@ describe('snapshotDirectory', () => {
     // Abort once archiving has started, so the stream itself must stop.
     const run = snapshotDirectory(input, {
       dir: backups.path,
+      sources: [source.path],
       signal: controller.signal,
       progress: (p) => {
         if (p.stage === 'archive') setImmediate(() => controller.abort(new Error('cancelled')));
@@ -147,7 +177,7 @@ describe('snapshotDirectory', () => {
     await using backups = await tempDir('bak');
     await using fx = await redisFixture();
     await writeFile(join(source.path, 'a.txt'), 'a');
-    using _env = withEnv({ BACKUPS_DIR: backups.path });
+    using _env = withEnv({ BACKUPS_DIR: backups.path, BACKUP_SOURCES: source.path });
 
     const result = await backupsHandlers.handlers.snapshot(snapshot.input.parse({ source: source.path, name: 'h' }), fx.context(snapshot));
 

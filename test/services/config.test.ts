@@ -15,6 +15,7 @@ describe('serviceConfig', () => {
       OUTBOX_DIR: join(cwd, 'var', 'outbox'),
       REPORTS_DIR: join(cwd, 'var', 'reports'),
       BACKUPS_DIR: join(cwd, 'var', 'backups'),
+      BACKUP_SOURCES: [],
     });
   });
 
@@ -32,6 +33,7 @@ describe('serviceConfig', () => {
       OUTBOX_DIR: join(process.cwd(), 'tmp', 'outbox'),
       REPORTS_DIR: '/srv/reports',
       BACKUPS_DIR: join(process.cwd(), 'var', 'backups'),
+      BACKUP_SOURCES: [],
     });
     expect(serviceConfig({ SMTP_URL: '' }).SMTP_URL).toBeUndefined();
   });
@@ -43,7 +45,15 @@ describe('serviceConfig', () => {
       OUTBOX_DIR: string;
       REPORTS_DIR: string;
       BACKUPS_DIR: string;
+      BACKUP_SOURCES: string[];
     }>();
+  });
+
+  test('BACKUP_SOURCES: absolute directories separated as in PATH; relative ones are refused', () => {
+    expect(serviceConfig({ BACKUP_SOURCES: '/srv/data:/var/lib/app/' }).BACKUP_SOURCES).toEqual(['/srv/data', '/var/lib/app']);
+    expect(() => serviceConfig({ BACKUP_SOURCES: '/srv/data:relative' })).toThrow(
+      /BACKUP_SOURCES: expected absolute paths separated by ':'/,
+    );
   });
 
   test('rejects an SMTP_URL that is not smtp:// or smtps://', () => {

@@ -6,12 +6,13 @@
 
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { describeRedis, env, loadConfigOrExit, withRedisEnv } from '@taskwire/shared/node';
+import { ConfigError, describeRedis, env, loadConfigOrExit, withRedisEnv } from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
 import { closeServices, familyHandlers } from '../families/index.ts';
 import { createLogger, jobEventLogger } from '../runtime/logger.ts';
 import { WorkerMetrics } from '../runtime/metrics.ts';
 import { startFamilyWorker } from '../runtime/worker.ts';
+import { serviceConfig } from '../services/config.ts';
 
 const USAGE = `Usage: taskwire-worker --family <${Object.keys(families).join('|')}> [--concurrency N] [--grace-ms N]
 
@@ -19,7 +20,8 @@ Environment: REDIS_URL (default redis://127.0.0.1:6379) or REDIS_CLUSTER_NODES (
 REDIS_SENTINELS (host:port,…) with REDIS_SENTINEL_MASTER; REDIS_USERNAME, REDIS_PASSWORD, REDIS_TLS,
 REDIS_TLS_CA; TASKWIRE_PREFIX (default taskwire),
 WORKER_GRACE_MS (default 30000), METRICS_PORT (serves /metrics and /healthz; unset = off, 0 = any free port),
-LOG_LEVEL (default info), plus the services' variables (SMTP_URL, OUTBOX_DIR, …).`;
+LOG_LEVEL (default info), plus the services' variables (SMTP_URL, MAIL_FROM, OUTBOX_DIR, REPORTS_DIR,
+BACKUPS_DIR, BACKUP_SOURCES).`;
 
 function fail(message: string): never {
   console.error(`taskwire-worker: ${message}\n\n${USAGE}`);
@@ -63,7 +65,25 @@ if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency 
 const graceMs = values['grace-ms'] === undefined ? config.WORKER_GRACE_MS : Number(values['grace-ms']);
 if (!(Number.isInteger(graceMs) && graceMs >= 0)) fail('--grace-ms must be a non-negative integer');
 
+// The services read their environment per job; checked once here, a typo stops the process
+// instead of failing every job.
+const services = (() => {
+  try {
+    return serviceConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`taskwire-worker: ${error.message}`);
+    process.exit(2);
+  }
+})();
+
 const logger = createLogger({ family: familyName });
+if (familyName === 'backups' && services.BACKUP_SOURCES.length === 0) {
+  logger.warn(
+    { event: 'backups.no-sources' },
+    'BACKUP_SOURCES is not set: every backups.snapshot is refused until it names the directories backups may read',
+  );
+}
 const metrics = new WorkerMetrics();
 const logJobEvent = jobEventLogger(logger);
 

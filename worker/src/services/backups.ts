@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
-import { readdir, rm, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { readdir, realpath, rm, stat } from 'node:fs/promises';
+import { basename, delimiter, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { NonRetriableError, type TaskInput, type TaskOutput, type TaskProgress } from '@taskwire/shared';
 import type { snapshot } from '@taskwire/shared/tasks';
@@ -14,13 +14,46 @@ export type SnapshotInput = TaskInput<typeof snapshot>;
 export type SnapshotResult = TaskOutput<typeof snapshot>;
 export type SnapshotProgress = TaskProgress<typeof snapshot>;
 
-/** What a snapshot needs besides its input; a handler context provides all but `dir`. */
+/** What a snapshot needs besides its input; a handler context provides all but `dir` and `sources`. */
 export interface SnapshotDeps {
   /** Root of the backup sets (`BACKUPS_DIR`); a set's archives live in `<dir>/<name>/`. */
   dir: string;
+  /**
+   * The directories a snapshot may archive, each with everything under it (`BACKUP_SOURCES`);
+   * empty: none. Whoever may enqueue a snapshot must not be able to archive `/etc` or another
+   * application's data into `dir`.
+   */
+  sources: readonly string[];
   signal?: AbortSignal | undefined;
   progress?: ((progress: SnapshotProgress) => Promise<void> | void) | undefined;
   now?: (() => Date) | undefined;
+}
+
+const inside = (path: string, root: string) => path === root || path.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
+
+/**
+ * `source` if it lies in one of `sources`, checked on the path as given and again with symlinks
+ * resolved (a link inside an allowed directory may point out of it); the resolved path is what
+ * gets archived. The path as given is checked before the file system is touched, so a refused
+ * caller learns nothing about what exists outside.
+ */
+async function allowedSource(source: string, sources: readonly string[]): Promise<string> {
+  const refuse = () =>
+    new NonRetriableError(
+      sources.length === 0
+        ? `Backup source ${source} refused: BACKUP_SOURCES is not set, so no directory may be archived (set it to the directories backups may read, e.g. BACKUP_SOURCES=/srv/data${delimiter}/var/lib/app)`
+        : `Backup source ${source} is not inside BACKUP_SOURCES (${sources.join(delimiter)})`,
+    );
+  const roots = sources.map((root) => resolve(root));
+  if (!roots.some((root) => inside(source, root))) throw refuse();
+  const real = await realpath(source).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR')
+      throw new NonRetriableError(`Backup source ${source} does not exist`, { cause: error });
+    throw error;
+  });
+  const realRoots = await Promise.all(roots.map((root) => realpath(root).catch(() => undefined)));
+  if (!realRoots.some((root) => root !== undefined && inside(real, root))) throw refuse();
+  return real;
 }
 
 async function assertDirectory(source: string): Promise<void> {
@@ -64,10 +97,11 @@ async function prune(setDir: string, name: string, current: string, keepLast: nu
  * the set. `files` counts regular files; directories and symlinks are archived but not counted.
  *
  * The archive is written to a temporary file and renamed, so a set never holds a partial archive.
- * A missing or non-directory source fails without retry. An abort stops the archive mid-stream.
+ * A source outside `deps.sources`, missing or not a directory fails without retry. An abort stops
+ * the archive mid-stream.
  *
  * @example
- * const result = await snapshotDirectory({ source: '/srv/data', name: 'data', keepLast: 7 }, { dir: BACKUPS_DIR, signal });
+ * const result = await snapshotDirectory({ source: '/srv/data', name: 'data', keepLast: 7 }, { dir: BACKUPS_DIR, sources: ['/srv'], signal });
  */
 export async function snapshotDirectory(input: SnapshotInput, deps: SnapshotDeps): Promise<SnapshotResult> {
   const { signal } = deps;
@@ -75,7 +109,7 @@ export async function snapshotDirectory(input: SnapshotInput, deps: SnapshotDeps
     signal?.throwIfAborted();
     await deps.progress?.(progress);
   };
-  const source = resolve(input.source);
+  const source = await allowedSource(resolve(input.source), deps.sources);
   await assertDirectory(source);
 
   await report({ stage: 'scan' });

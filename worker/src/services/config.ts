@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { env, loadConfig } from '@taskwire/shared/node';
 import { z } from 'zod';
 
@@ -20,6 +20,17 @@ function serviceSchema(cwd: string) {
     REPORTS_DIR: directory('var', 'reports'),
     /** `BACKUPS_DIR`: root of the backup sets (`<dir>/<name>/…tar.gz`). Default `<cwd>/var/backups`. */
     BACKUPS_DIR: directory('var', 'backups'),
+    /**
+     * `BACKUP_SOURCES`: the directories `backups.snapshot` may archive (each with everything under
+     * it), absolute paths separated by `${delimiter}` as in `PATH`. Unset: none, so every snapshot
+     * is refused until an operator says what may be read.
+     */
+    BACKUP_SOURCES: z
+      .string()
+      .transform((list) => list.split(delimiter).filter((path) => path !== ''))
+      .refine((paths) => paths.every((path) => isAbsolute(path)), `expected absolute paths separated by '${delimiter}'`)
+      .transform((paths) => paths.map((path) => resolve(path)))
+      .default([]),
   });
 }
 
