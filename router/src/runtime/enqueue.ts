@@ -162,7 +162,8 @@ export async function enqueueItems(
  * in order.
  *
  * An idempotency key is claimed with `SET NX` before the job is added; a repeat finds the claim
- * and returns the first JobRef with `deduplicated: true`. If the call fails, the claims of jobs
+ * and returns the first JobRef with `deduplicated: true` (for a claim taken moments ago, once its
+ * job exists: see {@link awaitClaimedJobs}). If the call fails, the claims of jobs
  * that were not written are released, so a retry by the caller is not mistaken for a duplicate;
  * nothing in the failure path waits for Redis (see {@link releaseUnwritten}).
  */
@@ -173,6 +174,8 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
   const withClaim = prepared.filter((p) => p.claim);
   /** A claim held by a job added before (the last one found). */
   let found: { key: string; holder: string } | undefined;
+  /** Claims found that were taken moments ago: their calls may still be writing their jobs. */
+  const recent: FoundClaim[] = [];
 
   if (withClaim.length > 0) {
     let sent: Promise<[Error | null, unknown][] | null> | undefined;
@@ -198,6 +201,7 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
           if (!claim) throw new TaskwireError('QUEUE_UNAVAILABLE', 'Idempotency claim vanished; retry the request');
           refs[p.index] = refOf(task, claim.bullId, claim.enqueuedAt, true);
           found = { key: (p.claim as { key: string }).key, holder: holder as string };
+          if (Date.now() - claim.enqueuedAt < hub.deadlineMs) recent.push({ ...found, ...claim });
         });
       });
     } catch (error) {
@@ -214,16 +218,20 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
       throw error;
     }
   }
-  if (found && hub.waitsForReplicas) {
-    // The job found may have been written on another connection, which this connection's WAIT
-    // does not cover; a write of its own after it (the same claim again) makes it cover it.
-    const { key, holder } = found;
-    try {
+  try {
+    // A claim this call took for an earlier item of its own is written below, not awaited.
+    const ours = new Set([...claimed].map((p) => p.claim?.value));
+    const others = recent.filter((c) => !ours.has(c.holder));
+    if (others.length > 0) await awaitClaimedJobs(hub, task, others);
+    if (found && hub.waitsForReplicas) {
+      // The job found may have been written on another connection, which this connection's WAIT
+      // does not cover; a write of its own after it (the same claim again) makes it cover it.
+      const { key, holder } = found;
       await hub.run(() => hub.redis.set(key, holder, 'KEEPTTL', 'XX'));
-    } catch (error) {
-      releaseClaims(hub, [...claimed]);
-      throw error;
     }
+  } catch (error) {
+    releaseClaims(hub, [...claimed]);
+    throw error;
   }
 
   for (const p of prepared) if (!p.claim || claimed.has(p)) toAdd.push(p);
@@ -249,6 +257,51 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
   // and waits for the replicas again. (Without it, no await here: this is every enqueue's path.)
   if (hub.waitsForReplicas) await hub.replicated();
   return refs as JobRef[];
+}
+
+/** An idempotency claim held by another call, and the job it names. */
+interface FoundClaim {
+  key: string;
+  holder: string;
+  bullId: string;
+  /** When the other call took it (epoch ms). */
+  enqueuedAt: number;
+}
+
+/**
+ * Waits, while the calls that took these claims may still be writing their jobs (within their
+ * deadline), until each job exists: a call that fails before writing its job releases its claim,
+ * and a JobRef must not name a job that never comes. A claim released meanwhile fails this call
+ * with QUEUE_UNAVAILABLE (its retry then adds the job). Once a claim is older than the deadline,
+ * its JobRef is returned as is: the job was written (and may already be finished and removed), or
+ * its write is still on its way through a stalled Redis.
+ */
+async function awaitClaimedJobs(hub: QueueHub, task: AnyTask, claims: readonly FoundClaim[]): Promise<void> {
+  const queue = hub.queue(task.family);
+  let waiting = claims;
+  for (;;) {
+    const results = await hub.run(() => {
+      const pipeline = hub.redis.pipeline();
+      for (const c of waiting) pipeline.exists(queue.toKey(c.bullId)).get(c.key);
+      return pipeline.exec();
+    });
+    const now = Date.now();
+    waiting = waiting.filter((c, i) => {
+      const [existsError, exists] = results?.[2 * i] ?? [];
+      const [getError, holder] = results?.[2 * i + 1] ?? [];
+      if (existsError || getError) throw existsError ?? getError;
+      if (exists === 1) return false;
+      if (holder !== c.holder) {
+        throw new TaskwireError(
+          'QUEUE_UNAVAILABLE',
+          'An earlier call with this idempotency key failed before writing its job; retry the request',
+        );
+      }
+      return now - c.enqueuedAt < hub.deadlineMs;
+    });
+    if (waiting.length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /** Jobs per pipeline when a call carries many: Redis runs one chunk while the next is encoded. */

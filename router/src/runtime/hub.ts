@@ -33,7 +33,8 @@ export class QueueHub {
   private readonly queues = new Map<string, Queue>();
   private readonly writers = new Map<string, JobWriter>();
   private readonly buses = new Map<string, JobEventBus>();
-  private readonly deadlineMs: number;
+  /** How long one Redis call may take before it fails with QUEUE_UNAVAILABLE (ms). */
+  readonly deadlineMs: number;
   private readonly replicaWait: ReplicaWait | undefined;
 
   constructor(
