@@ -2,38 +2,32 @@ import { z } from 'zod';
 import { safeDeserialize } from './superjson-guard.ts';
 import { deserializeWire, serializeWire, serializeWireSized, type WireValue } from './wire.ts';
 
-/** What a job carries besides its payload. */
-export interface EnvelopeMeta {
-  /** Epoch ms at which the router accepted the job. */
-  enqueuedAt: number;
-  /** Per-attempt time limit chosen at enqueue (overrides the contract default). */
-  timeoutMs?: number | undefined;
-  /** W3C trace context of the enqueuing request. */
-  traceparent?: string | undefined;
-  /**
-   * How many times workers that only know older versions put this job back for a newer worker
-   * (rolling deploys).
-   */
-  deferrals?: number | undefined;
-}
-
-/** The job data stored in Redis: contract version, superjson payload, metadata. */
-export interface Envelope {
-  v: number;
-  p: { json: unknown; meta?: unknown };
-  meta: EnvelopeMeta;
-}
-
 const envelopeSchema = z.object({
+  /** The contract version the payload was written under. */
   v: z.number().int().positive(),
+  /** The input, in superjson's format. */
   p: z.object({ json: z.unknown(), meta: z.unknown().optional() }),
+  /** What a job carries besides its payload. */
   meta: z.object({
+    /** Epoch ms at which the router accepted the job. */
     enqueuedAt: z.number(),
+    /** Per-attempt time limit chosen at enqueue (overrides the contract default). */
     timeoutMs: z.number().int().positive().optional(),
+    /** W3C trace context of the enqueuing request. */
     traceparent: z.string().optional(),
+    /**
+     * How many times workers that only know older versions put this job back for a newer worker
+     * (rolling deploys).
+     */
     deferrals: z.number().int().nonnegative().optional(),
   }),
 });
+
+/** The job data stored in Redis: contract version, superjson payload, metadata. */
+export type Envelope = z.output<typeof envelopeSchema>;
+
+/** What a job carries besides its payload. */
+export type EnvelopeMeta = Envelope['meta'];
 
 /** Wraps a parsed input for Redis. Rich types (Date, Map, Set, bigint) survive via superjson. */
 export function encodeEnvelope(version: number, input: unknown, meta: EnvelopeMeta): Envelope {
