@@ -105,6 +105,42 @@ describe('email over SMTP', () => {
   });
 });
 
+describe('one delivery per job', () => {
+  test('a later attempt of a job whose message the server accepted returns the recorded delivery without sending again', async () => {
+    await using smtp = await smtpFixture();
+    await using fx = await redisFixture();
+    using _env = withEnv({ SMTP_URL: smtp.url });
+    const input = sendEmail.input.parse({ to: 'ann@example.test', subject: 'Once', html: '<p>once</p>' });
+    const ctx = fx.context(sendEmail);
+
+    const first = await emailHandlers.handlers.send(input, ctx);
+    // The worker died before recording the completion, or the completion did not reach Redis: the job runs again.
+    const again = await emailHandlers.handlers.send(input, { ...ctx, job: { ...ctx.job, attempt: 2 } });
+
+    expect(smtp.messages).toHaveLength(1);
+    expect(again).toEqual(first);
+    expect(again.acceptedAt).toBeInstanceOf(Date);
+    expect(sendEmail.output.parse(again)).toEqual(first);
+    // Another job with the same input is another message.
+    await emailHandlers.handlers.send(input, { ...ctx, job: { ...ctx.job, id: 'email.2' } });
+    expect(smtp.messages).toHaveLength(2);
+  });
+
+  test('a send that failed records nothing: the retry sends', async () => {
+    await using fx = await redisFixture();
+    await using outbox = await tempDir('outbox');
+    using _env = withEnv({ SMTP_URL: 'smtp://127.0.0.1:1', OUTBOX_DIR: outbox.path });
+    const input = sendEmail.input.parse({ to: 'ann@example.test', subject: 'Retry', html: '<p>retry</p>' });
+    const ctx = fx.context(sendEmail);
+    await expect(emailHandlers.handlers.send(input, ctx)).rejects.toThrow();
+
+    await using smtp = await smtpFixture();
+    using _smtp = withEnv({ SMTP_URL: smtp.url });
+    await emailHandlers.handlers.send(input, { ...ctx, job: { ...ctx.job, attempt: 2 } });
+    expect(smtp.messages).toHaveLength(1);
+  });
+});
+
 describe('email to the outbox (no SMTP_URL)', () => {
   test('writes one .eml per message, named after the Message-ID, that parses back', async () => {
     await using outbox = await tempDir('outbox');

@@ -9,7 +9,7 @@ import { isIdentifier } from './task.ts';
  * - BullMQ queue:      prefix `taskwire`, queue name `{email}` → `taskwire:{email}:wait`, …
  * - idempotency claim: `taskwire:{email}:idem:<task>:<sha256(key)>`
  * - cancel channel:    `taskwire:{email}:cancel`
- * - service state:     `taskwire:{email}:svc:<name>:…`
+ * - service state:     `taskwire:{email}:svc:<name>:…` (e.g. `…:svc:delivered:<job id>`)
  * - schedule digests:  `taskwire:{email}:schedule:<task>~<key>`
  * - token rate limits: `taskwire:{ratelimit}:<token name>:<window>`
  */

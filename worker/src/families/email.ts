@@ -1,11 +1,13 @@
 import { email } from '@taskwire/shared/tasks';
 import { defineHandlers } from '../runtime/handlers.ts';
+import { deliverOnce } from '../services/delivery-record.ts';
 import { inviteEmail, passwordResetEmail } from '../services/email-templates.ts';
-import { deliverMail, jobMessageId, mailerOptions } from '../services/mailer.ts';
+import { jobMessageId, mailerOptions } from '../services/mailer.ts';
 
 /**
  * The email family: render (templates for passwordReset and invite), then deliver through SMTP
- * or the outbox, as configured by the environment at the time of the job.
+ * or the outbox, as configured by the environment at the time of the job; once per job across
+ * its attempts (see `deliverOnce`).
  *
  * @example
  * await startFamilyWorker({ handlers: emailHandlers, redisUrl });
@@ -14,18 +16,18 @@ export const emailHandlers = defineHandlers(email, {
   send: async (input, ctx) => {
     await ctx.progress({ stage: 'deliver' });
     const { to, cc, subject, html, text, sendAt } = input;
-    return deliverMail({ to, cc, subject, html, text, date: sendAt, messageId: jobMessageId(ctx.job) }, mailerOptions(), ctx.signal);
+    return deliverOnce(ctx, { to, cc, subject, html, text, date: sendAt, messageId: jobMessageId(ctx.job) }, mailerOptions(), ctx.signal);
   },
   passwordReset: async (input, ctx) => {
     await ctx.progress({ stage: 'render' });
     const message = passwordResetEmail(input);
     await ctx.progress({ stage: 'deliver' });
-    return deliverMail({ ...message, messageId: jobMessageId(ctx.job) }, mailerOptions(), ctx.signal);
+    return deliverOnce(ctx, { ...message, messageId: jobMessageId(ctx.job) }, mailerOptions(), ctx.signal);
   },
   invite: async (input, ctx) => {
     await ctx.progress({ stage: 'render' });
     const message = inviteEmail(input);
     await ctx.progress({ stage: 'deliver' });
-    return deliverMail({ ...message, messageId: jobMessageId(ctx.job) }, mailerOptions(), ctx.signal);
+    return deliverOnce(ctx, { ...message, messageId: jobMessageId(ctx.job) }, mailerOptions(), ctx.signal);
   },
 });
