@@ -7,15 +7,16 @@ const RECORD_TTL_MS = 7 * 24 * 3_600_000;
 
 /** What a delivery record needs from the handler context. */
 export interface DeliveryRecordContext {
-  job: { id: string };
+  job: { id: string; enqueuedAt: Date };
   redis: RedisConnection;
   keys: Keys;
 }
 
+/** One record per job: its id and the instant it was enqueued (ids restart when a queue is reset). */
 function recordKey(ctx: DeliveryRecordContext): string {
   const parsed = parseJobId(ctx.job.id);
   if (!parsed) throw new Error(`Not a job id: '${ctx.job.id}'`);
-  return ctx.keys.service(parsed.family, 'delivered', parsed.bullId);
+  return ctx.keys.service(parsed.family, 'delivered', parsed.bullId, ctx.job.enqueuedAt.getTime().toString(36));
 }
 
 /**
