@@ -99,13 +99,16 @@ describe('idempotency keys across a Redis stall', () => {
   describe('a repeat that finds a claim another call took moments ago', () => {
     const settings = DEFAULT_ENQUEUE_SETTINGS;
     const item = (key: string) => ({ input: { count: 1, delayMs: 0 }, options: { idempotencyKey: key } });
-    /** A hub, the claim key of `key`, and a claim as a call that has not written its job yet leaves it. */
-    async function setup(key: string, takenAgoMs = 0) {
+    /**
+     * A hub, the claim key of `key`, and a claim of another call: pending (its job not written yet,
+     * the claim's short TTL) unless `ttlMs` says otherwise.
+     */
+    async function setup(key: string, ttlMs = 20_000) {
       const hub = new QueueHub(labRegistry, { redisUrl: redis.url, prefix: uniquePrefix('claims'), deadlineMs: 1_000 });
       await hub.waitUntilConnected(3_000);
       const claimKey = hub.keys.idempotency('lab', 'steps', createHash('sha256').update(key).digest('hex').slice(0, 40));
       const bullId = `ifirst-${Date.now().toString(36)}`;
-      await hub.redis.set(claimKey, `${bullId}|${Date.now() - takenAgoMs}`, 'PX', 60_000);
+      await hub.redis.set(claimKey, `${bullId}|${Date.now()}`, 'PX', ttlMs);
       return { hub, claimKey, bullId, queue: hub.queue('lab'), [Symbol.asyncDispose]: () => hub.close() };
     }
 
@@ -138,13 +141,46 @@ describe('idempotency keys across a Redis stall', () => {
       expect(await fx.queue.getJob(parseJobId(ref?.id ?? '')?.bullId as string)).toBeDefined();
     });
 
-    it('returns the JobRef of an older claim at once, though its job is gone (finished and removed since)', async () => {
-      await using fx = await setup('older', 5_000);
+    it('returns the JobRef of a written claim at once, though its job is gone (finished and removed since)', async () => {
+      await using fx = await setup('older', 86_400_000);
       const started = performance.now();
       const [ref] = await enqueueItems(fx.hub, steps, [item('older')], settings);
       expect(ref).toMatchObject({ deduplicated: true });
       expect(parseJobId(ref?.id ?? '')?.bullId).toBe(fx.bullId);
       expect(performance.now() - started).toBeLessThan(500);
+    });
+
+    it('fails with QUEUE_UNAVAILABLE while a claim whose call died is pending; once it expires, the key adds the job', async () => {
+      await using fx = await setup('orphan', 1_500);
+      const started = performance.now();
+      const error = await enqueueItems(fx.hub, steps, [item('orphan')], settings).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((error as TaskwireError).code).toBe('QUEUE_UNAVAILABLE');
+      expect((error as TaskwireError).message).toMatch(/still writing its job; retry/);
+      // Within the repeat's own deadline (1 s here), not the other call's.
+      expect(performance.now() - started).toBeLessThan(1_500);
+      await sleep(600);
+      const [ref] = await enqueueItems(fx.hub, steps, [item('orphan')], settings);
+      expect(ref?.deduplicated).toBe(false);
+      expect(await fx.queue.getJob(parseJobId(ref?.id ?? '')?.bullId as string)).toBeDefined();
+    });
+
+    it('a claim is pending until its job is written, then lives for the idempotency TTL', async () => {
+      await using fx = await setup('unused');
+      const claimKey = fx.hub.keys.idempotency('lab', 'steps', createHash('sha256').update('ttl').digest('hex').slice(0, 40));
+      const single = enqueueItems(fx.hub, steps, [item('ttl')], settings);
+      await single;
+      expect(await fx.hub.redis.pttl(claimKey)).toBeGreaterThan(settings.idempotencyTtlMs - 60_000);
+      const many = Array.from({ length: 150 }, (_, i) => item(`ttl-${i}`));
+      await enqueueItems(fx.hub, steps, many, settings);
+      const ttls = await Promise.all(
+        many.map((_, i) =>
+          fx.hub.redis.pttl(fx.hub.keys.idempotency('lab', 'steps', createHash('sha256').update(`ttl-${i}`).digest('hex').slice(0, 40))),
+        ),
+      );
+      expect(ttls.every((ttl) => ttl > settings.idempotencyTtlMs - 60_000)).toBe(true);
     });
 
     it('does not wait for a claim of its own call: two items with one key are one job, at once', async () => {

@@ -174,8 +174,9 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
   const withClaim = prepared.filter((p) => p.claim);
   /** A claim held by a job added before (the last one found). */
   let found: { key: string; holder: string } | undefined;
-  /** Claims found that were taken moments ago: their calls may still be writing their jobs. */
-  const recent: FoundClaim[] = [];
+  /** Claims of other calls that have not written their jobs yet (see {@link PENDING_CLAIM_MS}). */
+  const pending: FoundClaim[] = [];
+  const pendingMs = Math.min(PENDING_CLAIM_MS, settings.idempotencyTtlMs);
 
   if (withClaim.length > 0) {
     let sent: Promise<[Error | null, unknown][] | null> | undefined;
@@ -184,24 +185,29 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
         const pipeline = hub.redis.pipeline();
         for (const p of withClaim) {
           const claim = p.claim as { key: string; value: string };
-          pipeline.set(claim.key, claim.value, 'PX', settings.idempotencyTtlMs, 'NX').get(claim.key);
+          pipeline.set(claim.key, claim.value, 'PX', pendingMs, 'NX').get(claim.key).pttl(claim.key);
         }
         sent = pipeline.exec();
         const results = (await sent) ?? [];
+        const ours = new Set<string>();
         withClaim.forEach((p, i) => {
-          const [setError, setReply] = results[2 * i] ?? [];
-          const [getError, holder] = results[2 * i + 1] ?? [];
-          if (setError || getError) throw setError ?? getError;
+          const [setError, setReply] = results[3 * i] ?? [];
+          const [getError, holder] = results[3 * i + 1] ?? [];
+          const [ttlError, ttl] = results[3 * i + 2] ?? [];
+          if (setError || getError || ttlError) throw setError ?? getError ?? ttlError;
+          const key = (p.claim as { key: string; value: string }).key;
           if (setReply === 'OK') {
             claimed.add(p);
+            ours.add(holder as string);
             return;
           }
-          // Someone (possibly an earlier item of this batch) holds the key: return its job.
+          // Someone (possibly an earlier item of this call) holds the key: return its job.
           const claim = typeof holder === 'string' ? parseClaim(holder) : undefined;
           if (!claim) throw new TaskwireError('QUEUE_UNAVAILABLE', 'Idempotency claim vanished; retry the request');
           refs[p.index] = refOf(task, claim.bullId, claim.enqueuedAt, true);
-          found = { key: (p.claim as { key: string }).key, holder: holder as string };
-          if (Date.now() - claim.enqueuedAt < hub.deadlineMs) recent.push({ ...found, ...claim });
+          found = { key, holder: holder as string };
+          // Written claims live for the idempotency TTL; a claim of this call is written below.
+          if (!isWritten(ttl, pendingMs) && !ours.has(found.holder)) pending.push({ ...found, ...claim });
         });
       });
     } catch (error) {
@@ -211,7 +217,7 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
         (results) =>
           releaseClaims(
             hub,
-            withClaim.filter((_, i) => results?.[2 * i]?.[1] === 'OK'),
+            withClaim.filter((_, i) => results?.[3 * i]?.[1] === 'OK'),
           ),
         () => {},
       );
@@ -219,10 +225,7 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
     }
   }
   try {
-    // A claim this call took for an earlier item of its own is written below, not awaited.
-    const ours = new Set([...claimed].map((p) => p.claim?.value));
-    const others = recent.filter((c) => !ours.has(c.holder));
-    if (others.length > 0) await awaitClaimedJobs(hub, task, others);
+    if (pending.length > 0) await awaitClaimedJobs(hub, task, pending, pendingMs);
     if (found && hub.waitsForReplicas) {
       // The job found may have been written on another connection, which this connection's WAIT
       // does not cover; a write of its own after it (the same claim again) makes it cover it.
@@ -242,7 +245,7 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
       // Single enqueues of one frame share one write; a bulk is one write already, and its
       // chunks must leave at once so Redis works on one while the next is encoded.
       if (toAdd.length === 1) holdWrites(hub.redis);
-      const ids = await hub.run(() => addInChunks(writer, toAdd, writes));
+      const ids = await hub.run(() => addInChunks(hub, writer, toAdd, writes, settings.idempotencyTtlMs));
       ids.forEach((id, i) => {
         const { index, job } = toAdd[i] as PreparedJob;
         refs[index] = refOf(task, id, job.timestamp, false);
@@ -259,37 +262,48 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
   return refs as JobRef[];
 }
 
+/**
+ * How long an idempotency claim lives until its job is written (ms); then it gets the full
+ * idempotency TTL. A claim whose call died between claim and write (the API killed, Redis lost
+ * between the two) thus frees its key after this, instead of answering for a job that does not
+ * exist for the rest of the day; and a claim with more time left than this is known to be written.
+ */
+export const PENDING_CLAIM_MS = 30_000;
+
+/** True when a claim's PTTL says its job was written (or it never expires: a claim set by hand). */
+function isWritten(ttl: unknown, pendingMs: number): boolean {
+  return typeof ttl === 'number' && (ttl === -1 || ttl > pendingMs);
+}
+
 /** An idempotency claim held by another call, and the job it names. */
 interface FoundClaim {
   key: string;
   holder: string;
   bullId: string;
-  /** When the other call took it (epoch ms). */
-  enqueuedAt: number;
 }
 
 /**
- * Waits, while the calls that took these claims may still be writing their jobs (within their
- * deadline), until each job exists: a call that fails before writing its job releases its claim,
- * and a JobRef must not name a job that never comes. A claim released meanwhile fails this call
- * with QUEUE_UNAVAILABLE (its retry then adds the job). Once a claim is older than the deadline,
- * its JobRef is returned as is: the job was written (and may already be finished and removed), or
- * its write is still on its way through a stalled Redis.
+ * Waits, within this call's deadline, until the jobs of other calls' pending claims are written:
+ * such a call may still be writing its job, or have failed and be about to release its claim, and
+ * a JobRef must not name a job that never comes. A claim released meanwhile fails this call with
+ * QUEUE_UNAVAILABLE (its retry then adds the job); so does a claim still pending at the deadline
+ * (its retry finds the job, or adds it once the claim of a call that died has expired).
  */
-async function awaitClaimedJobs(hub: QueueHub, task: AnyTask, claims: readonly FoundClaim[]): Promise<void> {
+async function awaitClaimedJobs(hub: QueueHub, task: AnyTask, claims: readonly FoundClaim[], pendingMs: number): Promise<void> {
   const queue = hub.queue(task.family);
+  const until = performance.now() + hub.deadlineMs;
   let waiting = claims;
   for (;;) {
     const results = await hub.run(() => {
       const pipeline = hub.redis.pipeline();
-      for (const c of waiting) pipeline.exists(queue.toKey(c.bullId)).get(c.key);
+      for (const c of waiting) pipeline.exists(queue.toKey(c.bullId)).get(c.key).pttl(c.key);
       return pipeline.exec();
     });
-    const now = Date.now();
     waiting = waiting.filter((c, i) => {
-      const [existsError, exists] = results?.[2 * i] ?? [];
-      const [getError, holder] = results?.[2 * i + 1] ?? [];
-      if (existsError || getError) throw existsError ?? getError;
+      const [existsError, exists] = results?.[3 * i] ?? [];
+      const [getError, holder] = results?.[3 * i + 1] ?? [];
+      const [ttlError, ttl] = results?.[3 * i + 2] ?? [];
+      if (existsError || getError || ttlError) throw existsError ?? getError ?? ttlError;
       if (exists === 1) return false;
       if (holder !== c.holder) {
         throw new TaskwireError(
@@ -297,9 +311,12 @@ async function awaitClaimedJobs(hub: QueueHub, task: AnyTask, claims: readonly F
           'An earlier call with this idempotency key failed before writing its job; retry the request',
         );
       }
-      return now - c.enqueuedAt < hub.deadlineMs;
+      return !isWritten(ttl, pendingMs);
     });
     if (waiting.length === 0) return;
+    if (performance.now() >= until) {
+      throw new TaskwireError('QUEUE_UNAVAILABLE', 'An earlier call with this idempotency key is still writing its job; retry the request');
+    }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -316,15 +333,26 @@ interface Write {
 /**
  * Adds the jobs (see {@link JobWriter}: the same scripts, arguments and stored hash as `Queue.add`
  * / `addBulk`, without a `Job` object per job) and returns their BullMQ ids; each write it starts
- * goes into `writes`. A call with many jobs goes in pipelines of {@link CHUNK} sent back to back,
- * so Redis works on the first while the rest are still being encoded. Sizes were checked when the
+ * goes into `writes`. Right behind each write, on the same connection, the claims of its jobs get
+ * the full idempotency TTL (`ttlMs`): Redis runs the two in order, so a job written, even late, has
+ * a written claim. A call with many jobs goes in pipelines of {@link CHUNK} sent back to back, so
+ * Redis works on the first while the rest are still being encoded. Sizes were checked when the
  * jobs were prepared, so an oversized job never leaves earlier chunks behind.
  */
-async function addInChunks(writer: JobWriter, jobs: readonly PreparedJob[], writes: Write[]): Promise<string[]> {
+async function addInChunks(
+  hub: QueueHub,
+  writer: JobWriter,
+  jobs: readonly PreparedJob[],
+  writes: Write[],
+  ttlMs: number,
+): Promise<string[]> {
   if (jobs.length === 1) {
-    const done = writer.add(jobs[0]!.job);
+    const job = jobs[0] as PreparedJob;
+    const done = writer.add(job.job);
     writes.push({ jobs, done });
-    return [await done];
+    if (!job.claim) return [await done];
+    const [id] = await Promise.all([done, hub.redis.pexpire(job.claim.key, ttlMs)]);
+    return [id];
   }
   const chunks: Promise<string[]>[] = [];
   for (let start = 0; start < jobs.length; start += CHUNK) {
@@ -332,14 +360,24 @@ async function addInChunks(writer: JobWriter, jobs: readonly PreparedJob[], writ
     const done = writer.addMany(chunk.map(jobOf));
     writes.push({ jobs: chunk, done });
     chunks.push(done);
+    const claims = chunk.flatMap((p) => (p.claim ? [p.claim.key] : []));
+    if (claims.length > 0) {
+      const extend = hub.redis.pipeline();
+      for (const key of claims) extend.pexpire(key, ttlMs);
+      chunks.push(extend.exec().then(() => []));
+    }
   }
   return (await Promise.all(chunks)).flat();
 }
 
-/** Deletes the idempotency claims of these jobs (those that have one), without waiting for Redis. */
+/** Deletes a claim only while it still holds this value (a late release must not free a key another call took since). */
+const RELEASE_CLAIM = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+/** Releases the idempotency claims of these jobs (those that have one), without waiting for Redis. */
 function releaseClaims(hub: QueueHub, jobs: readonly PreparedJob[]): void {
-  const keys = jobs.flatMap((p) => (p.claim ? [p.claim.key] : []));
-  if (keys.length > 0) hub.redis.del(...keys).catch(() => {});
+  for (const p of jobs) {
+    if (p.claim) hub.redis.eval(RELEASE_CLAIM, 1, p.claim.key, p.claim.value).catch(() => {});
+  }
 }
 
 /**
