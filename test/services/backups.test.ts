@@ -117,6 +117,23 @@ describe('snapshotDirectory', () => {
     expect(result.files).toBe(1);
   });
 
+  test('leaves the backups dir out when the source and the backups dir are reached through a symlink', async () => {
+    await using root = await tempDir('root');
+    const real = join(root.path, 'real');
+    const link = join(root.path, 'link');
+    await mkdir(real);
+    await writeFile(join(real, 'a.txt'), 'a');
+    await symlink(real, link);
+    const deps = { dir: join(link, 'backups'), sources: [root.path] };
+    await snapshotDirectory(snapshot.input.parse({ source: link, name: 'first' }), deps);
+
+    const result = await snapshotDirectory(snapshot.input.parse({ source: link, name: 'second' }), deps);
+
+    const listed: string[] = [];
+    await tar.t({ file: result.path, onReadEntry: (entry) => void listed.push(entry.path) });
+    expect(listed).toEqual(['a.txt']);
+  });
+
   test('a missing or non-directory source fails without retry', async () => {
     await using backups = await tempDir('bak');
     const missing = snapshot.input.parse({ source: join(backups.path, 'nope'), name: 'x' });

@@ -67,7 +67,9 @@ export class ApiMetrics implements ApiObserver {
         registers: [this.registry],
         async collect() {
           const replicas = hub.connected ? await hub.replicas().catch(() => undefined) : undefined;
+          // Unknown while Redis does not answer: no sample, rather than the last one.
           if (replicas) this.set(replicas.online);
+          else this.reset();
         },
       });
     }

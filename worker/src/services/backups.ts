@@ -113,8 +113,10 @@ export async function snapshotDirectory(input: SnapshotInput, deps: SnapshotDeps
   await assertDirectory(source);
 
   await report({ stage: 'scan' });
-  // Backups kept inside the source would otherwise be archived into every later backup.
-  const tree = await scanTree(source, { exclude: [resolve(deps.dir)], signal });
+  // Backups kept inside the source would otherwise be archived into every later backup. The
+  // source is a real path (symlinks resolved), so the backups directory must be one too.
+  const backupsDir = await realpath(deps.dir).catch(() => resolve(deps.dir));
+  const tree = await scanTree(source, { exclude: [backupsDir], signal });
 
   await report({ stage: 'archive', files: tree.files });
   const createdAt = deps.now?.() ?? new Date();
