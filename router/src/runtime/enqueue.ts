@@ -3,7 +3,7 @@ import { type AnyTask, type EnqueueOptions, encodeEnvelopeSized, formatJobId, ty
 import { holdWrites } from '@taskwire/shared/node';
 import type { JobJson, JobsOptions } from 'bullmq';
 import type { QueueHub } from './hub.ts';
-import type { JobWriter } from './job-writer.ts';
+import type { AddResult, JobWriter } from './job-writer.ts';
 
 export interface EnqueueSettings {
   /** How long an idempotency key is remembered (default 24 h). */
@@ -225,7 +225,7 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
     }
   }
   try {
-    if (pending.length > 0) await awaitClaimedJobs(hub, task, pending, pendingMs);
+    if (pending.length > 0) await awaitClaimedJobs(hub, task, pending, pendingMs, settings.idempotencyTtlMs);
     if (found && hub.waitsForReplicas) {
       // The job found may have been written on another connection, which this connection's WAIT
       // does not cover; a write of its own after it (the same claim again) makes it cover it.
@@ -289,7 +289,13 @@ interface FoundClaim {
  * QUEUE_UNAVAILABLE (its retry then adds the job); so does a claim still pending at the deadline
  * (its retry finds the job, or adds it once the claim of a call that died has expired).
  */
-async function awaitClaimedJobs(hub: QueueHub, task: AnyTask, claims: readonly FoundClaim[], pendingMs: number): Promise<void> {
+async function awaitClaimedJobs(
+  hub: QueueHub,
+  task: AnyTask,
+  claims: readonly FoundClaim[],
+  pendingMs: number,
+  ttlMs: number,
+): Promise<void> {
   const queue = hub.queue(task.family);
   const until = performance.now() + hub.deadlineMs;
   let waiting = claims;
@@ -304,7 +310,12 @@ async function awaitClaimedJobs(hub: QueueHub, task: AnyTask, claims: readonly F
       const [getError, holder] = results?.[3 * i + 1] ?? [];
       const [ttlError, ttl] = results?.[3 * i + 2] ?? [];
       if (existsError || getError || ttlError) throw existsError ?? getError ?? ttlError;
-      if (exists === 1) return false;
+      if (exists === 1) {
+        // Stored, but its claim still pending: its call lost the reply (and the TTL that goes with
+        // it), so the job gets its full claim here.
+        if (holder === c.holder && !isWritten(ttl, pendingMs)) hub.redis.pexpire(c.key, ttlMs).catch(() => {});
+        return false;
+      }
       if (holder !== c.holder) {
         throw new TaskwireError(
           'QUEUE_UNAVAILABLE',
@@ -324,11 +335,24 @@ async function awaitClaimedJobs(hub: QueueHub, task: AnyTask, claims: readonly F
 /** Jobs per pipeline when a call carries many: Redis runs one chunk while the next is encoded. */
 const CHUNK = 100;
 
-/** A write on its way to Redis: the jobs it carries and its outcome. */
+/** A write on its way to Redis: the jobs it carries, and once it settles, those it did not store. */
 interface Write {
   jobs: readonly PreparedJob[];
-  done: Promise<unknown>;
+  unwritten: Promise<readonly PreparedJob[]>;
 }
+
+/**
+ * Errors after which a command may or may not have run: its reply was lost with the connection.
+ * A job whose write ends so keeps its (pending) claim: a repeat finds the job if it was stored,
+ * and the claim expires on its own if it was not.
+ */
+const OUTCOME_UNKNOWN = /Connection is closed|ECONNRESET|EPIPE|ETIMEDOUT|Socket closed/i;
+
+const NONE: readonly PreparedJob[] = [];
+
+/** The jobs a failed write certainly did not store: all of them, unless its outcome is unknown. */
+const unlessUnknown = (jobs: readonly PreparedJob[]) => (error: unknown) =>
+  OUTCOME_UNKNOWN.test(error instanceof Error ? error.message : String(error)) ? NONE : jobs;
 
 /**
  * Adds the jobs (see {@link JobWriter}: the same scripts, arguments and stored hash as `Queue.add`
@@ -349,7 +373,7 @@ async function addInChunks(
   if (jobs.length === 1) {
     const job = jobs[0] as PreparedJob;
     const done = writer.add(job.job);
-    writes.push({ jobs, done });
+    writes.push({ jobs, unwritten: done.then(() => NONE, unlessUnknown(jobs)) });
     if (!job.claim) return [await done];
     const [id] = await Promise.all([done, hub.redis.pexpire(job.claim.key, ttlMs)]);
     return [id];
@@ -357,9 +381,17 @@ async function addInChunks(
   const chunks: Promise<string[]>[] = [];
   for (let start = 0; start < jobs.length; start += CHUNK) {
     const chunk = jobs.slice(start, start + CHUNK);
-    const done = writer.addMany(chunk.map(jobOf));
-    writes.push({ jobs: chunk, done });
-    chunks.push(done);
+    const settled = writer.addMany(chunk.map(jobOf));
+    const refused = (r: AddResult | undefined) => r !== undefined && 'error' in r && !OUTCOME_UNKNOWN.test(r.error.message);
+    writes.push({ jobs: chunk, unwritten: settled.then((results) => chunk.filter((_, i) => refused(results[i])), unlessUnknown(chunk)) });
+    chunks.push(
+      settled.then((results) =>
+        results.map((r) => {
+          if ('error' in r) throw r.error;
+          return r.id;
+        }),
+      ),
+    );
     const claims = chunk.flatMap((p) => (p.claim ? [p.claim.key] : []));
     if (claims.length > 0) {
       const extend = hub.redis.pipeline();
@@ -369,6 +401,8 @@ async function addInChunks(
   }
   return (await Promise.all(chunks)).flat();
 }
+
+const jobOf = (p: PreparedJob) => p.job;
 
 /** Deletes a claim only while it still holds this value (a late release must not free a key another call took since). */
 const RELEASE_CLAIM = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
@@ -382,10 +416,11 @@ function releaseClaims(hub: QueueHub, jobs: readonly PreparedJob[]): void {
 
 /**
  * After a failed call, releases the claims of the jobs that were not written, so that a retry is
- * not taken for a duplicate: at once for a job whose write never started, and for the others
- * once their write has failed. A write the deadline gave up on is still on the connection and
- * lands if Redis answers late (a stall, not an outage): its jobs keep their claims, or a retry
- * with the same key would add them a second time.
+ * not taken for a duplicate: at once for a job whose write never started, and for the others once
+ * their write has failed. A write the deadline gave up on is still on the connection and lands if
+ * Redis answers late (a stall, not an outage): its jobs keep their claims, or a retry with the same
+ * key would add them a second time. So does a job whose write lost its connection (see
+ * {@link OUTCOME_UNKNOWN}).
  */
 function releaseUnwritten(hub: QueueHub, jobs: readonly PreparedJob[], writes: readonly Write[]): void {
   const started = new Set(writes.flatMap((w) => w.jobs));
@@ -393,7 +428,5 @@ function releaseUnwritten(hub: QueueHub, jobs: readonly PreparedJob[], writes: r
     hub,
     jobs.filter((p) => !started.has(p)),
   );
-  for (const write of writes) write.done.then(undefined, () => releaseClaims(hub, write.jobs));
+  for (const write of writes) write.unwritten.then((unwritten) => releaseClaims(hub, unwritten));
 }
-
-const jobOf = (p: PreparedJob) => p.job;

@@ -45,8 +45,12 @@ export class JobWriter {
     return checked(await this.backend.execCommand(client, 'addStandardJob', args));
   }
 
-  /** Adds jobs in one pipeline; resolves to their BullMQ ids, in order. */
-  async addMany(jobs: readonly JobJson[]): Promise<string[]> {
+  /**
+   * Adds jobs in one pipeline; resolves to each job's BullMQ id or error, in order. A pipeline is
+   * not a transaction: one job can fail (a script error, Redis out of memory) while the others
+   * are stored, and the caller must know which.
+   */
+  async addMany(jobs: readonly JobJson[]): Promise<AddResult[]> {
     const client = await this.backend.client;
     const pipeline = client.pipeline();
     for (const job of jobs) {
@@ -56,8 +60,12 @@ export class JobWriter {
     }
     const results = (await pipeline.exec()) as [Error | null, unknown][];
     return results.map(([error, id]) => {
-      if (error) throw error;
-      return checked(id);
+      if (error) return { error };
+      try {
+        return { id: checked(id) };
+      } catch (refused) {
+        return { error: refused as Error };
+      }
     });
   }
 
@@ -103,6 +111,9 @@ export class JobWriter {
     return packed;
   }
 }
+
+/** One job of {@link JobWriter.addMany}: its BullMQ id, or why it was not added. */
+export type AddResult = { id: string } | { error: Error };
 
 /** Job options in their stored form, as BullMQ's backend encodes them (short names, no undefined). */
 function encodeOptions(opts: JobsOptions): Record<string, unknown> {
