@@ -335,11 +335,8 @@ async function awaitClaimedJobs(
 /** Jobs per pipeline when a call carries many: Redis runs one chunk while the next is encoded. */
 const CHUNK = 100;
 
-/** A write on its way to Redis: the jobs it carries, and once it settles, those it did not store. */
-interface Write {
-  jobs: readonly PreparedJob[];
-  unwritten: Promise<readonly PreparedJob[]>;
-}
+/** A write on its way to Redis: the jobs it carries and its outcome (per job for a bulk write). */
+type Write = { jobs: readonly PreparedJob[]; one: Promise<string> } | { jobs: readonly PreparedJob[]; each: Promise<AddResult[]> };
 
 /**
  * Errors after which a command may or may not have run: its reply was lost with the connection.
@@ -349,6 +346,9 @@ interface Write {
 const OUTCOME_UNKNOWN = /Connection is closed|ECONNRESET|EPIPE|ETIMEDOUT|Socket closed/i;
 
 const NONE: readonly PreparedJob[] = [];
+
+/** A job of a bulk write that Redis certainly did not store. */
+const refused = (result: AddResult | undefined) => result !== undefined && 'error' in result && !OUTCOME_UNKNOWN.test(result.error.message);
 
 /** The jobs a failed write certainly did not store: all of them, unless its outcome is unknown. */
 const unlessUnknown = (jobs: readonly PreparedJob[]) => (error: unknown) =>
@@ -373,7 +373,7 @@ async function addInChunks(
   if (jobs.length === 1) {
     const job = jobs[0] as PreparedJob;
     const done = writer.add(job.job);
-    writes.push({ jobs, unwritten: done.then(() => NONE, unlessUnknown(jobs)) });
+    writes.push({ jobs, one: done });
     if (!job.claim) return [await done];
     const [id] = await Promise.all([done, hub.redis.pexpire(job.claim.key, ttlMs)]);
     return [id];
@@ -382,8 +382,7 @@ async function addInChunks(
   for (let start = 0; start < jobs.length; start += CHUNK) {
     const chunk = jobs.slice(start, start + CHUNK);
     const settled = writer.addMany(chunk.map(jobOf));
-    const refused = (r: AddResult | undefined) => r !== undefined && 'error' in r && !OUTCOME_UNKNOWN.test(r.error.message);
-    writes.push({ jobs: chunk, unwritten: settled.then((results) => chunk.filter((_, i) => refused(results[i])), unlessUnknown(chunk)) });
+    writes.push({ jobs: chunk, each: settled });
     chunks.push(
       settled.then((results) =>
         results.map((r) => {
@@ -428,5 +427,11 @@ function releaseUnwritten(hub: QueueHub, jobs: readonly PreparedJob[], writes: r
     hub,
     jobs.filter((p) => !started.has(p)),
   );
-  for (const write of writes) write.unwritten.then((unwritten) => releaseClaims(hub, unwritten));
+  for (const write of writes) {
+    const unwritten =
+      'one' in write
+        ? write.one.then(() => NONE, unlessUnknown(write.jobs))
+        : write.each.then((results) => write.jobs.filter((_, i) => refused(results[i])), unlessUnknown(write.jobs));
+    void unwritten.then((jobs) => releaseClaims(hub, jobs));
+  }
 }
