@@ -103,13 +103,14 @@ describe('idempotency keys across a Redis stall', () => {
      * A hub, the claim key of `key`, and a claim of another call: pending (its job not written yet,
      * the claim's short TTL) unless `ttlMs` says otherwise.
      */
-    async function setup(key: string, ttlMs = 20_000) {
+    async function setup(key: string, ttlMs = 20_000, takenAgoMs = 0) {
       const hub = new QueueHub(labRegistry, { redisUrl: redis.url, prefix: uniquePrefix('claims'), deadlineMs: 1_000 });
       await hub.waitUntilConnected(3_000);
       const claimKey = hub.keys.idempotency('lab', 'steps', createHash('sha256').update(key).digest('hex').slice(0, 40));
       const bullId = `ifirst-${Date.now().toString(36)}`;
-      await hub.redis.set(claimKey, `${bullId}|${Date.now()}`, 'PX', ttlMs);
-      return { hub, claimKey, bullId, queue: hub.queue('lab'), [Symbol.asyncDispose]: () => hub.close() };
+      await hub.redis.set(claimKey, `${bullId}|${Date.now() - takenAgoMs}`, 'PX', ttlMs);
+      const claimOf = (k: string) => hub.keys.idempotency('lab', 'steps', createHash('sha256').update(k).digest('hex').slice(0, 40));
+      return { hub, claimKey, claimOf, bullId, queue: hub.queue('lab'), [Symbol.asyncDispose]: () => hub.close() };
     }
 
     it('returns the first JobRef once that call has written its job', async () => {
@@ -181,6 +182,32 @@ describe('idempotency keys across a Redis stall', () => {
         ),
       );
       expect(ttls.every((ttl) => ttl > settings.idempotencyTtlMs - 60_000)).toBe(true);
+    });
+
+    it('returns the JobRef of a written claim in its last seconds at once (a short TTL, but taken long ago)', async () => {
+      await using fx = await setup('expiring', 10_000, 86_000_000);
+      const started = performance.now();
+      const [ref] = await enqueueItems(fx.hub, steps, [item('expiring')], settings);
+      expect(ref).toMatchObject({ deduplicated: true });
+      expect(performance.now() - started).toBeLessThan(500);
+      // Not renewed: it still expires when its day is over.
+      expect(await fx.hub.redis.pttl(fx.claimKey)).toBeLessThanOrEqual(10_000);
+    });
+
+    it('writes its own jobs before it waits for another call: calls whose keys overlap in opposite order both get through', async () => {
+      // Another call holds K2 (pending) and writes its job only once it sees this call's K1
+      // written: if this call waited for K2 before writing K1, both would wait until the deadline.
+      await using fx = await setup('k2');
+      const other = (async () => {
+        while ((await fx.hub.redis.pttl(fx.claimOf('k1'))) <= 30_000) await sleep(5);
+        await fx.queue.add('steps', { written: 'by the other call' }, { jobId: fx.bullId });
+        await fx.hub.redis.pexpire(fx.claimKey, settings.idempotencyTtlMs);
+      })();
+      const refs = await enqueueItems(fx.hub, steps, [item('k1'), item('k2')], settings);
+      await other;
+      expect(refs.map((r) => r.deduplicated)).toEqual([false, true]);
+      expect(parseJobId(refs[1]?.id ?? '')?.bullId).toBe(fx.bullId);
+      expect(await fx.queue.getJob(parseJobId(refs[0]?.id ?? '')?.bullId as string)).toBeDefined();
     });
 
     it('does not wait for a claim of its own call: two items with one key are one job, at once', async () => {

@@ -176,7 +176,9 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
   let found: { key: string; holder: string } | undefined;
   /** Claims of other calls that have not written their jobs yet (see {@link PENDING_CLAIM_MS}). */
   const pending: FoundClaim[] = [];
+  // With an idempotency TTL this short, claims are not told apart: each counts as written.
   const pendingMs = Math.min(PENDING_CLAIM_MS, settings.idempotencyTtlMs);
+  const tracksPending = settings.idempotencyTtlMs > PENDING_CLAIM_MS;
 
   if (withClaim.length > 0) {
     let sent: Promise<[Error | null, unknown][] | null> | undefined;
@@ -207,7 +209,7 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
           refs[p.index] = refOf(task, claim.bullId, claim.enqueuedAt, true);
           found = { key, holder: holder as string };
           // Written claims live for the idempotency TTL; a claim of this call is written below.
-          if (!isWritten(ttl, pendingMs) && !ours.has(found.holder)) pending.push({ ...found, ...claim });
+          if (tracksPending && isPending(ttl, claim.enqueuedAt) && !ours.has(found.holder)) pending.push({ ...found, ...claim });
         });
       });
     } catch (error) {
@@ -224,28 +226,14 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
       throw error;
     }
   }
-  try {
-    if (pending.length > 0) await awaitClaimedJobs(hub, task, pending, pendingMs, settings.idempotencyTtlMs);
-    if (found && hub.waitsForReplicas) {
-      // The job found may have been written on another connection, which this connection's WAIT
-      // does not cover; a write of its own after it (the same claim again) makes it cover it.
-      const { key, holder } = found;
-      await hub.run(() => hub.redis.set(key, holder, 'KEEPTTL', 'XX'));
-    }
-  } catch (error) {
-    releaseClaims(hub, [...claimed]);
-    throw error;
-  }
-
   for (const p of prepared) if (!p.claim || claimed.has(p)) toAdd.push(p);
   if (toAdd.length > 0) {
-    const writer = hub.writer(task.family);
     const writes: Write[] = [];
     try {
       // Single enqueues of one frame share one write; a bulk is one write already, and its
       // chunks must leave at once so Redis works on one while the next is encoded.
       if (toAdd.length === 1) holdWrites(hub.redis);
-      const ids = await hub.run(() => addInChunks(hub, writer, toAdd, writes, settings.idempotencyTtlMs));
+      const ids = await hub.run(() => addInChunks(hub, task.family, toAdd, writes, settings.idempotencyTtlMs));
       ids.forEach((id, i) => {
         const { index, job } = toAdd[i] as PreparedJob;
         refs[index] = refOf(task, id, job.timestamp, false);
@@ -254,6 +242,17 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
       if (claimed.size > 0) releaseUnwritten(hub, toAdd, writes);
       throw error;
     }
+  }
+  // Other calls' jobs are awaited only once this call's own are written: two calls whose keys
+  // overlap in opposite order would otherwise each wait for the other until the deadline. From
+  // here on this call's claims are written and stay, whatever happens.
+  if (pending.length > 0) await awaitClaimedJobs(hub, task, pending, settings.idempotencyTtlMs);
+  if (found && hub.waitsForReplicas) {
+    // The job found may have been written on another connection, which this connection's WAIT
+    // does not cover; a write of its own after it (the same claim again) makes it cover it.
+    const { key, holder } = found;
+    const touched = await hub.run(() => hub.redis.eval(TOUCH_CLAIM, 1, key, holder));
+    if (touched !== 1) throw claimReleased();
   }
   // With `waitReplicas`, acknowledged means on the replicas. The jobs are stored by now, so their
   // claims stay if the replicas do not confirm in time: a retry with the same key finds the job
@@ -270,16 +269,35 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
  */
 export const PENDING_CLAIM_MS = 30_000;
 
-/** True when a claim's PTTL says its job was written (or it never expires: a claim set by hand). */
-function isWritten(ttl: unknown, pendingMs: number): boolean {
-  return typeof ttl === 'number' && (ttl === -1 || ttl > pendingMs);
+/**
+ * True when a claim found has not had its job written yet: its TTL is still the short one, and it
+ * was taken within twice that time (a written claim in its last seconds has a short TTL too, but
+ * was taken long ago; the margin allows for clocks that differ between APIs).
+ */
+function isPending(ttl: unknown, takenAt: number): boolean {
+  return typeof ttl === 'number' && ttl >= 0 && ttl <= PENDING_CLAIM_MS && Date.now() - takenAt < 2 * PENDING_CLAIM_MS;
 }
+
+/**
+ * Gives a claim the full idempotency TTL, if it still holds `value` and its job exists (KEYS: claim,
+ * job; ARGV: value, ttl ms). Returns 1 when it did.
+ */
+const WRITTEN_CLAIM =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('EXISTS', KEYS[2]) == 1 then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
+
+/** Rewrites a claim with its own value if it still holds it (a write on this connection); 1 when it did. */
+const TOUCH_CLAIM = "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL') return 1 end return 0";
+
+const claimReleased = () =>
+  new TaskwireError('QUEUE_UNAVAILABLE', 'An earlier call with this idempotency key failed before writing its job; retry the request');
 
 /** An idempotency claim held by another call, and the job it names. */
 interface FoundClaim {
   key: string;
   holder: string;
   bullId: string;
+  /** When the other call took it (epoch ms, that API's clock). */
+  enqueuedAt: number;
 }
 
 /**
@@ -287,42 +305,28 @@ interface FoundClaim {
  * such a call may still be writing its job, or have failed and be about to release its claim, and
  * a JobRef must not name a job that never comes. A claim released meanwhile fails this call with
  * QUEUE_UNAVAILABLE (its retry then adds the job); so does a claim still pending at the deadline
- * (its retry finds the job, or adds it once the claim of a call that died has expired).
+ * (its retry finds the job, or adds it once the claim of a call that died has expired). A job
+ * found stored under a claim still pending (its call lost the reply, and the TTL that follows it)
+ * gets its claim's full TTL here.
  */
-async function awaitClaimedJobs(
-  hub: QueueHub,
-  task: AnyTask,
-  claims: readonly FoundClaim[],
-  pendingMs: number,
-  ttlMs: number,
-): Promise<void> {
+async function awaitClaimedJobs(hub: QueueHub, task: AnyTask, claims: readonly FoundClaim[], ttlMs: number): Promise<void> {
   const queue = hub.queue(task.family);
   const until = performance.now() + hub.deadlineMs;
   let waiting = claims;
   for (;;) {
     const results = await hub.run(() => {
       const pipeline = hub.redis.pipeline();
-      for (const c of waiting) pipeline.exists(queue.toKey(c.bullId)).get(c.key).pttl(c.key);
+      for (const c of waiting) pipeline.eval(WRITTEN_CLAIM, 2, c.key, queue.toKey(c.bullId), c.holder, ttlMs).get(c.key).pttl(c.key);
       return pipeline.exec();
     });
     waiting = waiting.filter((c, i) => {
-      const [existsError, exists] = results?.[3 * i] ?? [];
+      const [writtenError, written] = results?.[3 * i] ?? [];
       const [getError, holder] = results?.[3 * i + 1] ?? [];
       const [ttlError, ttl] = results?.[3 * i + 2] ?? [];
-      if (existsError || getError || ttlError) throw existsError ?? getError ?? ttlError;
-      if (exists === 1) {
-        // Stored, but its claim still pending: its call lost the reply (and the TTL that goes with
-        // it), so the job gets its full claim here.
-        if (holder === c.holder && !isWritten(ttl, pendingMs)) hub.redis.pexpire(c.key, ttlMs).catch(() => {});
-        return false;
-      }
-      if (holder !== c.holder) {
-        throw new TaskwireError(
-          'QUEUE_UNAVAILABLE',
-          'An earlier call with this idempotency key failed before writing its job; retry the request',
-        );
-      }
-      return !isWritten(ttl, pendingMs);
+      if (writtenError || getError || ttlError) throw writtenError ?? getError ?? ttlError;
+      if (written === 1) return false;
+      if (holder !== c.holder) throw claimReleased();
+      return isPending(ttl, c.enqueuedAt);
     });
     if (waiting.length === 0) return;
     if (performance.now() >= until) {
@@ -363,19 +367,15 @@ const unlessUnknown = (jobs: readonly PreparedJob[]) => (error: unknown) =>
  * Redis works on the first while the rest are still being encoded. Sizes were checked when the
  * jobs were prepared, so an oversized job never leaves earlier chunks behind.
  */
-async function addInChunks(
-  hub: QueueHub,
-  writer: JobWriter,
-  jobs: readonly PreparedJob[],
-  writes: Write[],
-  ttlMs: number,
-): Promise<string[]> {
+async function addInChunks(hub: QueueHub, family: string, jobs: readonly PreparedJob[], writes: Write[], ttlMs: number): Promise<string[]> {
+  const writer = hub.writer(family);
+  const jobKey = (id: string) => hub.queue(family).toKey(id);
   if (jobs.length === 1) {
     const job = jobs[0] as PreparedJob;
     const done = writer.add(job.job);
     writes.push({ jobs, one: done });
-    if (!job.claim) return [await done];
-    const [id] = await Promise.all([done, hub.redis.pexpire(job.claim.key, ttlMs)]);
+    const id = await done;
+    if (job.claim) await hub.redis.eval(WRITTEN_CLAIM, 2, job.claim.key, jobKey(id), job.claim.value, ttlMs);
     return [id];
   }
   const chunks: Promise<string[]>[] = [];
@@ -384,19 +384,20 @@ async function addInChunks(
     const settled = writer.addMany(chunk.map(jobOf));
     writes.push({ jobs: chunk, each: settled });
     chunks.push(
-      settled.then((results) =>
-        results.map((r) => {
+      settled.then(async (results) => {
+        const ids = results.map((r) => {
           if ('error' in r) throw r.error;
           return r.id;
-        }),
-      ),
+        });
+        const claimed = chunk.flatMap((p, i) => (p.claim ? [[p.claim, ids[i] as string] as const] : []));
+        if (claimed.length > 0) {
+          const extend = hub.redis.pipeline();
+          for (const [claim, id] of claimed) extend.eval(WRITTEN_CLAIM, 2, claim.key, jobKey(id), claim.value, ttlMs);
+          await extend.exec();
+        }
+        return ids;
+      }),
     );
-    const claims = chunk.flatMap((p) => (p.claim ? [p.claim.key] : []));
-    if (claims.length > 0) {
-      const extend = hub.redis.pipeline();
-      for (const key of claims) extend.pexpire(key, ttlMs);
-      chunks.push(extend.exec().then(() => []));
-    }
   }
   return (await Promise.all(chunks)).flat();
 }
