@@ -168,6 +168,14 @@ export async function enqueueItems(
  * nothing in the failure path waits for Redis (see {@link releaseUnwritten}).
  */
 async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly PreparedJob[], settings: EnqueueSettings): Promise<JobRef[]> {
+  const [only] = prepared;
+  if (prepared.length === 1 && only && !only.claim) {
+    // Nearly every enqueue: one job, no idempotency key. Its write shares the turn's socket write.
+    holdWrites(hub.redis);
+    const id = await hub.run(() => hub.writer(task.family).add(only.job));
+    if (hub.waitsForReplicas) await hub.replicated();
+    return [refOf(task, id, only.job.timestamp, false)];
+  }
   const refs: (JobRef | undefined)[] = new Array(prepared.length);
   const toAdd: PreparedJob[] = [];
   const claimed = new Set<PreparedJob>();
