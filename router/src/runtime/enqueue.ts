@@ -264,7 +264,7 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
   }
   // With `waitReplicas`, acknowledged means on the replicas. The jobs are stored by now, so their
   // claims stay if the replicas do not confirm in time: a retry with the same key finds the job
-  // and waits for the replicas again. (Without it, no await here: this is every enqueue's path.)
+  // and waits for the replicas again.
   if (hub.waitsForReplicas) await hub.replicated();
   return refs as JobRef[];
 }
@@ -369,9 +369,8 @@ const unlessUnknown = (jobs: readonly PreparedJob[]) => (error: unknown) =>
 /**
  * Adds the jobs (see {@link JobWriter}: the same scripts, arguments and stored hash as `Queue.add`
  * / `addBulk`, without a `Job` object per job) and returns their BullMQ ids; each write it starts
- * goes into `writes`. Right behind each write, on the same connection, the claims of its jobs get
- * the full idempotency TTL (`ttlMs`): Redis runs the two in order, so a job written, even late, has
- * a written claim. A call with many jobs goes in pipelines of {@link CHUNK} sent back to back, so
+ * goes into `writes`. Once a write is answered, the claims of its jobs get the full idempotency TTL
+ * (`ttlMs`) in Redis, if their jobs exist (see {@link WRITTEN_CLAIM}). A call with many jobs goes in pipelines of {@link CHUNK} sent back to back, so
  * Redis works on the first while the rest are still being encoded. Sizes were checked when the
  * jobs were prepared, so an oversized job never leaves earlier chunks behind.
  */

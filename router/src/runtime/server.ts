@@ -59,15 +59,19 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(JSON.stringify(body));
 }
 
+/** Why enqueues cannot be acknowledged with `waitReplicas` (too few replicas online), or undefined. */
+function replicaShortfall(replicas: { required: number; online: number } | undefined): string | undefined {
+  if (!replicas || replicas.online >= replicas.required) return undefined;
+  return `${replicas.online} of the ${replicas.required} replicas enqueues wait for (waitReplicas) are online: enqueues fail with QUEUE_UNAVAILABLE`;
+}
+
 /** What `/readyz` says: Redis answers and, with `waitReplicas`, enough replicas are online to confirm enqueues. */
 async function readiness(hub: QueueHub): Promise<{ status: number; body: object }> {
   try {
     const latencyMs = await hub.ping();
     const replicas = await hub.replicas();
-    if (replicas && replicas.online < replicas.required) {
-      const reason = `${replicas.online} of the ${replicas.required} replicas enqueues wait for (waitReplicas) are online: enqueues fail with QUEUE_UNAVAILABLE`;
-      return { status: 503, body: { status: 'unavailable', reason, redis: { latencyMs }, replicas } };
-    }
+    const reason = replicaShortfall(replicas);
+    if (reason) return { status: 503, body: { status: 'unavailable', reason, redis: { latencyMs }, replicas } };
     return {
       status: 200,
       body: replicas ? { status: 'ready', redis: { latencyMs }, replicas } : { status: 'ready', redis: { latencyMs } },
@@ -99,12 +103,8 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
       `[taskwire-api] Redis at ${describeRedis(hub.redisConfig)} does not answer yet; serving anyway (calls fail with QUEUE_UNAVAILABLE until it does)`,
     );
   } else {
-    const replicas = await hub.replicas().catch(() => undefined);
-    if (replicas && replicas.online < replicas.required) {
-      console.warn(
-        `[taskwire-api] waitReplicas asks for ${replicas.required} replicas but the Redis master has ${replicas.online} online; enqueues fail with QUEUE_UNAVAILABLE until enough are (/readyz says so too)`,
-      );
-    }
+    const shortfall = replicaShortfall(await hub.replicas().catch(() => undefined));
+    if (shortfall) console.warn(`[taskwire-api] ${shortfall} until enough are (/readyz says so too)`);
   }
   const router = createTaskwireRouter(options.registry, hub, options.router);
   const authenticator = new Authenticator(options.auth);

@@ -29,6 +29,15 @@ export interface SnapshotDeps {
   now?: (() => Date) | undefined;
 }
 
+/** A file-system error on the source: a missing path fails the job without retry, anything else as it is. */
+const missing =
+  (source: string) =>
+  (error: NodeJS.ErrnoException): never => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR')
+      throw new NonRetriableError(`Backup source ${source} does not exist`, { cause: error });
+    throw error;
+  };
+
 const inside = (path: string, root: string) => path === root || path.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
 
 /**
@@ -46,22 +55,14 @@ async function allowedSource(source: string, sources: readonly string[]): Promis
     );
   const roots = sources.map((root) => resolve(root));
   if (!roots.some((root) => inside(source, root))) throw refuse();
-  const real = await realpath(source).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR')
-      throw new NonRetriableError(`Backup source ${source} does not exist`, { cause: error });
-    throw error;
-  });
+  const real = await realpath(source).catch(missing(source));
   const realRoots = await Promise.all(roots.map((root) => realpath(root).catch(() => undefined)));
   if (!realRoots.some((root) => root !== undefined && inside(real, root))) throw refuse();
   return real;
 }
 
 async function assertDirectory(source: string): Promise<void> {
-  const info = await stat(source).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR')
-      throw new NonRetriableError(`Backup source ${source} does not exist`, { cause: error });
-    throw error;
-  });
+  const info = await stat(source).catch(missing(source));
   if (!info.isDirectory()) throw new NonRetriableError(`Backup source ${source} is not a directory`);
 }
 
