@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { NonRetriableError } from '@taskwire/shared';
 import { snapshot } from '@taskwire/shared/tasks';
@@ -166,6 +166,32 @@ describe('snapshotDirectory', () => {
     await expect(run('/no/such/dir')).rejects.toThrow(/is not inside BACKUP_SOURCES/);
     await expect(run(join(allowed.path, 'data'), [])).rejects.toThrow(/BACKUP_SOURCES is not set, so no directory may be archived/);
     expect((await listDir(join(backups.path, 'x'))).filter((f) => f.endsWith('.tar.gz'))).toHaveLength(2);
+  });
+
+  test('a directory swapped for a symlink between the scan and the read does not put outside files into the archive', async () => {
+    await using source = await tempDir('src');
+    await using outside = await tempDir('outside');
+    await using backups = await tempDir('bak');
+    await mkdir(join(source.path, 'sub'));
+    await writeFile(join(source.path, 'sub', 'data.txt'), 'inside');
+    await writeFile(join(outside.path, 'data.txt'), 'outside secret');
+    const input = snapshot.input.parse({ source: source.path, name: 'swap' });
+
+    // 'archive' is reported after the scan and before the first entry is read: the swap lands
+    // exactly in the window an attacker (or a concurrent deploy) would use.
+    const run = snapshotDirectory(input, {
+      dir: backups.path,
+      sources: [source.path],
+      progress: async (p) => {
+        if (p.stage !== 'archive') return;
+        await rm(join(source.path, 'sub'), { recursive: true });
+        await symlink(outside.path, join(source.path, 'sub'));
+      },
+    });
+
+    await expect(run).rejects.toBeInstanceOf(NonRetriableError);
+    await expect(run).rejects.toThrow(/sub changed while it was archived/);
+    expect(await listDir(join(backups.path, 'swap'))).toEqual([]);
   });
 
   test('an aborted signal leaves no archive behind', async () => {

@@ -2,13 +2,14 @@ import { createWriteStream } from 'node:fs';
 import { readdir, realpath, rm, stat } from 'node:fs/promises';
 import { basename, delimiter, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { NonRetriableError, type TaskInput, type TaskOutput, type TaskProgress } from '@taskwire/shared';
 import type { snapshot } from '@taskwire/shared/tasks';
-import { Pack } from 'tar';
 import { withTempFile, writeFileAtomic } from './atomic-file.ts';
 import { sha256File } from './checksum.ts';
 import { FILE_TIMESTAMP_PATTERN, fileTimestamp } from './file-names.ts';
 import { scanTree } from './scan-tree.ts';
+import { tarStream } from './tar-stream.ts';
 
 export type SnapshotInput = TaskInput<typeof snapshot>;
 export type SnapshotResult = TaskOutput<typeof snapshot>;
@@ -98,8 +99,10 @@ async function prune(setDir: string, name: string, current: string, keepLast: nu
  * the set. `files` counts regular files; directories and symlinks are archived but not counted.
  *
  * The archive is written to a temporary file and renamed, so a set never holds a partial archive.
- * A source outside `deps.sources`, missing or not a directory fails without retry. An abort stops
- * the archive mid-stream.
+ * A source outside `deps.sources`, missing or not a directory fails without retry. So does a
+ * source that changes under the archiver so that an entry no longer lies inside it (a directory
+ * swapped for a symlink after the scan): each entry is checked on the descriptor it is read from,
+ * and nothing from outside the source reaches an archive. An abort stops the archive mid-stream.
  *
  * @example
  * const result = await snapshotDirectory({ source: '/srv/data', name: 'data', keepLast: 7 }, { dir: BACKUPS_DIR, sources: ['/srv'], signal });
@@ -125,12 +128,9 @@ export async function snapshotDirectory(input: SnapshotInput, deps: SnapshotDeps
   const fileName = `${input.name}-${fileTimestamp(createdAt)}.tar.gz`;
   const path = join(setDir, fileName);
   await withTempFile(path, async (tmp) => {
-    // The scanned list, added without recursion, makes `files` match the archive exactly. Pack is
-    // fed directly because tar.create() reads a path starting with '@' as an archive to merge.
-    const pack = new Pack({ cwd: source, gzip: true, portable: true, noDirRecurse: true, strict: true });
-    for (const entry of tree.entries) pack.add(entry);
-    pack.end();
-    await pipeline(pack, createWriteStream(tmp, { flags: 'wx' }), { signal });
+    // The scanned list makes `files` match the archive exactly. tar's Pack is not used: it reopens
+    // each entry by path, following whatever symlink was swapped in since the scan.
+    await pipeline(tarStream(source, tree.entries), createGzip(), createWriteStream(tmp, { flags: 'wx' }), { signal });
   });
 
   await report({ stage: 'checksum', files: tree.files });

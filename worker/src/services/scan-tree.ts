@@ -1,10 +1,21 @@
 import { readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 
+/** The kinds of entry a scan lists; anything else (sockets, FIFOs, devices) is skipped. */
+export type EntryKind = 'directory' | 'file' | 'symlink';
+
+/** One entry of a scanned tree. */
+export interface TreeEntry {
+  /** Relative to the root, with `/`. */
+  path: string;
+  /** What the entry was when it was listed; a reader can tell when it has since changed. */
+  kind: EntryKind;
+}
+
 /** What {@link scanTree} found. */
 export interface TreeScan {
-  /** Directories, regular files and symlinks, relative to the root with `/`, parents first, sorted. */
-  entries: string[];
+  /** Directories, regular files and symlinks, parents first, sorted. */
+  entries: TreeEntry[];
   /** Regular files among the entries. */
   files: number;
 }
@@ -22,10 +33,11 @@ export interface ScanOptions {
  *
  * @example
  * const { entries, files } = await scanTree('/srv/data', { exclude: ['/srv/data/backups'] });
+ * // entries: [{ path: 'docs', kind: 'directory' }, { path: 'docs/a.txt', kind: 'file' }, …]
  */
 export async function scanTree(root: string, options: ScanOptions = {}): Promise<TreeScan> {
   const excluded = new Set(options.exclude ?? []);
-  const entries: string[] = [];
+  const entries: TreeEntry[] = [];
   let files = 0;
   const walk = async (dir: string, relative: string): Promise<void> => {
     options.signal?.throwIfAborted();
@@ -35,13 +47,13 @@ export async function scanTree(root: string, options: ScanOptions = {}): Promise
       const path = relative ? posix.join(relative, child.name) : child.name;
       if (child.isDirectory()) {
         if (excluded.has(absolute)) continue;
-        entries.push(path);
+        entries.push({ path, kind: 'directory' });
         await walk(absolute, path);
       } else if (child.isFile()) {
-        entries.push(path);
+        entries.push({ path, kind: 'file' });
         files += 1;
       } else if (child.isSymbolicLink()) {
-        entries.push(path);
+        entries.push({ path, kind: 'symlink' });
       }
     }
   };
