@@ -3,6 +3,8 @@ import { createClient, type TaskwireClient, type TaskwireClientOptions } from '.
 
 export {
   createClient,
+  type DeadLetterFilter,
+  type JobListFilter,
   type OpsClient,
   type RegistryClient,
   type RunOptions,

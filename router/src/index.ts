@@ -11,8 +11,12 @@ export {
   requireScope,
   type Scope,
 } from './runtime/auth.ts';
+export { AuthThrottle, type AuthThrottleOptions, DEFAULT_AUTH_THROTTLE } from './runtime/auth-throttle.ts';
+export { clientAddress } from './runtime/client-address.ts';
 export { type EnqueueItem, type EnqueueSettings, enqueueItems } from './runtime/enqueue.ts';
+export { AccessGate, bearerToken } from './runtime/gate.ts';
 export { QueueHub, type QueueHubOptions } from './runtime/hub.ts';
+export type { JobPage, PageInput } from './runtime/job-pages.ts';
 export type { CancelResult } from './runtime/ops-procedures.ts';
 export type { ReplayResult } from './runtime/queue-procedures.ts';
 export { ReplicaWait, type WaitReplicasOptions, waitReplicasEnv, waitReplicasFromEnv } from './runtime/replica-wait.ts';
@@ -27,5 +31,7 @@ export {
   type TaskwireRouter,
 } from './runtime/router.ts';
 export type { ScheduleView } from './runtime/schedule-procedures.ts';
-export { type ApiServer, type ApiServerOptions, startApiServer } from './runtime/server.ts';
+export { securityEnv, securityFromEnv } from './runtime/security-env.ts';
+export { API_LIMITS, type ApiServer, type ApiServerOptions, startApiServer } from './runtime/server.ts';
+export { DashboardSessions, DEFAULT_SESSION_MS, parseSessionSecrets, type SessionOptions } from './runtime/sessions.ts';
 export type { TaskwireContext, TaskwireErrorData } from './runtime/trpc.ts';

@@ -325,6 +325,57 @@ describe('taskwire CLI (real processes against a live API and workers)', { timeo
     expect(jobs[0]).toMatchObject({ state: 'completed', enqueuedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/) });
   });
 
+  it.concurrent('list and dead-letter list page across families with --cursor (printed on stderr); --offset there exits 1', async ({
+    expect,
+  }) => {
+    // Far-future delayed jobs of two families no other test here delays: nothing moves them meanwhile.
+    const runAt = new Date('2090-01-01T00:00:00Z');
+    const refs = [
+      ...(await stack.client.email.send.enqueueMany(
+        [1, 2, 3].map((n) => ({ input: { to: `paging${n}@example.com`, subject: 'paging', html: '<p>p</p>' }, options: { runAt } })),
+      )),
+      ...(await stack.client.reports.generate.enqueueMany(
+        [1, 2].map((n) => ({
+          input: { title: `paging ${n}`, from: new Date(0), to: new Date(1), bucket: 'day' as const },
+          options: { runAt },
+        })),
+      )),
+    ];
+    try {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < 20; page++) {
+        const run = await cli(['list', '--state', 'delayed', '--limit', '2', '--json', ...(cursor ? ['--cursor', cursor] : [])]);
+        expect(run.code, run.stderr).toBe(0);
+        const jobs = json<{ id: string }[]>(run);
+        expect(jobs.length).toBeLessThanOrEqual(2);
+        seen.push(...jobs.map((j) => j.id));
+        cursor = /^next page: --cursor ([A-Za-z0-9_-]+)$/m.exec(run.stderr)?.[1];
+        if (!cursor) break;
+      }
+      expect(cursor).toBeUndefined();
+      for (const ref of refs) expect(seen.filter((id) => id === ref.id)).toHaveLength(1);
+
+      const [human, both, across, badCursor] = await Promise.all([
+        cli(['list', '--state', 'delayed', '--family', 'email', '--limit', '1']),
+        cli(['list', '--state', 'delayed', '--cursor', 'abc', '--offset', '1']),
+        cli(['dead-letter', 'list', '--offset', '1']),
+        cli(['dead-letter', 'list', '--cursor', 'not-a-cursor']),
+      ]);
+      expect(human.code).toBe(0);
+      expect(human.stdout).toMatch(/^ID\s+TASK\s+STATE\s+ATTEMPTS\s+ENQUEUED\s+FINISHED\s+ERROR\nemail\.\d+\s+email\.send\s+delayed\s/);
+      expect(human.stderr).toMatch(/^next page: --cursor [A-Za-z0-9_-]+\n$/);
+      expect(both).toMatchObject({ code: 2, stdout: '' });
+      expect(both.stderr).toMatch(/^taskwire: USAGE: give --cursor or --offset, not both\n/);
+      expect(across).toMatchObject({ code: 1, stdout: '' });
+      expect(across.stderr).toMatch(/^taskwire: INVALID_INPUT: offset pages one family; .*cursor/);
+      expect(badCursor).toMatchObject({ code: 1, stdout: '' });
+      expect(badCursor.stderr).toMatch(/^taskwire: INVALID_INPUT: Invalid cursor/);
+    } finally {
+      await Promise.all(refs.map((ref) => stack.client.jobs.remove(ref.id)));
+    }
+  });
+
   it.concurrent('stats as an aligned table; health as a block', async ({ expect }) => {
     const [stats, health] = await Promise.all([cli(['stats']), cli(['health'])]);
     expect(stats.code).toBe(0);

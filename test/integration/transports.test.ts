@@ -108,7 +108,7 @@ describe('WebSocket transport', () => {
       expect(wsError).toEqual(httpError);
       expect((wsError?.data as { taskwire: { code: string } } | undefined)?.taskwire.code).toBe('INVALID_INPUT');
 
-      const metrics = await (await fetch(`${stack.api.url}/metrics`)).text();
+      const metrics = await (await fetch(`${stack.api.url}/metrics`, { headers: { authorization: 'Bearer tkn' } })).text();
       expect(metrics).toMatch(/taskwire_jobs_enqueued_total\{task="lab.echo"\} 3/);
       expect(metrics).toMatch(/taskwire_enqueue_rejected_total\{task="lab.echo",code="INVALID_INPUT"\} 2/);
     } finally {

@@ -2,7 +2,7 @@ import type { JobRef, JobView, QueueStats, TaskwireError, WatchEvent } from '@ta
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { describe, expectTypeOf, it } from 'vitest';
 import { createClient, createTaskwireClient } from '../../client/src/index.ts';
-import type { TaskwireRouter } from '../../router/src/index.ts';
+import type { JobPage, TaskwireRouter } from '../../router/src/index.ts';
 import type { echo, labRegistry, steps } from '../fixtures/lab.ts';
 
 const tw = createClient<typeof labRegistry>({ url: 'http://localhost:3000/trpc' });
@@ -56,6 +56,22 @@ describe('typed client', () => {
     >();
     expectTypeOf(tw.queues.stats).returns.resolves.toEqualTypeOf<QueueStats[]>();
     expectTypeOf(tw.jobs.cancel).returns.resolves.toHaveProperty('outcome').toEqualTypeOf<'removed' | 'cancelling'>();
+  });
+
+  it('pages jobs.list and deadLetter.list with a cursor: list gives the jobs, page adds nextCursor', () => {
+    type View = Awaited<ReturnType<typeof tw.jobs.get>>;
+    expectTypeOf(tw.jobs.list).returns.resolves.toEqualTypeOf<View[]>();
+    expectTypeOf(tw.jobs.page).returns.resolves.toEqualTypeOf<JobPage<View>>();
+    expectTypeOf(tw.deadLetter.page).returns.resolves.toEqualTypeOf<JobPage<View>>();
+    expectTypeOf(tw.jobs.page).returns.resolves.toHaveProperty('nextCursor').toEqualTypeOf<string | null>();
+    expectTypeOf(tw.jobs.page).parameter(0).exclude<undefined>().toHaveProperty('cursor').toEqualTypeOf<string | undefined>();
+    expectTypeOf(tw.deadLetter.list).parameter(0).exclude<undefined>().toHaveProperty('cursor').toEqualTypeOf<string | undefined>();
+    type Outputs = inferRouterOutputs<TaskwireRouter<typeof labRegistry>>;
+    type Inputs = inferRouterInputs<TaskwireRouter<typeof labRegistry>>;
+    expectTypeOf<Outputs['jobs']['list']>().toEqualTypeOf<JobPage<View>>();
+    expectTypeOf<Outputs['deadLetter']['list']['nextCursor']>().toEqualTypeOf<string | null>();
+    expectTypeOf<Inputs['jobs']['list']['cursor']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<Outputs['jobs']['list']['jobs']>().not.toBeAny();
   });
 
   it('exposes the raw tRPC client with the same types', () => {

@@ -28,6 +28,7 @@ export const COMMAND_OPTIONS = {
   state: { type: 'string' },
   limit: { type: 'string' },
   offset: { type: 'string' },
+  cursor: { type: 'string' },
   all: { type: 'boolean' },
   cron: { type: 'string' },
   tz: { type: 'string' },

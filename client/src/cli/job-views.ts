@@ -1,4 +1,5 @@
 import type { JobView } from '@taskwire/shared';
+import type { CliContext } from './context.ts';
 import { formatValue, renderBlock, renderTable, truncate } from './render.ts';
 
 /**
@@ -50,4 +51,15 @@ export function renderJobTable(views: readonly JobView[]): string {
       view.error ? truncate(`${view.error.code}: ${view.error.message}`, 80) : '',
     ]),
   );
+}
+
+/**
+ * Says on stderr how to get the next page, when there is one; stdout stays the jobs alone (the
+ * table, or the JSON array), so pipes read them as before.
+ *
+ * @example
+ * noteNextPage(ctx, page.nextCursor); // next page: --cursor eyJzdGF0ZSI6…
+ */
+export function noteNextPage(ctx: CliContext, nextCursor: string | null): void {
+  if (nextCursor !== null) ctx.note(`next page: --cursor ${nextCursor}`);
 }

@@ -1,4 +1,13 @@
-import type { AnyJobView, CancelResult, ReplayResult, ScheduleInput, ScheduleView, TaskwireRouter } from '@taskwire/router';
+import type {
+  AnyJobView,
+  CancelResult,
+  JobPage,
+  PageInput,
+  ReplayResult,
+  ScheduleInput,
+  ScheduleView,
+  TaskwireRouter,
+} from '@taskwire/router';
 import {
   type AnyTask,
   deserializeWire,
@@ -20,6 +29,9 @@ import { EventSource } from 'eventsource';
 import { call, JobFailedError } from './errors.ts';
 import { iterate } from './subscription.ts';
 import { type CallType, WsRpc } from './ws-rpc.ts';
+
+/** Calls per HTTP batch request: the API's default bound (`maxBatchCalls`). */
+const MAX_BATCH_CALLS = 100;
 
 export interface TaskwireClientOptions {
   /** The tRPC endpoint, e.g. `http://localhost:3000/trpc`. */
@@ -77,6 +89,15 @@ export type RegistryClient<TRegistry extends Registry> = {
 
 type Health = Awaited<ReturnType<TRPCClient<TaskwireRouter<Registry>>['health']['query']>>;
 
+/** What `jobs.list` and `jobs.page` take: a family (default: all the token reads), a state, a page. */
+export type JobListFilter<TRegistry extends Registry> = {
+  family?: keyof TRegistry & string;
+  state?: 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
+} & PageInput;
+
+/** What `deadLetter.list` and `deadLetter.page` take: a family (default: all), a page. */
+export type DeadLetterFilter<TRegistry extends Registry> = { family?: keyof TRegistry & string } & PageInput;
+
 export interface OpsClient<TRegistry extends Registry> {
   jobs: {
     get(id: string): Promise<AnyJobView<TRegistry>>;
@@ -84,12 +105,21 @@ export interface OpsClient<TRegistry extends Registry> {
     retry(id: string): Promise<{ id: string; state: 'waiting' }>;
     /** Deletes a job that is not running (cancel a running one first). */
     remove(id: string): Promise<{ id: string; removed: true }>;
-    list(filter?: {
-      family?: keyof TRegistry & string;
-      state?: 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
-      offset?: number;
-      limit?: number;
-    }): Promise<AnyJobView<TRegistry>[]>;
+    /** One page of jobs in one state, newest first (the jobs of {@link page}). */
+    list(filter?: JobListFilter<TRegistry>): Promise<AnyJobView<TRegistry>[]>;
+    /**
+     * One page of jobs and the cursor of the next (null after the last). Across families, page
+     * with `cursor`; `offset` only pages one family.
+     *
+     * @example
+     * let cursor: string | undefined;
+     * do {
+     *   const page = await tw.jobs.page({ state: 'failed', limit: 100, cursor });
+     *   for (const job of page.jobs) console.log(job.id);
+     *   cursor = page.nextCursor ?? undefined;
+     * } while (cursor);
+     */
+    page(filter?: JobListFilter<TRegistry>): Promise<JobPage<AnyJobView<TRegistry>>>;
   };
   queues: {
     stats(family?: keyof TRegistry & string): Promise<QueueStats[]>;
@@ -99,7 +129,9 @@ export interface OpsClient<TRegistry extends Registry> {
   };
   /** Failed jobs (admin): list them, or replay them after re-validation against today's contract. */
   deadLetter: {
-    list(filter?: { family?: keyof TRegistry & string; offset?: number; limit?: number }): Promise<AnyJobView<TRegistry>[]>;
+    list(filter?: DeadLetterFilter<TRegistry>): Promise<AnyJobView<TRegistry>[]>;
+    /** One page of failed jobs and the cursor of the next (null after the last); see `jobs.page`. */
+    page(filter?: DeadLetterFilter<TRegistry>): Promise<JobPage<AnyJobView<TRegistry>>>;
     replay(target: { id: string } | { all: true; family?: keyof TRegistry & string }): Promise<ReplayResult>;
   };
   health(): Promise<Health>;
@@ -144,9 +176,15 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
         false: splitLink({
           condition: (op) => op.type === 'query',
           // Queries travel in the URL: long batches would exceed what HTTP servers accept (16 KiB in
-          // Node). Mutations travel in the body, and checking limits per added item costs CPU.
-          true: httpBatchLink({ url: options.url, transformer: wire, headers: () => headers, maxURLLength: 8_000, maxItems: 200 }),
-          false: httpBatchLink({ url: options.url, transformer: wire, headers: () => headers }),
+          // Node). A batch holds at most as many calls as the API accepts in one request.
+          true: httpBatchLink({
+            url: options.url,
+            transformer: wire,
+            headers: () => headers,
+            maxURLLength: 8_000,
+            maxItems: MAX_BATCH_CALLS,
+          }),
+          false: httpBatchLink({ url: options.url, transformer: wire, headers: () => headers, maxItems: MAX_BATCH_CALLS }),
         }),
       }),
     ],
@@ -195,6 +233,7 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
       retry: (id) => invoke('mutation', 'jobs.retry', { id }),
       remove: (id) => invoke('mutation', 'jobs.remove', { id }),
       list: async (filter) => (await invoke('query', 'jobs.list', filter ?? {})).jobs,
+      page: (filter) => invoke('query', 'jobs.list', filter ?? {}),
     },
     queues: {
       stats: (family) => invoke('query', 'queues.stats', family ? { family } : undefined),
@@ -203,6 +242,7 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
     },
     deadLetter: {
       list: async (filter) => (await invoke('query', 'deadLetter.list', filter ?? {})).jobs,
+      page: (filter) => invoke('query', 'deadLetter.list', filter ?? {}),
       replay: (target) => invoke('mutation', 'deadLetter.replay', target),
     },
     health: () => invoke('query', 'health'),

@@ -145,7 +145,21 @@ export class WsRpc {
       if (connection.pending.size === 0) connection.tcp.unref();
     });
     socket.on('unexpected-response', (_req, res) => {
-      this.drop(connection, `the server answered the WebSocket upgrade with HTTP ${res.statusCode}`);
+      // The API refuses an upgrade with a JSON `{ error }` and the status of the error table
+      // (401 wrong token, 429 locked out or too many connections): the calls fail with that code.
+      const status = res.statusCode ?? 0;
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.length < 16 && chunks.push(chunk));
+      res.once('error', () => {});
+      res.once('end', () => {
+        let message = `the server answered the WebSocket upgrade with HTTP ${status}`;
+        try {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: unknown };
+          if (typeof body.error === 'string') message = body.error;
+        } catch {}
+        const code = UPGRADE_REFUSALS[status];
+        this.drop(connection, message, code ? new TaskwireError(code, message) : undefined);
+      });
     });
     socket.on('message', (data) => this.receive(connection, data.toString()));
     socket.on('error', (error) => this.drop(connection, error.message));
@@ -231,7 +245,7 @@ export class WsRpc {
   }
 
   /** Fails every call waiting on a connection and forgets it; the next call opens a new one. */
-  private drop(connection: Connection, reason: string): void {
+  private drop(connection: Connection, reason: string, refusal?: TaskwireError): void {
     if (this.connection === connection) this.connection = undefined;
     const pending = [...connection.pending.values()];
     connection.pending.clear();
@@ -239,10 +253,19 @@ export class WsRpc {
       connection.socket.terminate();
     }
     for (const p of pending) {
-      p.reject(new TaskwireError('QUEUE_UNAVAILABLE', `API unreachable: ${reason} (WebSocket ${this.url})`, { retryable: true }));
+      p.reject(
+        refusal ?? new TaskwireError('QUEUE_UNAVAILABLE', `API unreachable: ${reason} (WebSocket ${this.url})`, { retryable: true }),
+      );
     }
   }
 }
+
+/** The codes of the HTTP statuses with which the API refuses a WebSocket upgrade. */
+const UPGRADE_REFUSALS: Partial<Record<number, 'UNAUTHORIZED' | 'FORBIDDEN' | 'TOO_MANY_REQUESTS'>> = {
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  429: 'TOO_MANY_REQUESTS',
+};
 
 /** The TaskwireError a tRPC error shape describes. */
 function errorFrom(shape: ErrorShape): TaskwireError {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { TaskwireError } from '@taskwire/shared';
+import { type Scope, TaskwireError } from '@taskwire/shared';
 import { z } from 'zod';
 
 /**
@@ -7,7 +7,7 @@ import { z } from 'zod';
  * family), `<family>:read` (get, watch, list, stats of that family), `admin` (everything,
  * including queue control, dead letters and the dashboard). `*:enqueue` / `*:read` cover every family.
  */
-export type Scope = `${string}:enqueue` | `${string}:read` | 'admin';
+export type { Scope };
 
 /** An API token as configured: the secret itself is only kept as its SHA-256. */
 export interface ApiToken {
@@ -63,8 +63,9 @@ export function parseTokens(json: string): ApiToken[] {
   let data: unknown;
   try {
     data = JSON.parse(json);
-  } catch (error) {
-    throw new Error(`TASKWIRE_TOKENS is not JSON: ${(error as Error).message}`);
+  } catch {
+    // JSON.parse's message quotes the text around the error, which may be part of a token.
+    throw new Error('TASKWIRE_TOKENS is not valid JSON (expected an array of { name, sha256 | token, scopes })');
   }
   const parsed = z.array(tokenEntry).safeParse(data);
   if (!parsed.success) {
@@ -102,6 +103,18 @@ export class Authenticator {
     return this.config === 'open';
   }
 
+  /**
+   * The principal configured under a name now, with its token's hash: what a dashboard session
+   * names is checked against the configuration of the moment, not of the sign-in.
+   */
+  byName(name: string): { principal: Principal; sha256: string } | undefined {
+    if (this.config === 'open') return undefined;
+    const index = this.config.tokens.findIndex((t) => t.name === name);
+    const entry = this.tokens[index];
+    const token = this.config.tokens[index];
+    return entry && token ? { principal: entry.principal, sha256: token.sha256 } : undefined;
+  }
+
   /** The principal for a bearer token; throws UNAUTHORIZED when missing or unknown. */
   authenticate(token: string | undefined): Principal {
     if (this.open) return OPEN_PRINCIPAL;
@@ -125,9 +138,12 @@ export function can(principal: Principal, wanted: Scope): boolean {
   return wanted !== 'admin' && principal.scopes.has(`*:${action}`);
 }
 
-/** Throws FORBIDDEN unless the principal holds the scope. */
+/**
+ * Throws FORBIDDEN unless the principal holds the scope. The message names the scope, never the
+ * token: a caller learns what it lacks, not how the server calls its credentials.
+ */
 export function requireScope(principal: Principal, wanted: Scope): void {
-  if (!can(principal, wanted)) throw new TaskwireError('FORBIDDEN', `Token '${principal.name}' lacks the '${wanted}' scope`);
+  if (!can(principal, wanted)) throw new TaskwireError('FORBIDDEN', `This call needs the '${wanted}' scope`);
 }
 
 /** The authentication settings of the environment (validated by the entry points). */

@@ -1,24 +1,40 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
+import { TaskwireError } from '@taskwire/shared';
 import express from 'express';
-import { type Authenticator, can, type Principal } from './auth.ts';
+import { can } from './auth.ts';
+import { type AccessGate, bearerToken } from './gate.ts';
 import type { QueueHub } from './hub.ts';
+import type { DashboardSessions } from './sessions.ts';
 
 export const DASHBOARD_PATH = '/admin/queues';
 const LOGIN_PATH = '/admin/login';
+const LOGOUT_PATH = '/admin/logout';
 const COOKIE = 'taskwire_admin';
-const SESSION_MS = 8 * 3_600_000;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * Session cookies are `<token name>.<expiry>.<mac>`, the MAC keyed by the token's own secret
- * hash, so any API replica with the same token configuration can check them, and the token
- * itself never sits in the browser.
+ * Whether a browser sent the request from another site: `Sec-Fetch-Site` when the browser sends
+ * it, else `Origin` against `Host`; `undefined` when the request carries neither (not a browser's
+ * form or script).
  */
-function sign(name: string, expires: number, key: string): string {
-  return createHmac('sha256', key).update(`${name}.${expires}`).digest('base64url');
+function crossSite(req: http.IncomingMessage): boolean | undefined {
+  const site = req.headers['sec-fetch-site'];
+  if (typeof site === 'string') return site !== 'same-origin' && site !== 'none';
+  const origin = req.headers.origin;
+  if (typeof origin !== 'string') return undefined;
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true;
+  }
+}
+
+function cookieOf(req: http.IncomingMessage): string | undefined {
+  const cookie = (req.headers.cookie ?? '').split(/;\s*/).find((c) => c.startsWith(`${COOKIE}=`));
+  return cookie?.slice(COOKIE.length + 1);
 }
 
 function escapeHtml(text: string): string {
@@ -34,11 +50,22 @@ p{color:#b00}</style></head><body><form method="post" action="${LOGIN_PATH}"><h1
 }
 
 /**
- * The Bull Board dashboard at `/admin/queues`, for tokens with the `admin` scope: sent as
- * `Authorization: Bearer <token>`, or through the sign-in form at `/admin/login`, which sets a
- * signed, HttpOnly session cookie.
+ * The Bull Board dashboard at `/admin/queues`, for principals with the `admin` scope: a bearer
+ * token, or a session from the sign-in form at `/admin/login` (see {@link DashboardSessions}).
+ *
+ * - Sessions are checked on every request against the token configuration of the moment: a
+ *   token that lost `admin`, or was replaced, ends its sessions.
+ * - A state-changing call (not GET/HEAD/OPTIONS) made with a session must come from the
+ *   dashboard's own origin (`Sec-Fetch-Site: same-origin`, or a matching `Origin`); sign-in and
+ *   sign-out refuse other sites too.
+ * - Wrong tokens and forged cookies count against the client address (see AccessGate); a
+ *   locked-out address gets 429 here as everywhere.
+ *
+ * @example
+ * const dashboard = createDashboard(hub, gate, sessions);
+ * if (path.startsWith('/admin/')) return dashboard(req, res);
  */
-export function createDashboard(hub: QueueHub, authenticator: Authenticator): http.RequestListener {
+export function createDashboard(hub: QueueHub, gate: AccessGate, sessions: DashboardSessions): http.RequestListener {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(DASHBOARD_PATH);
   createBullBoard({
@@ -47,26 +74,12 @@ export function createDashboard(hub: QueueHub, authenticator: Authenticator): ht
     options: { uiConfig: { boardTitle: 'taskwire' } },
   });
 
-  const sessionKeys = new Map<string, string>();
-  if (authenticator.config !== 'open') for (const t of authenticator.config.tokens) sessionKeys.set(t.name, t.sha256);
-
-  const fromCookie = (req: express.Request): boolean => {
-    const cookie = (req.headers.cookie ?? '').split(/;\s*/).find((c) => c.startsWith(`${COOKIE}=`));
-    const [name, expires, mac] = (cookie?.slice(COOKIE.length + 1) ?? '').split('.');
-    const key = name && sessionKeys.get(name);
-    if (!key || !expires || !mac || Number(expires) < Date.now()) return false;
-    const expected = Buffer.from(sign(name, Number(expires), key));
-    const given = Buffer.from(mac);
-    return expected.length === given.length && timingSafeEqual(expected, given);
-  };
-
-  const admin = (token: string | undefined): Principal | undefined => {
-    try {
-      const principal = authenticator.authenticate(token);
-      return can(principal, 'admin') ? principal : undefined;
-    } catch {
-      return undefined;
-    }
+  const secure = (req: express.Request) => (req.secure || req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : '');
+  const refuseCrossSite = (req: express.Request, res: express.Response, strict: boolean): boolean => {
+    const cross = crossSite(req);
+    if (cross === false || (cross === undefined && !strict)) return false;
+    res.status(403).json({ error: 'Cross-site or origin-less request refused: state changes come from the dashboard itself' });
+    return true;
   };
 
   const app = express();
@@ -74,34 +87,63 @@ export function createDashboard(hub: QueueHub, authenticator: Authenticator): ht
   app.get(LOGIN_PATH, (_req, res) => {
     res.type('html').send(loginPage());
   });
-  app.post(LOGIN_PATH, express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
+  app.post(LOGIN_PATH, express.urlencoded({ extended: false, limit: '4kb' }), (req, res, next) => {
+    if (refuseCrossSite(req, res, false)) return;
     const token = typeof req.body?.token === 'string' ? req.body.token : undefined;
-    const principal = admin(token);
-    if (!principal) {
-      res.status(401).type('html').send(loginPage('That token is unknown or lacks the admin scope.'));
-      return;
-    }
-    const expires = Date.now() + SESSION_MS;
-    const key = sessionKeys.get(principal.name) ?? '';
-    const secure = req.secure || req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : '';
-    res.setHeader(
-      'set-cookie',
-      `${COOKIE}=${principal.name}.${expires}.${sign(principal.name, expires, key)}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=${SESSION_MS / 1000}${secure}`,
-    );
-    res.redirect(303, DASHBOARD_PATH);
+    (async () => {
+      const principal = await gate.admit(token, gate.address(req));
+      if (!can(principal, 'admin')) throw new TaskwireError('FORBIDDEN');
+      const value = await sessions.issue(principal);
+      res.setHeader(
+        'set-cookie',
+        `${COOKIE}=${value}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(sessions.lengthMs / 1000)}${secure(req)}`,
+      );
+      res.redirect(303, DASHBOARD_PATH);
+    })().catch((error: unknown) => {
+      if (!(error instanceof TaskwireError)) return next(error);
+      const status = error.code === 'TOO_MANY_REQUESTS' ? 429 : error.code === 'QUEUE_UNAVAILABLE' ? 503 : 401;
+      const message = status === 401 ? 'That token is unknown or lacks the admin scope.' : error.message;
+      res.status(status).type('html').send(loginPage(message));
+    });
+  });
+  app.post(LOGOUT_PATH, (req, res) => {
+    if (refuseCrossSite(req, res, false)) return;
+    res.setHeader('set-cookie', `${COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0${secure(req)}`);
+    res.redirect(303, LOGIN_PATH);
   });
   app.use(DASHBOARD_PATH, (req, res, next) => {
-    const header = req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7).trim() : undefined;
-    if (authenticator.open || (header && admin(header)) || fromCookie(req)) return next();
-    if (header) {
-      res.status(403).json({ error: 'The dashboard needs a token with the admin scope' });
-      return;
-    }
-    if ((req.headers.accept ?? '').includes('text/html')) {
-      res.redirect(303, LOGIN_PATH);
-      return;
-    }
-    res.status(401).json({ error: 'Send Authorization: Bearer <admin token>, or sign in at /admin/login' });
+    (async (): Promise<void> => {
+      if (gate.open) return next();
+      const address = gate.address(req);
+      const header = bearerToken(req);
+      if (header) {
+        const principal = await gate.admit(header, address);
+        if (!can(principal, 'admin')) {
+          res.status(403).json({ error: 'The dashboard needs a token with the admin scope' });
+          return;
+        }
+        return next();
+      }
+      const cookie = cookieOf(req);
+      if (cookie) {
+        await gate.check(address);
+        const session = await sessions.verify(cookie);
+        if (session.ok) {
+          if (!SAFE_METHODS.has(req.method) && refuseCrossSite(req, res, true)) return;
+          return next();
+        }
+        if (session.reason === 'forged') await gate.failed(address);
+      }
+      if ((req.headers.accept ?? '').includes('text/html')) {
+        res.redirect(303, LOGIN_PATH);
+        return;
+      }
+      res.status(401).json({ error: 'Send Authorization: Bearer <admin token>, or sign in at /admin/login' });
+    })().catch((error: unknown) => {
+      if (!(error instanceof TaskwireError)) return next(error);
+      const status = error.code === 'TOO_MANY_REQUESTS' ? 429 : error.code === 'QUEUE_UNAVAILABLE' ? 503 : 401;
+      res.status(status).json({ error: error.message });
+    });
   });
   app.use(DASHBOARD_PATH, serverAdapter.getRouter());
   return app;

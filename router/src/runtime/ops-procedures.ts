@@ -1,32 +1,18 @@
-import { type JobView, TaskwireError, taskOf } from '@taskwire/shared';
-import type { Job, JobType } from 'bullmq';
+import { TaskwireError } from '@taskwire/shared';
 import { z } from 'zod';
 import { can, type Principal, requireScope } from './auth.ts';
 import type { QueueHub } from './hub.ts';
+import { type JobPage, LISTABLE, type ListableState, listJobs, pageFields, pageStart } from './job-pages.ts';
+import { consumeEnqueueBudget } from './rate-limit.ts';
 import { jobIdInput } from './task-procedures.ts';
 import { procedure } from './trpc.ts';
-import { toJobState, toJobView } from './views.ts';
-
-export const LISTABLE = {
-  waiting: ['waiting', 'prioritized'],
-  delayed: ['delayed'],
-  active: ['active'],
-  completed: ['completed'],
-  failed: ['failed'],
-} as const satisfies Record<string, JobType[]>;
-export type ListableState = keyof typeof LISTABLE;
+import { toJobState, viewOf } from './views.ts';
 
 /** The outcome of `jobs.cancel`. */
 export interface CancelResult {
   id: string;
   /** `removed`: it had not started and is gone. `cancelling`: its worker was told to abort. */
   outcome: 'removed' | 'cancelling';
-}
-
-/** A job of any task as a view (tasks unknown to this deployment keep their raw name). */
-export function viewOf(hub: QueueHub, family: string, job: Job, state: string): JobView {
-  const task = taskOf(hub.family(family), job.name);
-  return toJobView(task ?? { id: `${family}.${job.name}`, family }, job, state);
 }
 
 /** The families a principal may read, of those asked for (all when none is named). */
@@ -38,24 +24,6 @@ export function readableFamilies(hub: QueueHub, principal: Principal, family?: s
   const readable = Object.keys(hub.registry).filter((name) => can(principal, `${name}:read`));
   if (readable.length === 0) throw new TaskwireError('FORBIDDEN', `Token '${principal.name}' may read no family`);
   return readable;
-}
-
-/** Lists jobs of some families in one state, newest first across families. */
-export async function listJobs(hub: QueueHub, families: string[], state: ListableState, offset: number, limit: number): Promise<JobView[]> {
-  const single = families.length === 1;
-  const perFamily = await hub.run(() =>
-    Promise.all(
-      families.map(async (family) => {
-        // Across families, each queue yields its first offset+limit jobs; merged and cut below.
-        const jobs = await hub.queue(family).getJobs([...LISTABLE[state]], single ? offset : 0, offset + limit - 1);
-        return jobs.filter(Boolean).map((job) => viewOf(hub, family, job, state));
-      }),
-    ),
-  );
-  const merged = perFamily.flat();
-  if (single) return merged;
-  merged.sort((a, b) => b.enqueuedAt.getTime() - a.enqueuedAt.getTime());
-  return merged.slice(offset, offset + limit);
 }
 
 export const familyNameInput = (hub: QueueHub) =>
@@ -100,6 +68,8 @@ export function opsProcedures(hub: QueueHub, startedAt = Date.now()) {
         const { job, state } = await load(input.id, ctx.principal, 'enqueue');
         if (state !== 'failed')
           throw new TaskwireError('INVALID_STATE', `Only failed jobs can be retried; '${input.id}' is ${toJobState(state)}`);
+        // A retry adds a job run like an enqueue does: it spends the token's rate budget.
+        await consumeEnqueueBudget(hub, ctx.principal, 1);
         // A manual retry gets a full set of attempts again.
         await hub.run(() => job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }));
         return { id: input.id, state: 'waiting' as const };
@@ -115,13 +85,13 @@ export function opsProcedures(hub: QueueHub, startedAt = Date.now()) {
           z.object({
             family: familyNameInput(hub).optional(),
             state: z.enum(Object.keys(LISTABLE) as [ListableState, ...ListableState[]]).default('failed'),
-            offset: z.number().int().min(0).max(100_000).default(0),
-            limit: z.number().int().min(1).max(100).default(20),
+            ...pageFields,
           }),
         )
-        .query(async ({ input, ctx }): Promise<{ jobs: JobView[] }> => {
+        .query(async ({ input, ctx }): Promise<JobPage> => {
+          // The families come from the caller's scopes; a cursor must name exactly these.
           const families = readableFamilies(hub, ctx.principal, input.family);
-          return { jobs: await listJobs(hub, families, input.state, input.offset, input.limit) };
+          return listJobs(hub, families, input.state, pageStart(families, input.state, input), input.limit);
         }),
     },
     health: procedure.query(async () => {

@@ -2,7 +2,6 @@ import {
   decodeEnvelope,
   type ErrorInfo,
   formatIssues,
-  type JobView,
   type QueueStats,
   TaskwireError,
   taskOf,
@@ -13,7 +12,8 @@ import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { requireScope } from './auth.ts';
 import type { QueueHub } from './hub.ts';
-import { familyNameInput, listJobs, readableFamilies } from './ops-procedures.ts';
+import { type JobPage, listJobs, pageFields, pageStart } from './job-pages.ts';
+import { familyNameInput, readableFamilies } from './ops-procedures.ts';
 import { jobIdInput } from './task-procedures.ts';
 import { procedure } from './trpc.ts';
 
@@ -103,14 +103,13 @@ export function queueProcedures(hub: QueueHub) {
         .input(
           z.object({
             family: family.optional(),
-            offset: z.number().int().min(0).max(100_000).default(0),
-            limit: z.number().int().min(1).max(100).default(20),
+            ...pageFields,
           }),
         )
-        .query(async ({ input, ctx }): Promise<{ jobs: JobView[] }> => {
+        .query(async ({ input, ctx }): Promise<JobPage> => {
           requireScope(ctx.principal, 'admin');
           const families = input.family ? [input.family] : Object.keys(hub.registry);
-          return { jobs: await listJobs(hub, families, 'failed', input.offset, input.limit) };
+          return listJobs(hub, families, 'failed', pageStart(families, 'failed', input), input.limit);
         }),
       replay: procedure
         .input(z.union([jobIdInput, z.object({ all: z.literal(true), family: family.optional() })]))

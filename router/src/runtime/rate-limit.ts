@@ -3,8 +3,9 @@ import type { Principal } from './auth.ts';
 import type { QueueHub } from './hub.ts';
 
 /**
- * Per-token enqueue rate limit, shared by every API process through Redis: a counter per token
- * and one-second window. Costs one round trip, and only for tokens that have a limit.
+ * Per-token rate limit on jobs added (enqueues, enqueueMany items, schedule upserts, retries),
+ * shared by every API process through Redis: a counter per token and one-second window. Costs
+ * one round trip, and only for tokens that have a limit.
  */
 export async function consumeEnqueueBudget(hub: QueueHub, principal: Principal, jobs: number): Promise<void> {
   const limit = principal.ratePerSecond;
@@ -18,7 +19,7 @@ export async function consumeEnqueueBudget(hub: QueueHub, principal: Principal, 
   if (used > limit) {
     throw new TaskwireError(
       'TOO_MANY_REQUESTS',
-      `Token '${principal.name}' may enqueue ${limit} jobs per second; retry in ${1_000 - (Date.now() % 1_000)} ms`,
+      `This token may add ${limit} jobs per second (enqueues, schedules and retries); retry in ${1_000 - (Date.now() % 1_000)} ms`,
     );
   }
 }

@@ -1,40 +1,17 @@
 import type http from 'node:http';
-import {
-  type AnyTask,
-  ERROR_CODES,
-  enqueueOptionsSchema,
-  fromJson,
-  listTasks,
-  type Registry,
-  TaskwireError,
-  toIssues,
-  toJson,
-} from '@taskwire/shared';
+import { type AnyTask, enqueueOptionsSchema, fromJson, listTasks, type Registry, TaskwireError, toIssues, toJson } from '@taskwire/shared';
 import { z } from 'zod';
-import type { Authenticator } from './auth.ts';
 import type { EnqueueSettings } from './enqueue.ts';
+import { type AccessGate, bearerToken } from './gate.ts';
 import type { QueueHub } from './hub.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
 import { readStrictBody } from './strict-body.ts';
 import { enqueueAs, getJobAs } from './task-procedures.ts';
 import { requestTraceContext } from './tracing.ts';
+import { httpStatusOf } from './trpc.ts';
 
 export const REST_PREFIX = '/api/v1';
-
-const HTTP_STATUS: Record<string, number> = {
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  UNPROCESSABLE_CONTENT: 422,
-  TOO_MANY_REQUESTS: 429,
-  CLIENT_CLOSED_REQUEST: 499,
-  SERVICE_UNAVAILABLE: 503,
-  TIMEOUT: 408,
-};
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
@@ -43,7 +20,7 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
 
 function sendError(res: http.ServerResponse, error: unknown): void {
   const tw = error instanceof TaskwireError ? error : TaskwireError.fromUnknown(error);
-  const status = HTTP_STATUS[ERROR_CODES[tw.code].trpc] ?? 500;
+  const status = httpStatusOf(tw);
   send(res, status, { error: { code: tw.code, message: status === 500 ? 'Internal error' : tw.message, issues: tw.issues } });
 }
 
@@ -56,10 +33,19 @@ async function readJson(req: http.IncomingMessage, limit: number): Promise<unkno
   }
 }
 
+/** A percent-encoded path segment; a malformed escape is the caller's mistake (400), not ours. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new TaskwireError('INVALID_INPUT', 'The job id in the path is not valid percent-encoding');
+  }
+}
+
 export interface RestOptions {
   registry: Registry;
   hub: QueueHub;
-  authenticator: Authenticator;
+  gate: AccessGate;
   metrics: ApiMetrics;
   settings: EnqueueSettings;
   maxBodyBytes: number;
@@ -92,8 +78,7 @@ export function createRestHandler(options: RestOptions): http.RequestListener {
     if (!match || !task)
       return send(res, 404, { error: { code: 'NOT_FOUND', message: `No route ${req.method} ${url.pathname}; see /openapi.json` } });
     const handle = async () => {
-      const bearer = req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7).trim() : undefined;
-      const principal = options.authenticator.authenticate(bearer);
+      const principal = await options.gate.admit(bearerToken(req), options.gate.address(req));
       if (req.method === 'POST' && !match[3]) {
         const raw = (await readJson(req, options.maxBodyBytes)) as { input?: unknown; options?: unknown } | null;
         const decoded = {
@@ -115,8 +100,7 @@ export function createRestHandler(options: RestOptions): http.RequestListener {
         });
         return send(res, 201, ref);
       }
-      if (req.method === 'GET' && match[3])
-        return send(res, 200, await getJobAs(options.hub, task, decodeURIComponent(match[3]), principal));
+      if (req.method === 'GET' && match[3]) return send(res, 200, await getJobAs(options.hub, task, decodeSegment(match[3]), principal));
       res.setHeader('allow', match[3] ? 'GET' : 'POST');
       return send(res, 405, { error: { code: 'INVALID_INPUT', message: `Use ${match[3] ? 'GET' : 'POST'}` } });
     };

@@ -7,6 +7,7 @@ import type {
 } from '@trpc/server';
 import { DEFAULT_ENQUEUE_SETTINGS } from './enqueue.ts';
 import type { QueueHub } from './hub.ts';
+import type { JobPage, PageInput } from './job-pages.ts';
 import { opsProcedures } from './ops-procedures.ts';
 import { queueProcedures } from './queue-procedures.ts';
 import type { ScheduleView } from './schedule-procedures.ts';
@@ -46,19 +47,14 @@ type Ops = ReturnType<typeof opsProcedures> & ReturnType<typeof queueProcedures>
 /** `jobs.*`, `queues.*`, `deadLetter.*`, `health`, with job views typed as a union over the registry's tasks. */
 export type OpsProcedures<TRegistry extends Registry> = Omit<Ops, 'jobs' | 'deadLetter'> & {
   deadLetter: Omit<Ops['deadLetter'], 'list'> & {
-    list: QueryProcedure<Def<{ family?: keyof TRegistry & string; offset?: number; limit?: number }, { jobs: AnyJobView<TRegistry>[] }>>;
+    list: QueryProcedure<Def<{ family?: keyof TRegistry & string } & PageInput, JobPage<AnyJobView<TRegistry>>>>;
   };
   jobs: Omit<Ops['jobs'], 'get' | 'list'> & {
     get: QueryProcedure<Def<{ id: string }, AnyJobView<TRegistry>>>;
     list: QueryProcedure<
       Def<
-        {
-          family?: keyof TRegistry & string;
-          state?: 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
-          offset?: number;
-          limit?: number;
-        },
-        { jobs: AnyJobView<TRegistry>[] }
+        { family?: keyof TRegistry & string; state?: 'waiting' | 'delayed' | 'active' | 'completed' | 'failed' } & PageInput,
+        JobPage<AnyJobView<TRegistry>>
       >
     >;
   };

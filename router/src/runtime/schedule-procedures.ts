@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { requireScope, type Scope } from './auth.ts';
 import { jobOptions } from './enqueue.ts';
 import type { QueueHub } from './hub.ts';
+import { admitJobs } from './task-procedures.ts';
 import { procedure } from './trpc.ts';
 
 /** A recurring job of a task, as `schedules.list` shows it. */
@@ -64,7 +65,8 @@ export function scheduleProcedures(hub: QueueHub, task: AnyTask) {
 
   return {
     upsert: procedure.input(upsertInput).mutation(async ({ input, ctx }): Promise<ScheduleView> => {
-      requireScope(ctx.principal, enqueueScope);
+      // A schedule adds jobs with this input for as long as it lives: admitted like an enqueue.
+      await admitJobs(hub, ctx.principal, task, [input]);
       const now = Date.now();
       const data = encodeEnvelope(task.version, input.input, { enqueuedAt: now, timeoutMs: input.options?.timeoutMs });
       const { delay: _none, ...opts } = jobOptions(task, input.options, now);

@@ -1,20 +1,25 @@
+import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry as TaskRegistry, TaskwireError } from '@taskwire/shared';
+import { type Registry as TaskRegistry, TaskwireError } from '@taskwire/shared';
 import { describeRedis, type RedisTargetOptions } from '@taskwire/shared/node';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { Registry } from 'prom-client';
-import { type AuthConfig, Authenticator } from './auth.ts';
+import { type AuthConfig, Authenticator, can, hashToken, type Principal } from './auth.ts';
+import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.ts';
 import { createDashboard, DASHBOARD_PATH } from './dashboard.ts';
 import { DEFAULT_ENQUEUE_SETTINGS } from './enqueue.ts';
+import { AccessGate, bearerToken } from './gate.ts';
 import { QueueHub } from './hub.ts';
+import { limitedLog } from './limited-log.ts';
 import { ApiMetrics } from './metrics.ts';
 import type { WaitReplicasOptions } from './replica-wait.ts';
 import { createRestHandler } from './rest.ts';
 import { createTaskwireRouter, directCalls, type RouterOptions, type TaskwireRouter } from './router.ts';
+import { DashboardSessions, type SessionOptions } from './sessions.ts';
 import { readStrictBody, sendTrpcError } from './strict-body.ts';
 import { requestTraceContext } from './tracing.ts';
-import type { TaskwireContext } from './trpc.ts';
+import { httpStatusOf, type TaskwireContext, toTaskwireError } from './trpc.ts';
 import { attachWebSocket } from './ws.ts';
 
 export interface ApiServerOptions<TRegistry extends TaskRegistry> extends RedisTargetOptions {
@@ -37,7 +42,28 @@ export interface ApiServerOptions<TRegistry extends TaskRegistry> extends RedisT
   redisWaitMs?: number;
   /** Acknowledge enqueues only once their jobs are on replicas (Redis `WAIT`; see {@link QueueHubOptions}). */
   waitReplicas?: WaitReplicasOptions;
+  /** Wrong credentials allowed per client address before it is locked out (see {@link AuthThrottle}). */
+  authThrottle?: Partial<AuthThrottleOptions>;
+  /**
+   * Proxies in front of the API that append the client's address to `X-Forwarded-For` (default 0:
+   * the socket's peer is the client). Throttles and connection caps count per client address.
+   */
+  trustedProxies?: number;
+  /** How dashboard sessions are signed (server-side secrets) and how long they last. */
+  sessions?: SessionOptions;
+  /** Most calls one HTTP batch request may name (default 100); more are refused before any call runs. */
+  maxBatchCalls?: number;
+  /** Open WebSocket connections per client address (default 64). */
+  maxConnectionsPerAddress?: number;
+  /**
+   * Who may read `/metrics`: a bearer token with the `admin` scope, or `token` (a token for the
+   * scraper alone, `TASKWIRE_METRICS_TOKEN`); everyone with `public: true`. Default: admin only.
+   */
+  metricsAccess?: { public?: boolean | undefined; token?: string | undefined };
 }
+
+/** The defaults of the limits above. */
+export const API_LIMITS = { maxBatchCalls: 100, maxConnectionsPerAddress: 64, paramsDeadlineMs: 5_000 } as const;
 
 export interface ApiServer<TRegistry extends TaskRegistry> {
   /** Base URL, e.g. `http://127.0.0.1:3000`; tRPC is at `${url}/trpc`. */
@@ -48,10 +74,6 @@ export interface ApiServer<TRegistry extends TaskRegistry> {
   metrics: ApiMetrics;
   router: TaskwireRouter<TRegistry>;
   close(): Promise<void>;
-}
-
-function bearer(header: string | undefined): string | undefined {
-  return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
@@ -108,37 +130,81 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
   }
   const router = createTaskwireRouter(options.registry, hub, options.router);
   const authenticator = new Authenticator(options.auth);
+  const gate = new AccessGate(authenticator, new AuthThrottle(hub, options.authThrottle), options.trustedProxies ?? 0);
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
+  const maxBatchCalls = options.maxBatchCalls ?? API_LIMITS.maxBatchCalls;
   const metrics = new ApiMetrics(hub);
-  // One context per HTTP request, or per WebSocket connection: the bearer token of the request
-  // (or upgrade request), else a `token` in the connection params (browsers cannot set headers).
-  const createContext = ({ req, info }: { req: http.IncomingMessage; info: { connectionParams: unknown } }): TaskwireContext => {
-    const params = info.connectionParams as Record<string, unknown> | null;
-    const given = bearer(req.headers.authorization) ?? (typeof params?.token === 'string' ? params.token : undefined);
-    try {
-      return { principal: authenticator.authenticate(given), observer: metrics, trace: requestTraceContext(req.headers) };
-    } catch (error) {
-      return { principal: undefined, authError: error as TaskwireError, observer: metrics };
-    }
-  };
+  const log = limitedLog('[taskwire-api]');
+  const contextOf = (req: http.IncomingMessage, principal: Principal): TaskwireContext => ({
+    principal,
+    observer: metrics,
+    trace: requestTraceContext(req.headers),
+  });
+  // HTTP requests are admitted before tRPC runs (see the request handler); their principal waits here.
+  const admitted = new WeakMap<http.IncomingMessage, Principal>();
   const trpc = createHTTPHandler({
     router,
     basePath: '/trpc/',
-    maxBodySize: options.maxBodyBytes ?? 1_048_576,
-    createContext,
+    maxBodySize: maxBodyBytes,
+    createContext: ({ req }): TaskwireContext => {
+      const principal = admitted.get(req);
+      return principal
+        ? contextOf(req, principal)
+        : { principal: undefined, authError: new TaskwireError('UNAUTHORIZED'), observer: metrics };
+    },
     onError: ({ error, path }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`[taskwire-api] ${path ?? '?'}: ${error.message}`);
+      if (error.code === 'INTERNAL_SERVER_ERROR') log(`${path ?? '?'}: ${error.message}`);
     },
   });
+  /**
+   * tRPC over HTTP: the number of calls is bounded and the caller authenticated before anything
+   * else, so that a request without credentials costs one small answer however many calls it names.
+   */
+  const serveTrpc = (req: http.IncomingMessage, res: http.ServerResponse, path: string) => {
+    let calls = 1;
+    for (let i = path.indexOf(','); i !== -1 && calls <= maxBatchCalls; i = path.indexOf(',', i + 1)) calls += 1;
+    if (calls > maxBatchCalls) {
+      return sendTrpcError(res, new TaskwireError('PAYLOAD_TOO_LARGE', `A batch may hold at most ${maxBatchCalls} calls`));
+    }
+    gate.admit(bearerToken(req), gate.address(req)).then(
+      (principal) => {
+        admitted.set(req, principal);
+        const type = req.headers['content-type'] ?? '';
+        // Only JSON bodies are read here; tRPC handles (and refuses) the other content types itself.
+        if (req.method !== 'POST' || (type !== '' && !type.includes('json'))) return trpc(req, res);
+        // tRPC uses a body already read into req.body; read it strictly (UTF-8, size) first.
+        readStrictBody(req, maxBodyBytes).then(
+          (text) => {
+            (req as http.IncomingMessage & { body?: string }).body = text;
+            trpc(req, res);
+          },
+          (error: TaskwireError) => sendTrpcError(res, error),
+        );
+      },
+      (error: unknown) => {
+        req.resume();
+        sendTrpcError(res, toTaskwireError(error));
+      },
+    );
+  };
 
-  const dashboard = createDashboard(hub, authenticator);
+  const metricsToken = options.metricsAccess?.token ? Buffer.from(hashToken(options.metricsAccess.token), 'hex') : undefined;
+  /** Whether a request may read `/metrics` (see `metricsAccess`). */
+  const mayReadMetrics = async (req: http.IncomingMessage): Promise<boolean> => {
+    if (options.metricsAccess?.public || gate.open) return true;
+    const token = bearerToken(req);
+    if (metricsToken && token && timingSafeEqual(Buffer.from(hashToken(token), 'hex'), metricsToken)) return true;
+    return can(await gate.admit(token, gate.address(req)), 'admin');
+  };
+
+  const dashboard = createDashboard(hub, gate, new DashboardSessions(hub, authenticator, options.sessions));
   const rest = createRestHandler({
     registry: options.registry,
     hub,
-    authenticator,
+    gate,
     metrics,
     settings: { ...DEFAULT_ENQUEUE_SETTINGS, ...options.router },
-    maxBodyBytes: options.maxBodyBytes ?? 1_048_576,
+    maxBodyBytes,
   });
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -147,29 +213,24 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
       void readiness(hub).then(({ status, body }) => sendJson(res, status, body));
       return;
     }
-    if (path.startsWith('/trpc/')) {
-      const type = req.headers['content-type'] ?? '';
-      // Only JSON bodies are read here; tRPC handles (and refuses) the other content types itself.
-      if (req.method !== 'POST' || (type !== '' && !type.includes('json'))) return trpc(req, res);
-      // tRPC uses a body already read into req.body; read it strictly (UTF-8, size) first.
-      readStrictBody(req, maxBodyBytes).then(
-        (text) => {
-          (req as http.IncomingMessage & { body?: string }).body = text;
-          trpc(req, res);
-        },
-        (error: TaskwireError) => sendTrpcError(req, res, error),
-      );
-      return;
-    }
+    if (path.startsWith('/trpc/')) return serveTrpc(req, res, path);
     if (path === '/metrics') {
       const registry = options.extraMetrics?.length ? Registry.merge([metrics.registry, ...options.extraMetrics]) : metrics.registry;
-      registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': registry.contentType });
-          res.end(text);
-        },
-        (error: Error) => sendJson(res, 500, { error: error.message }),
-      );
+      mayReadMetrics(req)
+        .then((allowed) => {
+          if (!allowed) throw new TaskwireError('FORBIDDEN', 'Metrics need the admin scope or the metrics token');
+          return registry.metrics();
+        })
+        .then(
+          (text) => {
+            res.writeHead(200, { 'content-type': registry.contentType });
+            res.end(text);
+          },
+          (error: unknown) => {
+            const tw = toTaskwireError(error);
+            sendJson(res, httpStatusOf(tw), { error: tw.code === 'INTERNAL' ? 'Internal error' : tw.message });
+          },
+        );
       return;
     }
     if (path.startsWith('/admin/')) return dashboard(req, res);
@@ -180,9 +241,23 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
   const ws = attachWebSocket(server, {
     router,
     path: '/trpc',
-    createContext,
     maxPayload: maxBodyBytes,
     directCalls: directCalls(options.registry, hub, options.router),
+    addressOf: (req) => gate.address(req),
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? API_LIMITS.maxConnectionsPerAddress,
+    paramsDeadlineMs: API_LIMITS.paramsDeadlineMs,
+    log,
+    // A bearer token on the upgrade request; else, for browsers (which cannot set headers), a
+    // `token` in tRPC's connection params, expected within the deadline above.
+    admitUpgrade: async (req) => {
+      const token = bearerToken(req);
+      if (!token && !gate.open && /[?&]connectionParams=1(?:&|$)/.test(req.url ?? '')) return 'params';
+      return contextOf(req, await gate.admit(token, gate.address(req)));
+    },
+    admitParams: async (req, params) => {
+      const token = typeof params?.token === 'string' ? params.token : undefined;
+      return contextOf(req, await gate.admit(token, gate.address(req)));
+    },
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import { TaskwireError } from '@taskwire/shared';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
+import { httpStatusOf, toTRPCError } from './trpc.ts';
 
 /**
  * Reads a request body as strict UTF-8 within a size limit. Node's default decoding replaces
@@ -28,21 +29,25 @@ export function readStrictBody(req: http.IncomingMessage, limit: number): Promis
   });
 }
 
-/** An error in tRPC's wire format (one per call of a batch), for failures before tRPC runs. */
-export function sendTrpcError(req: http.IncomingMessage, res: http.ServerResponse, error: TaskwireError): void {
-  const trpcCode = error.code === 'PAYLOAD_TOO_LARGE' ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
-  const status = trpcCode === 'PAYLOAD_TOO_LARGE' ? 413 : 400;
-  const url = new URL(req.url ?? '/', 'http://localhost');
+/**
+ * An error in tRPC's wire format, for failures before tRPC runs (authentication, batch size,
+ * body). One error object, also for a batch: tRPC clients apply a non-array answer to every call
+ * of the batch, so the answer's size does not grow with the number of calls a request names.
+ */
+export function sendTrpcError(res: http.ServerResponse, error: TaskwireError): void {
+  const trpc = toTRPCError(error);
+  const status = httpStatusOf(error);
   const shape = {
     error: {
       json: {
         message: error.message,
-        code: TRPC_ERROR_CODES_BY_KEY[trpcCode],
-        data: { code: trpcCode, httpStatus: status, taskwire: { code: error.code, retryable: false } },
+        code: TRPC_ERROR_CODES_BY_KEY[trpc.code],
+        data: { code: trpc.code, httpStatus: status, taskwire: { code: error.code, retryable: error.retryable } },
       },
     },
   };
-  const calls = url.searchParams.get('batch') === '1' ? url.pathname.slice('/trpc/'.length).split(',').length : 1;
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(url.searchParams.get('batch') === '1' ? Array.from({ length: calls }, () => shape) : shape));
+  const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+  if (error.code === 'UNAUTHORIZED') headers['www-authenticate'] = 'Bearer';
+  res.writeHead(status, headers);
+  res.end(JSON.stringify(shape));
 }

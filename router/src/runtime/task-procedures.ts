@@ -94,8 +94,21 @@ async function* watchJob(hub: QueueHub, task: AnyTask, id: string, signal: Abort
 }
 
 /**
- * Enqueues already-validated items for a caller: scope, rate budget, trace span, metrics. The
- * one path every transport (tRPC, REST) takes.
+ * Whether a caller may add these jobs of a task: the family's `enqueue` scope, the scopes the
+ * contract requires for each input (a task whose effect reaches other families), and the token's
+ * rate budget. Every way of adding jobs (enqueue, enqueueMany, REST, schedules) passes here.
+ */
+export async function admitJobs(hub: QueueHub, principal: Principal, task: AnyTask, items: readonly { input: unknown }[]): Promise<void> {
+  requireScope(principal, `${task.family}:enqueue`);
+  if (task.requiredScopes) {
+    for (const item of items) for (const scope of task.requiredScopes(item.input)) requireScope(principal, scope);
+  }
+  await consumeEnqueueBudget(hub, principal, items.length);
+}
+
+/**
+ * Enqueues already-validated items for a caller: admission (see {@link admitJobs}), trace span,
+ * metrics. The one path every transport (tRPC, REST) takes.
  */
 export async function enqueueAs(
   hub: QueueHub,
@@ -104,8 +117,7 @@ export async function enqueueAs(
   settings: EnqueueSettings,
   caller: { principal: Principal; trace?: OtelContext | undefined; observer?: ApiObserver | undefined },
 ): Promise<JobRef[]> {
-  requireScope(caller.principal, `${task.family}:enqueue`);
-  await consumeEnqueueBudget(hub, caller.principal, items.length);
+  await admitJobs(hub, caller.principal, task, items);
   // A single enqueue is added on its own, not merged with the calls arriving with it into one
   // pipelined bulk (measured slower: a bulk is encoded whole before any of it is sent); the Redis
   // writes of one event-loop turn still leave together (see addJobs).

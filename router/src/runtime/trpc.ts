@@ -11,6 +11,7 @@ import {
   type WireValue,
 } from '@taskwire/shared';
 import { initTRPC, TRPCError } from '@trpc/server';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { Principal } from './auth.ts';
 import type { ApiObserver } from './metrics.ts';
 
@@ -70,6 +71,11 @@ export function toTaskwireError(error: unknown): TaskwireError {
 
 export function toTRPCError(error: TaskwireError): TRPCError {
   return new TRPCError({ code: TRPC_CODE[error.code], message: error.message, cause: error });
+}
+
+/** The HTTP status of an error, by the error table (as tRPC's HTTP adapter answers it). */
+export function httpStatusOf(error: TaskwireError): number {
+  return getHTTPStatusCodeFromError(toTRPCError(error));
 }
 
 export const t = initTRPC.context<TaskwireContext>().create({

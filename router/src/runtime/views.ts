@@ -7,9 +7,11 @@ import {
   formatJobId,
   type JobState,
   type JobView,
+  taskOf,
   type WatchEvent,
 } from '@taskwire/shared';
 import type { Job } from 'bullmq';
+import type { QueueHub } from './hub.ts';
 import type { RawJobEvent } from './job-events.ts';
 
 /** BullMQ states, as taskwire names them. */
@@ -61,6 +63,12 @@ export function toJobView(task: Pick<AnyTask, 'id' | 'family'>, job: Job, rawSta
     startedAt: job.processedOn ? new Date(job.processedOn) : null,
     finishedAt: job.finishedOn ? new Date(job.finishedOn) : null,
   };
+}
+
+/** A job of any task as a view (tasks unknown to this deployment keep their raw name). */
+export function viewOf(hub: QueueHub, family: string, job: Job, state: string): JobView {
+  const task = taskOf(hub.family(family), job.name);
+  return toJobView(task ?? { id: `${family}.${job.name}`, family }, job, state);
 }
 
 const REMOVED: ErrorInfo = { code: 'CANCELLED', message: 'The job was removed before it finished' };

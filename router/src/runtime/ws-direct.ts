@@ -1,6 +1,6 @@
 import type http from 'node:http';
+import { TaskwireError } from '@taskwire/shared';
 import type { AnyTRPCRouter } from '@trpc/server';
-import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import { getErrorShape, getTRPCErrorFromUnknown } from '@trpc/server/unstable-core-do-not-import';
 import type { WebSocket } from 'ws';
 import type { DirectCall } from './task-procedures.ts';
@@ -10,7 +10,6 @@ export interface DirectCallOptions {
   router: AnyTRPCRouter;
   /** Calls answered here, by path; every other message goes to tRPC untouched. */
   calls: ReadonlyMap<string, DirectCall>;
-  createContext(options: CreateWSSContextFnOptions): TaskwireContext;
   onInternalError(path: string, error: Error): void;
 }
 
@@ -33,19 +32,19 @@ const MARKER = Buffer.from('.enqueue"');
  * controller, context and options copies per middleware, response re-wrapping — which costs
  * more CPU than the enqueue itself at thousands of calls per second.
  *
- * Connections that send their credentials as connection params (`?connectionParams=1`) are left
- * to tRPC entirely, since their context exists only once tRPC has read those params.
+ * Only for connections admitted at the upgrade (`ctx`); connections that send their credentials
+ * as connection params are left to tRPC entirely, since their context exists only once tRPC has
+ * read those params.
  *
  * @example
  * wss.handleUpgrade(req, socket, head, (client) => {
- *   interceptDirectCalls(client, req, { router, calls, createContext, onInternalError });
+ *   interceptDirectCalls(client, req, ctx, { router, calls, onInternalError });
  *   wss.emit('connection', client, req);
  * });
  */
-export function interceptDirectCalls(client: WebSocket, req: http.IncomingMessage, options: DirectCallOptions): void {
-  if (options.calls.size === 0 || /[?&]connectionParams=1(?:&|$)/.test(req.url ?? '')) return;
+export function interceptDirectCalls(client: WebSocket, req: http.IncomingMessage, ctx: TaskwireContext, options: DirectCallOptions): void {
+  if (options.calls.size === 0) return;
   const config = options.router._def._config;
-  const ctx = options.createContext({ req, res: client, info: { connectionParams: null } } as unknown as CreateWSSContextFnOptions);
   const send = BATCH_REPLIES.test(req.url ?? '')
     ? batchedSender(client)
     : (reply: object) => {
@@ -57,6 +56,8 @@ export function interceptDirectCalls(client: WebSocket, req: http.IncomingMessag
     let input: unknown;
     let result: Promise<unknown>;
     try {
+      // Credentials first: nothing of the payload is decoded for a caller that may not call.
+      if (ctx.authError || !ctx.principal) throw ctx.authError ?? new TaskwireError('UNAUTHORIZED');
       input = config.transformer.input.deserialize(params.input);
       result = call(input, ctx);
     } catch (cause) {

@@ -1,18 +1,36 @@
-import type http from 'node:http';
+import http from 'node:http';
 import type { Duplex } from 'node:stream';
+import { TaskwireError } from '@taskwire/shared';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { applyWSSHandler, type CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { LimitedLog } from './limited-log.ts';
 import type { DirectCall } from './task-procedures.ts';
 import type { TaskwireContext } from './trpc.ts';
+import { httpStatusOf } from './trpc.ts';
 import { interceptDirectCalls } from './ws-direct.ts';
 
 export interface WebSocketOptions {
   router: AnyTRPCRouter;
   /** Upgrades are accepted on this path only (e.g. `/trpc`). */
   path: string;
-  /** Built once per connection, from the upgrade request (bearer token) or the connection params. */
-  createContext(options: CreateWSSContextFnOptions): TaskwireContext;
+  /**
+   * Checks an upgrade request's credentials before the connection is accepted and resolves with
+   * the connection's context; rejects with a TaskwireError (answered with its HTTP status, the
+   * connection refused). Resolves `'params'` for a client that sends its credentials in tRPC's
+   * connection params instead (`?connectionParams=1`; browsers cannot set headers).
+   */
+  admitUpgrade(req: http.IncomingMessage): Promise<TaskwireContext | 'params'>;
+  /** The context of a connection from its connection params; a rejection closes the connection. */
+  admitParams(req: http.IncomingMessage, params: Record<string, unknown> | null): Promise<TaskwireContext>;
+  /** The address connections are counted under (see clientAddress). */
+  addressOf(req: http.IncomingMessage): string;
+  /** Open connections (and upgrades being checked) one address may have; more are refused with 429. */
+  maxConnectionsPerAddress: number;
+  /** How long a connection that sends connection params may take to send them (ms). */
+  paramsDeadlineMs: number;
+  /** Where unexpected errors go, rate-limited so that no client can flood the log. */
+  log: LimitedLog;
   /** Largest message accepted (bytes); a larger one closes the connection (1009). */
   maxPayload: number;
   /** Calls answered without tRPC's per-call machinery (see `interceptDirectCalls`). */
@@ -33,33 +51,62 @@ export interface WebSocketOptions {
  */
 export function attachWebSocket(server: http.Server, options: WebSocketOptions): { close(): Promise<void> } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false });
-  const logInternal = (path: string | undefined, error: Error) => console.error(`[taskwire-api] ws ${path ?? '?'}: ${error.message}`);
+  const logInternal = (path: string | undefined, error: Error) => options.log(`ws ${path ?? '?'}: ${error.message}`);
+  const contexts = new WeakMap<http.IncomingMessage, TaskwireContext>();
+  const createContext = async ({ req, info }: CreateWSSContextFnOptions): Promise<TaskwireContext> => {
+    const known = contexts.get(req);
+    if (known) return known;
+    const ctx = await options.admitParams(req, info.connectionParams as Record<string, unknown> | null);
+    contexts.set(req, ctx);
+    return ctx;
+  };
   const handler = applyWSSHandler({
     wss,
     router: options.router,
-    createContext: options.createContext,
+    createContext,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
     onError: ({ error, path }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') logInternal(path, error);
     },
   });
-  const direct = {
-    router: options.router,
-    calls: options.directCalls ?? new Map(),
-    createContext: options.createContext,
-    onInternalError: logInternal,
-  };
+  const direct = { router: options.router, calls: options.directCalls ?? new Map(), onInternalError: logInternal };
+  const open = new Map<string, number>();
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {});
     const path = (req.url ?? '/').split('?')[0];
-    if (path !== options.path && path !== `${options.path}/`) {
-      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (client) => {
-      coalesceWrites(client, socket);
-      interceptDirectCalls(client, req, direct);
-      wss.emit('connection', client, req);
+    if (path !== options.path && path !== `${options.path}/`) return refuse(socket, 404, 'Not Found');
+    const address = options.addressOf(req);
+    const count = open.get(address) ?? 0;
+    if (count >= options.maxConnectionsPerAddress) return refuse(socket, 429, 'Too many WebSocket connections from this address');
+    open.set(address, count + 1);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left > 0) open.set(address, left);
+      else open.delete(address);
     });
+    options.admitUpgrade(req).then(
+      (admitted) => {
+        if (socket.destroyed) return;
+        wss.handleUpgrade(req, socket, head, (client) => {
+          coalesceWrites(client, socket);
+          if (admitted !== 'params') {
+            contexts.set(req, admitted);
+            interceptDirectCalls(client, req, admitted, direct);
+          } else {
+            // Credentials in the connection params: a client that does not send them in time is dropped.
+            const timer = setTimeout(() => {
+              if (!contexts.has(req)) client.terminate();
+            }, options.paramsDeadlineMs);
+            client.once('close', () => clearTimeout(timer));
+          }
+          wss.emit('connection', client, req);
+        });
+      },
+      (error: unknown) => {
+        const tw = error instanceof TaskwireError ? error : TaskwireError.fromUnknown(error);
+        refuse(socket, httpStatusOf(tw), tw.message);
+      },
+    );
   };
   server.on('upgrade', onUpgrade);
   return {
@@ -71,6 +118,15 @@ export function attachWebSocket(server: http.Server, options: WebSocketOptions):
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** Answers an upgrade request with an HTTP error and closes the socket. */
+function refuse(socket: Duplex, status: number, message: string): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ error: message });
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 /**

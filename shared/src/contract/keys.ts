@@ -12,6 +12,8 @@ import { isIdentifier } from './task.ts';
  * - service state:     `taskwire:{email}:svc:<name>:…` (e.g. `…:svc:delivered:<job id>`)
  * - schedule digests:  `taskwire:{email}:schedule:<task>~<key>`
  * - token rate limits: `taskwire:{ratelimit}:<token name>:<window>`
+ * - failed credentials: `taskwire:{auth}:fail:<client address>:<window>`
+ * - session secret:     `taskwire:{auth}:session-secret` (dashboard sessions, when not configured)
  */
 export interface Keys {
   readonly prefix: string;
@@ -25,6 +27,10 @@ export interface Keys {
   schedule(family: string, schedulerId: string): string;
   /** The enqueue counter of an API token for one rate-limit window. */
   rateLimit(tokenName: string, window: number): string;
+  /** The count of failed credentials from one client address in one throttle window. */
+  authFailures(address: string, window: number): string;
+  /** The secret that signs dashboard sessions, shared by every API replica. */
+  sessionSecret(): string;
 }
 
 const PREFIX = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -50,6 +56,8 @@ export function createKeys(prefix = 'taskwire'): Keys {
     service: (family: string, service: string, ...parts: string[]) => [prefix, tag(family), 'svc', service, ...parts].join(':'),
     schedule: (family: string, schedulerId: string) => `${prefix}:${tag(family)}:schedule:${schedulerId}`,
     rateLimit: (tokenName: string, window: number) => `${prefix}:{ratelimit}:${tokenName}:${window}`,
+    authFailures: (address: string, window: number) => `${prefix}:{auth}:fail:${address}:${window}`,
+    sessionSecret: () => `${prefix}:{auth}:session-secret`,
   });
 }
 

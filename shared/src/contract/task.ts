@@ -2,6 +2,12 @@ import { z } from 'zod';
 // biome-ignore lint/suspicious/noShadowRestrictedNames: named like tRPC's readable compile-time error
 import type { TypeError } from './type-error.ts';
 
+/**
+ * A permission an API token may hold: `<family>:enqueue`, `<family>:read` (`*` for every family),
+ * or `admin`.
+ */
+export type Scope = `${string}:enqueue` | `${string}:read` | 'admin';
+
 /** Retry backoff between attempts. `exponential` doubles `delayMs` on each retry. */
 export interface BackoffPolicy {
   type: 'fixed' | 'exponential';
@@ -91,6 +97,11 @@ export interface Task<
   readonly migrations: Readonly<Record<number, Migration>>;
   /** Input fields safe to appear in logs (inputs are otherwise never logged: they may hold PII). */
   readonly logFields: readonly string[];
+  /**
+   * Scopes a caller needs for a given input besides `<family>:enqueue`: for tasks whose effect
+   * reaches other families. Checked by the API at every enqueue and schedule of the task.
+   */
+  readonly requiredScopes: ((input: z.output<TInput>) => readonly Scope[]) | undefined;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the widest task, for constraints only
@@ -132,6 +143,15 @@ export interface TaskDefinition<TId extends TaskIdShape, TInput extends z.ZodTyp
    * otherwise, since they may hold personal data.
    */
   logFields?: readonly (keyof z.output<TInput> & string)[];
+  /**
+   * For a task whose effect reaches other families (cleaning their jobs, reading their data): the
+   * scopes a caller needs for this input besides `<family>:enqueue`, checked by the API before
+   * the job is written (enqueue, enqueueMany, schedules). `*:enqueue` stands for every family.
+   *
+   * @example
+   * requiredScopes: (input) => (input.families ?? ['*']).map((family) => `${family}:enqueue` as const),
+   */
+  requiredScopes?: (input: z.output<TInput>) => readonly Scope[];
 }
 
 const IDENTIFIER = /^[a-z][a-zA-Z0-9]*$/;
@@ -191,6 +211,7 @@ export function defineTask<
     defaults: Object.freeze(defaults),
     migrations: Object.freeze(migrations),
     logFields: Object.freeze([...(definition.logFields ?? [])]),
+    requiredScopes: definition.requiredScopes,
   });
 }
 

@@ -1,26 +1,34 @@
 import type { ReplayResult } from '@taskwire/router';
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-codes.ts';
-import { renderJobTable } from '../job-views.ts';
+import { noteNextPage, renderJobTable } from '../job-views.ts';
 import { resolveFamily } from '../tasks.ts';
 
-/** `taskwire dead-letter list [--family F]` (admin): failed jobs. */
+/** `taskwire dead-letter list [--family F] [--limit N] [--cursor C | --offset N]` (admin): failed jobs. */
 export const deadLetterListCommand: Command = {
   name: 'dead-letter list',
-  synopsis: 'dead-letter list [--family F] [--limit N] [--offset N]',
+  synopsis: 'dead-letter list [--family F] [--limit N] [--cursor C | --offset N]',
   summary: 'List failed jobs (admin)',
-  options: ['family', 'limit', 'offset'],
+  details: `  --family F     one family (default: every family)
+  --limit N      at most N jobs, 1–100 (default: 20)
+  --cursor C     the next page: C as printed on stderr after the previous one
+  --offset N     skip the first N (one family only; across families use --cursor)`,
+  options: ['family', 'limit', 'cursor', 'offset'],
   args: { min: 0, max: 0 },
   async run(ctx, { options }) {
     const family = options.string('family');
     const limit = options.integer('limit', 1);
+    const cursor = options.string('cursor');
     const offset = options.integer('offset', 0);
-    const jobs = await ctx.client.deadLetter.list({
+    if (cursor !== undefined && offset !== undefined) throw options.usage('give --cursor or --offset, not both');
+    const page = await ctx.client.deadLetter.page({
       ...(family === undefined ? {} : { family: resolveFamily(family, 'dead-letter list') }),
       ...(limit === undefined ? {} : { limit }),
+      ...(cursor === undefined ? {} : { cursor }),
       ...(offset === undefined ? {} : { offset }),
     });
-    ctx.output(jobs, renderJobTable);
+    ctx.output(page.jobs, renderJobTable);
+    noteNextPage(ctx, page.nextCursor);
     return EXIT.ok;
   },
 };

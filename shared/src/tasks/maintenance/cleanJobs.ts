@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { defineTask } from '../../contract/index.ts';
 
-/** Removes finished jobs older than a given age from every (or some) family queue. */
+/**
+ * Removes finished jobs older than a given age from every (or some) family queue. The caller
+ * needs `<family>:enqueue` for every family it names (`*:enqueue` or `admin` when it names none).
+ */
 export const cleanJobs = defineTask({
   id: 'maintenance.cleanJobs',
   version: 1,
@@ -22,5 +25,7 @@ export const cleanJobs = defineTask({
     total: z.number().int().nonnegative(),
   }),
   logFields: ['olderThanMs', 'states', 'families', 'limit'],
+  // Cleaning removes other families' jobs: the caller must be allowed to remove them.
+  requiredScopes: (input) => (input.families ?? ['*']).map((family) => `${family}:enqueue` as const),
   defaults: { attempts: 3, timeoutMs: 5 * 60_000 },
 });

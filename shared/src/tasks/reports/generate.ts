@@ -5,7 +5,8 @@ export const REPORT_STAGES = ['collect', 'aggregate', 'render', 'write', 'checks
 
 /**
  * A CSV report of job activity (jobs finished per time bucket, family, task and outcome, with
- * mean and max duration) over a date range.
+ * mean and max duration) over a date range. The caller needs `<family>:read` for every family
+ * reported on (`*:read` or `admin` when it names none).
  */
 export const generateReport = defineTask({
   id: 'reports.generate',
@@ -34,5 +35,7 @@ export const generateReport = defineTask({
     detail: z.string().optional(),
   }),
   logFields: ['title', 'from', 'to', 'bucket', 'families'],
+  // The report shows other families' activity: the caller must be allowed to read it.
+  requiredScopes: (input) => (input.families ?? ['*']).map((family) => `${family}:read` as const),
   defaults: { attempts: 3, timeoutMs: 10 * 60_000, backoff: { type: 'exponential', delayMs: 5_000 } },
 });

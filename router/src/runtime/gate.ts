@@ -1,0 +1,63 @@
+import type http from 'node:http';
+import { TaskwireError } from '@taskwire/shared';
+import type { Authenticator, Principal } from './auth.ts';
+import type { AuthThrottle } from './auth-throttle.ts';
+import { clientAddress } from './client-address.ts';
+
+/** `Authorization: Bearer <token>` of a request, if any. */
+export function bearerToken(req: http.IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  return header?.startsWith('Bearer ') ? header.slice(7).trim() || undefined : undefined;
+}
+
+/**
+ * The one entrance for credentials: every transport (HTTP tRPC, WebSocket, REST, the dashboard,
+ * `/metrics`) turns a token into a principal here, so the throttle of wrong tokens per client
+ * address applies to all of them alike.
+ *
+ * @example
+ * const principal = await gate.admit(bearerToken(req), gate.address(req));
+ */
+export class AccessGate {
+  constructor(
+    readonly authenticator: Authenticator,
+    private readonly throttle: AuthThrottle,
+    /** Proxies in front of the API that append to `X-Forwarded-For` (see {@link clientAddress}). */
+    readonly trustedProxies = 0,
+  ) {}
+
+  get open(): boolean {
+    return this.authenticator.open;
+  }
+
+  /** The client address a request is counted under. */
+  address(req: http.IncomingMessage): string {
+    return clientAddress(req, this.trustedProxies);
+  }
+
+  /**
+   * The principal for a token. UNAUTHORIZED when it is missing or wrong (a wrong one is counted
+   * against the address), TOO_MANY_REQUESTS while the address is locked out.
+   */
+  async admit(token: string | undefined, address: string): Promise<Principal> {
+    if (this.open) return this.authenticator.authenticate(undefined);
+    if (!token) throw new TaskwireError('UNAUTHORIZED', 'Missing token: send Authorization: Bearer <token>');
+    await this.throttle.check(address);
+    try {
+      return this.authenticator.authenticate(token);
+    } catch (error) {
+      await this.throttle.failed(address);
+      throw error;
+    }
+  }
+
+  /** Counts a wrong credential presented some other way (e.g. a forged session cookie). */
+  failed(address: string): Promise<void> {
+    return this.throttle.failed(address);
+  }
+
+  /** Throws TOO_MANY_REQUESTS while the address is locked out. */
+  check(address: string): Promise<void> {
+    return this.throttle.check(address);
+  }
+}
