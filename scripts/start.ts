@@ -1,19 +1,35 @@
 /**
  * `npm start`: finds or starts Redis, starts the API and a worker for every family in this
  * process, runs a short demo through the typed client, then keeps serving until Ctrl-C.
+ *
+ * Ctrl-C or SIGTERM stops it within the workers' 5 s grace period plus `SHUTDOWN_BOUND_MS`,
+ * whatever Redis does: exit 0 when every job finished or went back to the queue, exit 1 naming
+ * the jobs whose return could not reach Redis (they are retried once their lock expires).
  */
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTaskwireClient } from '@taskwire/client';
 import { authFromEnv, startApiServer, waitReplicasEnv, waitReplicasFromEnv } from '@taskwire/router';
-import { describeRedis, env, findOrStartRedis, loadConfigOrExit, type RedisConnectionConfig, withRedisEnv } from '@taskwire/shared/node';
+import {
+  describeRedis,
+  env,
+  findOrStartRedis,
+  loadConfigOrExit,
+  type RedisConnectionConfig,
+  SHUTDOWN_BOUND_MS,
+  settleWithin,
+  withRedisEnv,
+} from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
 import { type FamilyWorker, startFamilyWorker, WorkerMetrics } from '@taskwire/worker';
 import { closeServices, familyHandlers } from '@taskwire/worker/families';
 import { z } from 'zod';
 
 const say = (line = '') => console.log(line);
+
+/** How long in-flight jobs may run after Ctrl-C before they are put back in the queue (ms). */
+const GRACE_MS = 5_000;
 
 async function main() {
   const config = loadConfigOrExit(
@@ -40,7 +56,7 @@ async function main() {
 
   // A cluster or sentinels named in the environment are used as given; a single node is found
   // or started (REDIS_URL, else 127.0.0.1:6379, else an embedded redis-server).
-  let redis: { config: RedisConnectionConfig; where: string; stop(): Promise<void> };
+  let redis: { config: RedisConnectionConfig; where: string; stop(killAfterMs?: number): Promise<void> };
   if (config.redis.mode !== 'single') {
     redis = { config: config.redis, where: 'from the environment', stop: async () => {} };
   } else {
@@ -51,7 +67,7 @@ async function main() {
         local: 'found on 127.0.0.1:6379',
         embedded: 'embedded redis-server (temp dir, no persistence)',
       };
-      redis = { config: { ...config.redis, url: found.url }, where: where[found.source], stop: () => found.stop() };
+      redis = { config: { ...config.redis, url: found.url }, where: where[found.source], stop: (killAfterMs) => found.stop(killAfterMs) };
     } catch (error) {
       console.error((error as Error).message);
       process.exit(1);
@@ -98,7 +114,7 @@ async function main() {
         redis: redis.config,
         prefix: config.TASKWIRE_PREFIX,
         registry: families,
-        graceMs: 5_000,
+        graceMs: GRACE_MS,
         onEvent: (event) => workerMetrics.observe(event),
       }),
     );
@@ -109,13 +125,24 @@ async function main() {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    say(`\n${signal}: stopping (in-flight jobs get 5 s to finish)…`);
-    await Promise.allSettled(workers.map((w) => w.close()));
+    say(`\n${signal}: stopping (in-flight jobs get ${GRACE_MS / 1000} s to finish)…`);
+    // Each step is bounded, and the API and the embedded Redis get what is left of one budget.
+    const deadline = Date.now() + GRACE_MS + SHUTDOWN_BOUND_MS;
+    const left = () => Math.max(0, deadline - Date.now());
+    const closed = await Promise.allSettled(workers.map((w) => w.close()));
     closeServices();
-    await api.close();
-    await redis.stop();
+    await settleWithin(api.close(), left());
+    await redis.stop(left());
+    const unreturned = closed.flatMap((c) => (c.status === 'fulfilled' ? c.value.unreturned : []));
+    for (const c of closed) if (c.status === 'rejected') say(`a worker failed to stop: ${(c.reason as Error).message}`);
+    if (unreturned.length > 0) {
+      say(
+        `${unreturned.length} job(s) could not be returned to the queue (their return or result did not reach Redis): ` +
+          `${unreturned.join(', ')}; they will be retried after their lock expires, when a worker's stalled check puts them back.`,
+      );
+    }
     say('stopped.');
-    process.exit(0);
+    process.exit(unreturned.length > 0 || closed.some((c) => c.status === 'rejected') ? 1 : 0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

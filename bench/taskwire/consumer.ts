@@ -29,6 +29,8 @@ export const createConsumer: CreateConsumer = async ({ redisUrl, concurrency, ho
     start: async () => {
       await worker.start();
     },
-    close: () => worker.close(1_000),
+    close: async () => {
+      await worker.close(1_000);
+    },
   };
 };

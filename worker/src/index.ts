@@ -1,3 +1,4 @@
+export { type EnqueuedTask, type EnqueueTaskOptions, enqueueTask, keyedJobId } from './runtime/enqueue-task.ts';
 export type { WorkerEvent } from './runtime/events.ts';
 export {
   defineHandlers,
@@ -9,4 +10,4 @@ export {
 } from './runtime/handlers.ts';
 export { createLogger, jobEventLogger } from './runtime/logger.ts';
 export { WorkerMetrics } from './runtime/metrics.ts';
-export { FamilyWorker, type FamilyWorkerOptions, startFamilyWorker } from './runtime/worker.ts';
+export { type CloseOutcome, FamilyWorker, type FamilyWorkerOptions, startFamilyWorker } from './runtime/worker.ts';

@@ -1,8 +1,11 @@
 /**
  * `taskwire-api`: the HTTP API alone (tRPC at /trpc, /healthz, /readyz), for deployments that run
- * workers as separate services. Stops cleanly on SIGTERM/SIGINT.
+ * workers as separate services. Stops on SIGTERM/SIGINT within `SHUTDOWN_BOUND_MS` (2 s) whatever
+ * Redis does (down, refusing connections, frozen): it closes its connections, or drops them once
+ * the bound is reached, and exits 0 (the API holds no jobs, so nothing can be lost by stopping it;
+ * 1 only if closing throws).
  */
-import { describeRedis, env, loadConfigOrExit, withRedisEnv } from '@taskwire/shared/node';
+import { describeRedis, env, loadConfigOrExit, SHUTDOWN_BOUND_MS, settleWithin, withRedisEnv } from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
 import { z } from 'zod';
 import { type AuthConfig, authFromEnv } from '../runtime/auth.ts';
@@ -58,10 +61,12 @@ let stopping = false;
 const stop = () => {
   if (stopping) return;
   stopping = true;
-  api.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
+  // Closing the hub waits for Redis at most the same bound; this one also covers the HTTP side.
+  let failed = false;
+  const closed = api.close().catch(() => {
+    failed = true;
+  });
+  settleWithin(closed, SHUTDOWN_BOUND_MS).then(() => process.exit(failed ? 1 : 0));
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

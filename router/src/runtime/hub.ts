@@ -1,5 +1,13 @@
 import { type AnyFamily, createKeys, type Keys, parseJobId, type Registry, TaskwireError } from '@taskwire/shared';
-import { createRedis, type RedisConnection, type RedisConnectionConfig, type RedisTargetOptions, redisTarget } from '@taskwire/shared/node';
+import {
+  createRedis,
+  type RedisConnection,
+  type RedisConnectionConfig,
+  type RedisTargetOptions,
+  redisTarget,
+  SHUTDOWN_BOUND_MS,
+  settleWithin,
+} from '@taskwire/shared/node';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { DEFAULT_REDIS_DEADLINE_MS } from './deadline.ts';
 import { type EventSource, JobEventBus } from './job-events.ts';
@@ -204,7 +212,8 @@ export class QueueHub {
           return {
             events,
             close: async () => {
-              await events.close().catch(() => {});
+              // Closing waits for Redis; a Redis that is gone must not hold the API's shutdown.
+              await settleWithin(events.close(), SHUTDOWN_BOUND_MS);
               connection.disconnect();
             },
           };
@@ -223,9 +232,16 @@ export class QueueHub {
     return performance.now() - started;
   }
 
+  /**
+   * Stops the event readers and the queues, then drops the connection. Resolves within
+   * {@link SHUTDOWN_BOUND_MS} whatever Redis does (closing may wait on it; dropping does not).
+   */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.buses.values()].map((bus) => bus.close()));
-    await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
+    const closed = (async () => {
+      await Promise.allSettled([...this.buses.values()].map((bus) => bus.close()));
+      await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
+    })();
+    await settleWithin(closed, SHUTDOWN_BOUND_MS);
     this.redis.disconnect();
   }
 }

@@ -3,14 +3,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SHUTDOWN_BOUND_MS, settleWithin } from './shutdown.ts';
 
 /** A Redis the process can use, and how to let go of it. */
 export interface RedisHandle {
   url: string;
   /** `env` (REDIS_URL), `local` (127.0.0.1:6379 answered) or `embedded` (spawned here). */
   source: 'env' | 'local' | 'embedded';
-  /** Stops the embedded server (no-op otherwise). */
-  stop(): Promise<void>;
+  /**
+   * Stops the embedded server (no-op otherwise): SIGTERM, then SIGKILL if it has not exited
+   * within `killAfterMs` (default {@link SHUTDOWN_BOUND_MS}; a frozen server ignores SIGTERM).
+   */
+  stop(killAfterMs?: number): Promise<void>;
 }
 
 /** Sends PING over a raw socket; true when `+PONG` (or an auth error, i.e. a Redis) answers. */
@@ -57,7 +61,8 @@ export interface SpawnedRedis {
   port: number;
   dir: string;
   pid: number;
-  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Signals the server (SIGTERM by default) and waits for it to exit; SIGKILL after `killAfterMs` when given. */
+  stop(signal?: NodeJS.Signals, killAfterMs?: number): Promise<void>;
 }
 
 /** True when a `redis-server` binary is on PATH. */
@@ -98,9 +103,10 @@ export function spawnedRedis(child: ChildProcess, exited: Promise<void>, port: n
     port,
     dir,
     pid: child.pid ?? -1,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+    async stop(signal: NodeJS.Signals = 'SIGTERM', killAfterMs?: number) {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill(signal);
+        if (killAfterMs !== undefined && !(await settleWithin(exited, killAfterMs))) child.kill('SIGKILL');
         await exited;
       }
       if (removeDir) await rm(dir, { recursive: true, force: true });
@@ -131,5 +137,5 @@ export async function findOrStartRedis(options: { env?: NodeJS.ProcessEnv; local
     );
   }
   const server = await startRedisServer();
-  return { url: server.url, source: 'embedded', stop: () => server.stop() };
+  return { url: server.url, source: 'embedded', stop: (killAfterMs = SHUTDOWN_BOUND_MS) => server.stop('SIGTERM', killAfterMs) };
 }

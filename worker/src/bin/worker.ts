@@ -1,7 +1,12 @@
 /**
  * `taskwire-worker --family <name> [--concurrency N] [--grace-ms N]`: runs the workers of one
  * family (several processes or hosts may run the same family). Stops on SIGTERM/SIGINT: takes no
- * new jobs, lets in-flight jobs finish within the grace period, puts back the rest, exits 0.
+ * new jobs, lets in-flight jobs finish within the grace period, puts back the rest.
+ *
+ * It exits within the grace period plus `SHUTDOWN_BOUND_MS` (2 s) whatever Redis does (down,
+ * refusing connections, frozen): exit 0 when every job finished or went back to the queue; exit 1
+ * with a `worker.unreturned` line naming the jobs whose return (or result) could not reach Redis.
+ * Those come back by themselves once their lock expires, through BullMQ's stalled check.
  */
 
 import http from 'node:http';
@@ -136,10 +141,18 @@ const stop = (signal: string) => {
   stopping = true;
   logger.info({ event: 'worker.stopping', signal, activeJobs: worker.activeJobs, graceMs }, 'stopping');
   worker.close(graceMs).then(
-    () => {
+    ({ unreturned, forced }) => {
       closeServices();
-      logger.info({ event: 'worker.stopped' }, 'stopped');
-      process.exit(0);
+      if (unreturned.length > 0) {
+        const lockMs = handlers.family.options.lockDurationMs;
+        logger.error(
+          { event: 'worker.unreturned', jobs: unreturned, lockDurationMs: lockMs },
+          `${unreturned.length} job(s) could not be returned to the queue (their return or result did not reach Redis): ${unreturned.join(', ')}; ` +
+            `they will be retried after their lock expires (${lockMs} ms), when a worker's stalled check puts them back`,
+        );
+      }
+      logger.info({ event: 'worker.stopped', forced, unreturned: unreturned.length }, 'stopped');
+      process.exit(unreturned.length > 0 ? 1 : 0);
     },
     (error: Error) => {
       logger.error({ event: 'worker.error', message: error.message }, error.message);

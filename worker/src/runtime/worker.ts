@@ -1,10 +1,11 @@
-import { type AnyFamily, createKeys, type Registry } from '@taskwire/shared';
-import { createRedis, type RedisConnection, type RedisTargetOptions, redisTarget } from '@taskwire/shared/node';
-import { type Job, Queue, Worker } from 'bullmq';
+import { type AnyFamily, createKeys, formatJobId, type Registry } from '@taskwire/shared';
+import { createRedis, type RedisConnection, type RedisTargetOptions, redisTarget, SHUTDOWN_BOUND_MS } from '@taskwire/shared/node';
+import { type Job, Queue } from 'bullmq';
 import { DEFAULT_DEFERRAL_POLICY, type DeferralPolicy } from './deferral.ts';
 import { forwardWorkerEvents, type WorkerEvent } from './events.ts';
 import type { FamilyHandlers } from './handlers.ts';
 import type { AbortReason, JobAbort } from './job-abort.ts';
+import { JobLedger, LedgerWorker } from './job-ledger.ts';
 import { runJob } from './run-job.ts';
 import { traceJob } from './tracing.ts';
 
@@ -22,23 +23,39 @@ export interface FamilyWorkerOptions<TFamily extends AnyFamily> extends RedisTar
   onEvent?: (event: WorkerEvent) => void;
 }
 
+/** How a {@link FamilyWorker.close} ended. */
+export interface CloseOutcome {
+  /**
+   * Public ids (`<family>.<bullId>`) of the jobs whose return to the queue, or whose result, did
+   * not reach Redis. Not lost: once their lock expires (the family's `lockDurationMs`), BullMQ's
+   * stalled check puts them back in the queue (counted as a stall, see `maxStalledCount`).
+   */
+  unreturned: string[];
+  /** True when Redis did not let the close finish within the bound and the connections were dropped. */
+  forced: boolean;
+}
+
 /**
  * A worker process's runtime for one family: a BullMQ Worker whose processor validates every job
  * against the family's contracts, plus a cancel listener. `close()` stops taking jobs, lets
- * in-flight jobs finish within the grace period, and puts back whatever is still running.
+ * in-flight jobs finish within the grace period, puts back whatever is still running, and
+ * resolves within the grace period plus {@link SHUTDOWN_BOUND_MS} whatever Redis does, naming
+ * the jobs it could not return.
  *
  * @example
  * const worker = await startFamilyWorker({ handlers: emailHandlers, redisUrl });
- * process.once('SIGTERM', () => worker.close().then(() => process.exit(0)));
+ * process.once('SIGTERM', () => worker.close().then(({ unreturned }) => process.exit(unreturned.length ? 1 : 0)));
  */
 export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
-  readonly worker: Worker;
+  readonly worker: LedgerWorker;
   private readonly connection: RedisConnection;
   private readonly subscriber: RedisConnection;
   /** The stop switch of each job running in this process, by BullMQ id. */
   private readonly running = new Map<string, JobAbort>();
   private readonly queues = new Map<string, Queue>();
-  private closing: Promise<void> | undefined;
+  /** Which jobs BullMQ handed to this process and whether their outcome reached Redis. */
+  private readonly ledger = new JobLedger();
+  private closing: Promise<CloseOutcome> | undefined;
 
   constructor(private readonly options: FamilyWorkerOptions<TFamily>) {
     const { family } = options.handlers;
@@ -62,7 +79,8 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
     };
 
     const o = family.options;
-    this.worker = new Worker(
+    this.worker = new LedgerWorker(
+      this.ledger,
       keys.queueName(family.name),
       (job: Job, token?: string) => traceJob(family.name, job, () => runJob(deps, job, token)),
       {
@@ -116,23 +134,57 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
   /**
    * Stops taking jobs; in-flight jobs may finish within `graceMs` (default from the options,
    * else 30 s); then any still running are aborted and returned to the queue. Idempotent.
+   *
+   * Resolves within `graceMs + SHUTDOWN_BOUND_MS` whatever Redis does: the bound starts when the
+   * grace period ends, or as soon as no job is held (so an idle worker waits for Redis at most
+   * `SHUTDOWN_BOUND_MS`, not the grace period). If BullMQ has not
+   * closed by then (Redis down or frozen: commands wait for it), the connections are dropped and
+   * the outcome names the jobs whose return or result did not reach Redis.
    */
-  close(graceMs = this.options.graceMs ?? 30_000): Promise<void> {
-    this.closing ??= (async () => {
-      const closed = this.worker.close();
-      const timer = setTimeout(() => {
-        for (const id of [...this.running.keys()]) this.abort(id, 'shutdown');
-      }, graceMs);
-      try {
-        await closed;
-      } finally {
-        clearTimeout(timer);
-        await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
-        this.subscriber.disconnect();
-        this.connection.disconnect();
-      }
-    })();
+  close(graceMs = this.options.graceMs ?? 30_000): Promise<CloseOutcome> {
+    this.closing ??= this.shutdown(graceMs);
     return this.closing;
+  }
+
+  private async shutdown(graceMs: number): Promise<CloseOutcome> {
+    const closed = this.worker.close().then(() => Promise.allSettled([...this.queues.values()].map((q) => q.close())));
+    let graceTimer: NodeJS.Timeout | undefined;
+    let boundTimer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      let graceOver = false;
+      const arm = () => {
+        clearTimeout(boundTimer);
+        // Before the grace period ends, a job taken since (fetched as the close began) may still finish.
+        boundTimer = setTimeout(() => {
+          if (graceOver || this.ledger.size === 0) resolve();
+        }, SHUTDOWN_BOUND_MS);
+      };
+      graceTimer = setTimeout(() => {
+        graceOver = true;
+        for (const id of [...this.running.keys()]) this.abort(id, 'shutdown');
+        // An idle worker's bound already runs (since it drained); a busy one's starts now.
+        if (this.ledger.size > 0 || boundTimer === undefined) arm();
+      }, graceMs);
+      this.ledger.close(() => {
+        if (!graceOver) arm();
+      });
+    });
+    let forced = false;
+    try {
+      forced = await Promise.race([closed.then(() => false), bound.then(() => true)]);
+    } finally {
+      clearTimeout(graceTimer);
+      clearTimeout(boundTimer);
+      // Neither waits for Redis (`quit()` would): commands still pending are abandoned.
+      this.subscriber.disconnect();
+      this.connection.disconnect();
+      if (forced) {
+        closed.catch(() => {});
+        this.worker.disconnect().catch(() => {});
+      }
+    }
+    const family = this.family.name;
+    return { unreturned: this.ledger.unreturned().map((bullId) => formatJobId(family, bullId)), forced };
   }
 }
 

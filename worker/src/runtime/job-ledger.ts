@@ -1,0 +1,104 @@
+import { DelayedError, type Job, type Processor, type Span, WaitingError, Worker, type WorkerOptions } from 'bullmq';
+
+/**
+ * The jobs a worker process holds, from the moment BullMQ hands one over until BullMQ is done
+ * with it, and whether its outcome (result, failure, return to the queue) reached Redis. A
+ * shutdown that cannot reach Redis reads it to name the jobs it leaves behind: they are not lost
+ * (their lock expires and BullMQ's stalled check puts them back) but the process must say so.
+ *
+ * @example
+ * ledger.take(job.id);               // BullMQ hands the job over
+ * ledger.settle(job.id);             // its completion reached Redis
+ * ledger.release(job.id);            // BullMQ is done with it
+ * ledger.close(() => {});            // from now on a job released unsettled is counted
+ * ledger.unreturned();               // [] when every outcome reached Redis
+ */
+export class JobLedger {
+  /** Bull id → whether the job's outcome reached Redis. */
+  private readonly held = new Map<string, boolean>();
+  /** Jobs released during the shutdown without their outcome written. */
+  private readonly left: string[] = [];
+  private closing = false;
+  private onDrained: (() => void) | undefined;
+
+  take(bullId: string): void {
+    this.held.set(bullId, false);
+  }
+
+  /** The job's outcome is in Redis (completed, failed, or moved back to wait or delayed). */
+  settle(bullId: string): void {
+    if (this.held.has(bullId)) this.held.set(bullId, true);
+  }
+
+  /**
+   * BullMQ is done with the job. Released unsettled while the worker runs, the job was taken from
+   * it (its lock lost): not this process's to return. While closing, its outcome could not be written.
+   */
+  release(bullId: string): void {
+    const settled = this.held.get(bullId);
+    this.held.delete(bullId);
+    if (settled === false && this.closing) this.left.push(bullId);
+    if (this.held.size === 0) this.onDrained?.();
+  }
+
+  /** Jobs held now. */
+  get size(): number {
+    return this.held.size;
+  }
+
+  /**
+   * Starts counting what a release leaves behind. `onDrained` is called whenever no job is held
+   * any more (now, if none is), again if a job taken meanwhile is released.
+   */
+  close(onDrained: () => void): void {
+    this.closing = true;
+    this.onDrained = onDrained;
+    if (this.held.size === 0) onDrained();
+  }
+
+  /** Bull ids of the jobs whose outcome did not reach Redis: released unsettled while closing, or still held. */
+  unreturned(): string[] {
+    const pending = [...this.held].filter(([, settled]) => !settled).map(([bullId]) => bullId);
+    return [...this.left, ...pending];
+  }
+}
+
+/**
+ * A BullMQ Worker that keeps a {@link JobLedger}: a job is held from the start of `processJob`
+ * to its end, and settled by the `completed`/`failed` events (emitted once the outcome is in
+ * Redis) or, for a job the processor moved itself before throwing (`WaitingError` after
+ * `moveToWait`, `DelayedError` after `moveToDelayed`), when BullMQ gets that error.
+ *
+ * @example
+ * const ledger = new JobLedger();
+ * const worker = new LedgerWorker(ledger, queueName, processor, { connection, autorun: false });
+ */
+export class LedgerWorker extends Worker {
+  constructor(
+    private readonly ledger: JobLedger,
+    name: string,
+    processor: Processor,
+    options: WorkerOptions,
+  ) {
+    super(name, processor, options);
+    this.on('completed', (job) => ledger.settle(job.id as string));
+    this.on('failed', (job) => {
+      if (job) ledger.settle(job.id as string);
+    });
+  }
+
+  override async processJob(job: Job, token: string, fetchNextCallback?: () => boolean): ReturnType<Worker['processJob']> {
+    const bullId = job.id as string;
+    this.ledger.take(bullId);
+    try {
+      return await super.processJob(job, token, fetchNextCallback);
+    } finally {
+      this.ledger.release(bullId);
+    }
+  }
+
+  protected override handleFailed(error: Error, job: Job, token: string, fetchNextCallback?: () => boolean, span?: Span): Promise<Job> {
+    if (error instanceof WaitingError || error instanceof DelayedError) this.ledger.settle(job.id as string);
+    return super.handleFailed(error, job, token, fetchNextCallback, span);
+  }
+}
