@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTaskwireClient } from '@taskwire/client';
-import { authFromEnv, startApiServer, waitReplicasEnv, waitReplicasFromEnv } from '@taskwire/router';
+import { authFromEnv, securityEnv, securityFromEnv, startApiServer, waitReplicasEnv, waitReplicasFromEnv } from '@taskwire/router';
 import {
   describeRedis,
   env,
@@ -41,14 +41,17 @@ async function main() {
       TASKWIRE_API_TOKEN: env.string.optional(),
       TASKWIRE_AUTH: z.enum(['tokens', 'open']).optional(),
       ...waitReplicasEnv,
+      ...securityEnv,
       /** DEMO=0 skips the demo. */
       DEMO: z.enum(['0', '1']).default('1'),
     }),
     'npm start',
   );
   let waitReplicas: ReturnType<typeof waitReplicasFromEnv>;
+  let security: ReturnType<typeof securityFromEnv>;
   try {
     waitReplicas = waitReplicasFromEnv(config);
+    security = securityFromEnv(config);
   } catch (error) {
     console.error(`npm start: ${(error as Error).message}`);
     process.exit(2);
@@ -85,6 +88,7 @@ async function main() {
     host: config.HOST,
     auth,
     waitReplicas,
+    ...security,
     extraMetrics: [workerMetrics.registry],
   }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') {

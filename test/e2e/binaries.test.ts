@@ -17,7 +17,7 @@ describe('taskwire-api and taskwire-worker as separate processes', () => {
     const worker = spawnTs('worker/src/bin/worker.ts', ['--family', 'maintenance', '--concurrency', '2'], {
       ...env,
       METRICS_PORT: '0',
-      METRICS_HOST: '127.0.0.1',
+      METRICS_TOKEN: 'tw_scraper-token-for-worker-metrics',
     });
     try {
       const started = JSON.parse(await api.waitFor(/"event":"api.started"/)) as { url: string };
@@ -31,8 +31,11 @@ describe('taskwire-api and taskwire-worker as separate processes', () => {
       expect(out.receivedAt.getTime()).toBeGreaterThanOrEqual(sentAt.getTime());
       const done = JSON.parse(await worker.waitFor(/"event":"job.completed"/)) as Record<string, unknown>;
       expect(done).toMatchObject({ task: 'maintenance.healthCheck', family: 'maintenance', attempt: 1, input: { nonce: 'bin-test' } });
-      const { port } = JSON.parse(await worker.waitFor(/"event":"metrics.listening"/)) as { port: number };
-      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const { port, host } = JSON.parse(await worker.waitFor(/"event":"metrics.listening"/)) as { port: number; host: string };
+      expect(host).toBe('127.0.0.1'); // not every interface unless METRICS_HOST says so
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(401);
+      const scraper = { authorization: 'Bearer tw_scraper-token-for-worker-metrics' };
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: scraper })).text();
       expect(metrics).toMatch(/^taskwire_jobs_completed_total\{task="maintenance.healthCheck"\} 1$/m);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     } finally {

@@ -10,7 +10,8 @@ import { families } from '@taskwire/shared/tasks';
 import { z } from 'zod';
 import { type AuthConfig, authFromEnv } from '../runtime/auth.ts';
 import { type WaitReplicasOptions, waitReplicasEnv, waitReplicasFromEnv } from '../runtime/replica-wait.ts';
-import { startApiServer } from '../runtime/server.ts';
+import { securityEnv, securityFromEnv } from '../runtime/security-env.ts';
+import { type ApiServerOptions, startApiServer } from '../runtime/server.ts';
 
 const config = loadConfigOrExit(
   // Redis: REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS (+ credentials and TLS); see withRedisEnv.
@@ -22,15 +23,18 @@ const config = loadConfigOrExit(
     TASKWIRE_API_TOKEN: env.string.optional(),
     TASKWIRE_AUTH: z.enum(['tokens', 'open']).optional(),
     ...waitReplicasEnv,
+    ...securityEnv,
   }),
   'taskwire-api',
 );
 
 let auth: AuthConfig;
 let waitReplicas: WaitReplicasOptions | undefined;
+let security: ReturnType<typeof securityFromEnv>;
 try {
   auth = authFromEnv(config).auth;
   waitReplicas = waitReplicasFromEnv(config);
+  security = securityFromEnv(config);
 } catch (error) {
   console.error(`taskwire-api: ${(error as Error).message}`);
   process.exit(2);
@@ -45,6 +49,7 @@ const api = await startApiServer({
   host: config.HOST,
   auth,
   waitReplicas,
+  ...(security satisfies Partial<ApiServerOptions<typeof families>>),
 });
 console.log(
   JSON.stringify({

@@ -9,10 +9,12 @@
  * Those come back by themselves once their lock expires, through BullMQ's stalled check.
  */
 
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { ConfigError, describeRedis, env, loadConfigOrExit, withRedisEnv } from '@taskwire/shared/node';
 import { families } from '@taskwire/shared/tasks';
+import { z } from 'zod';
 import { closeServices, familyHandlers } from '../families/index.ts';
 import { createLogger, jobEventLogger } from '../runtime/logger.ts';
 import { WorkerMetrics } from '../runtime/metrics.ts';
@@ -25,6 +27,7 @@ Environment: REDIS_URL (default redis://127.0.0.1:6379) or REDIS_CLUSTER_NODES (
 REDIS_SENTINELS (host:port,…) with REDIS_SENTINEL_MASTER; REDIS_USERNAME, REDIS_PASSWORD, REDIS_TLS,
 REDIS_TLS_CA; TASKWIRE_PREFIX (default taskwire),
 WORKER_GRACE_MS (default 30000), METRICS_PORT (serves /metrics and /healthz; unset = off, 0 = any free port),
+METRICS_HOST (default 127.0.0.1), METRICS_TOKEN (when set, /metrics needs Authorization: Bearer <it>),
 LOG_LEVEL (default info), plus the services' variables (SMTP_URL, MAIL_FROM, OUTBOX_DIR, REPORTS_DIR,
 BACKUPS_DIR, BACKUP_SOURCES).`;
 
@@ -57,7 +60,10 @@ const config = loadConfigOrExit(
     TASKWIRE_PREFIX: env.prefix.default('taskwire'),
     WORKER_GRACE_MS: env.positiveInt.default(30_000),
     METRICS_PORT: env.port.optional(),
-    METRICS_HOST: env.string.default('0.0.0.0'),
+    // Metrics stay on this host unless an operator opens them (e.g. 0.0.0.0 inside a container network).
+    METRICS_HOST: env.string.default('127.0.0.1'),
+    /** When set, /metrics wants `Authorization: Bearer <METRICS_TOKEN>`. */
+    METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
   }),
   'taskwire-worker',
 );
@@ -92,11 +98,23 @@ if (familyName === 'backups' && services.BACKUP_SOURCES.length === 0) {
 const metrics = new WorkerMetrics();
 const logJobEvent = jobEventLogger(logger);
 
+const digest = (text: string) => createHash('sha256').update(text).digest();
+const metricsToken = config.METRICS_TOKEN === undefined ? undefined : digest(config.METRICS_TOKEN);
+/** Whether a request may read /metrics: anyone without METRICS_TOKEN, else its bearer (compared in constant time). */
+const mayReadMetrics = (req: http.IncomingMessage) => {
+  if (!metricsToken) return true;
+  const header = req.headers.authorization;
+  return header?.startsWith('Bearer ') === true && timingSafeEqual(digest(header.slice(7).trim()), metricsToken);
+};
+
 // /metrics and /healthz for Prometheus and orchestrators, when METRICS_PORT is set (0 picks a free port).
 if (config.METRICS_PORT !== undefined) {
   http
     .createServer((req, res) => {
-      if (req.url === '/metrics') {
+      if (req.url === '/metrics' && !mayReadMetrics(req)) {
+        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
+        res.end(JSON.stringify({ error: 'Send Authorization: Bearer <METRICS_TOKEN>' }));
+      } else if (req.url === '/metrics') {
         metrics.registry.metrics().then((text) => {
           res.writeHead(200, { 'content-type': metrics.registry.contentType });
           res.end(text);
@@ -111,7 +129,11 @@ if (config.METRICS_PORT !== undefined) {
     .listen(config.METRICS_PORT, config.METRICS_HOST, function (this: http.Server) {
       const address = this.address();
       logger.info(
-        { event: 'metrics.listening', port: typeof address === 'object' && address ? address.port : config.METRICS_PORT },
+        {
+          event: 'metrics.listening',
+          host: config.METRICS_HOST,
+          port: typeof address === 'object' && address ? address.port : config.METRICS_PORT,
+        },
         'serving /metrics',
       );
     })
