@@ -98,7 +98,7 @@ async function main() {
     throw error;
   });
   say(`api     ${api.url}/trpc   (health: ${api.url}/healthz, ready: ${api.url}/readyz)`);
-  say(`admin   ${api.url}/admin/queues   (dashboard; sign in with an admin token)   metrics: ${api.url}/metrics`);
+  say(`admin   ${api.url}/admin/queues   (dashboard; sign in with an admin token)   metrics: ${api.url}/metrics (admin token)`);
   if (generatedToken) say(`token   ${generatedToken}   (admin; generated for this run — set TASKWIRE_TOKENS in production)`);
   const token = generatedToken ?? config.TASKWIRE_API_TOKEN;
 
