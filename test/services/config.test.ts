@@ -15,17 +15,19 @@ describe('serviceConfig', () => {
       OUTBOX_DIR: join(cwd, 'var', 'outbox'),
       REPORTS_DIR: join(cwd, 'var', 'reports'),
       BACKUPS_DIR: join(cwd, 'var', 'backups'),
+      LICENSES_FILE: join(cwd, 'var', 'licenses.json'),
       BACKUP_SOURCES: [],
     });
   });
 
-  test('reads the environment at call time; empty values count as unset; relative dirs resolve against cwd', () => {
+  test('reads the environment at call time; empty values count as unset; relative paths resolve against cwd', () => {
     const config = serviceConfig({
       SMTP_URL: 'smtps://user:pass@mail.example.test:465',
       MAIL_FROM: '',
       OUTBOX_DIR: 'tmp/outbox',
       REPORTS_DIR: '/srv/reports',
       BACKUPS_DIR: '',
+      LICENSES_FILE: 'etc/licenses.json',
     });
     expect(config).toEqual({
       SMTP_URL: 'smtps://user:pass@mail.example.test:465',
@@ -33,6 +35,7 @@ describe('serviceConfig', () => {
       OUTBOX_DIR: join(process.cwd(), 'tmp', 'outbox'),
       REPORTS_DIR: '/srv/reports',
       BACKUPS_DIR: join(process.cwd(), 'var', 'backups'),
+      LICENSES_FILE: join(process.cwd(), 'etc', 'licenses.json'),
       BACKUP_SOURCES: [],
     });
     expect(serviceConfig({ SMTP_URL: '' }).SMTP_URL).toBeUndefined();
@@ -45,6 +48,7 @@ describe('serviceConfig', () => {
       OUTBOX_DIR: string;
       REPORTS_DIR: string;
       BACKUPS_DIR: string;
+      LICENSES_FILE: string;
       BACKUP_SOURCES: string[];
     }>();
   });

@@ -14,6 +14,7 @@ import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
 import { inject } from 'vitest';
+import { enqueueTask } from '../../worker/src/runtime/enqueue-task.ts';
 import type { HandlerContext } from '../../worker/src/runtime/handlers.ts';
 
 export function redisUrl(): string {
@@ -131,6 +132,7 @@ export async function redisFixture(registry: Registry = {}): Promise<RedisFixtur
     keys,
     registry,
     queue,
+    enqueue: (other, input, options) => enqueueTask({ registry, queue }, other, input, options),
   });
 
   return {

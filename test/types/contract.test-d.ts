@@ -13,8 +13,8 @@ import {
 } from '@taskwire/shared';
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { defineHandlers } from '../../worker/src/index.ts';
-import { type echo, lab, steps } from '../fixtures/lab.ts';
+import { defineHandlers, type EnqueuedTask } from '../../worker/src/index.ts';
+import { type echo, flaky, lab, steps } from '../fixtures/lab.ts';
 
 describe('contract inference helpers', () => {
   it('infers input, call input, output and progress', () => {
@@ -120,6 +120,24 @@ describe('defineHandlers', () => {
       steps: async (_input, ctx) => {
         // @ts-expect-error progress of the wrong shape
         await ctx.progress({ pct: 5 });
+        return { done: 1 };
+      },
+      flaky: () => ({ attempt: 1 }),
+      sleepy: () => ({ sleptMs: 1 }),
+      liar: () => ({ n: 1 }),
+    });
+  });
+
+  it('types ctx.enqueue with the call input of the task it enqueues', () => {
+    defineHandlers(lab, {
+      echo: () => ({}) as never,
+      steps: async (_input, ctx) => {
+        // `permanent` has a default, so a caller may leave it out.
+        const ref = await ctx.enqueue(flaky, { failTimes: 0, key: 'k' }, { key: 'once' });
+        expectTypeOf(ref).toEqualTypeOf<EnqueuedTask>();
+        expectTypeOf(ref).not.toBeAny();
+        // @ts-expect-error the input of another task
+        await ctx.enqueue(flaky, { count: 1, delayMs: 0 });
         return { done: 1 };
       },
       flaky: () => ({ attempt: 1 }),

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { type AnyTask, type EnqueueOptions, encodeEnvelopeSized, formatJobId, type JobRef, TaskwireError } from '@taskwire/shared';
+import {
+  type AnyTask,
+  contractJobOptions,
+  type EnqueueOptions,
+  encodeEnvelopeSized,
+  formatJobId,
+  type JobRef,
+  TaskwireError,
+} from '@taskwire/shared';
 import { holdWrites } from '@taskwire/shared/node';
 import type { JobJson, JobsOptions } from 'bullmq';
 import type { QueueHub } from './hub.ts';
@@ -46,21 +54,10 @@ export function jobOptions(task: AnyTask, options: EnqueueOptions | undefined, n
     }
     return shared;
   }
-  const opts = contractJobOptions(task, options?.attempts);
+  const opts: JobsOptions = contractJobOptions(task, options?.attempts);
   if (delay > 0) opts.delay = delay;
   if (options?.priority !== undefined) opts.priority = options.priority;
   return opts;
-}
-
-function contractJobOptions(task: AnyTask, attempts: number | undefined): JobsOptions {
-  const d = task.defaults;
-  return {
-    attempts: attempts ?? d.attempts,
-    backoff: { type: d.backoff.type, delay: d.backoff.delayMs },
-    removeOnComplete: { count: d.keepCompleted },
-    removeOnFail: { count: d.keepFailed },
-    sizeLimit: d.maxPayloadBytes,
-  };
 }
 
 /**

@@ -1,13 +1,13 @@
 import { maintenance } from '@taskwire/shared/tasks';
 import { defineHandlers } from '../runtime/handlers.ts';
 import { cleanFinishedJobs } from '../services/clean-jobs.ts';
+import { serviceConfig } from '../services/config.ts';
 import { answerHealthCheck } from '../services/health.ts';
 import { remindExpiringLicenses } from '../services/licenses.ts';
-import { mailerOptions } from '../services/mailer.ts';
 
 /**
  * The maintenance family: health round trips, finished-job cleanup across families, and
- * licence-expiry reminders.
+ * licence-expiry reminders (sent as `email.send` jobs, to the holders of `LICENSES_FILE`).
  *
  * @example
  * await startFamilyWorker({ handlers: maintenanceHandlers, redisUrl, registry: families });
@@ -16,5 +16,12 @@ export const maintenanceHandlers = defineHandlers(maintenance, {
   healthCheck: (input) => answerHealthCheck(input),
   cleanJobs: (input, ctx) => cleanFinishedJobs(input, { registry: ctx.registry, queue: ctx.queue, signal: ctx.signal }),
   licenseExpiry: (input, ctx) =>
-    remindExpiringLicenses(input, { redis: ctx.redis, keys: ctx.keys, mailer: mailerOptions(), signal: ctx.signal }),
+    remindExpiringLicenses(input, {
+      redis: ctx.redis,
+      keys: ctx.keys,
+      licensesFile: serviceConfig().LICENSES_FILE,
+      enqueue: ctx.enqueue,
+      log: ctx.log,
+      signal: ctx.signal,
+    }),
 });

@@ -1,6 +1,7 @@
-import type { AnyFamily, AnyTask, Keys, Registry, TaskInput, TaskOutput, TaskProgress } from '@taskwire/shared';
+import type { AnyFamily, AnyTask, Keys, Registry, TaskCallInput, TaskInput, TaskOutput, TaskProgress } from '@taskwire/shared';
 import type { RedisConnection } from '@taskwire/shared/node';
 import type { Queue } from 'bullmq';
+import type { EnqueuedTask, EnqueueTaskOptions } from './enqueue-task.ts';
 
 /** What a handler knows about the job it runs. */
 export interface JobInfo {
@@ -29,6 +30,15 @@ export interface HandlerContext<TTask extends AnyTask = AnyTask> {
   /** The families this worker knows, and a BullMQ Queue for any of them (maintenance work). */
   registry: Registry;
   queue(family: string): Queue;
+  /**
+   * Enqueues a task of any family of the registry, validated and encoded as the API does; it runs
+   * under its own family's workers and rate limit. With `options.key`, the same key adds one job.
+   * A bad input throws `INVALID_INPUT` (not retried: the handler's bug). See `enqueueTask`.
+   *
+   * @example
+   * const { id } = await ctx.enqueue(sendEmail, { to, subject, html }, { key: `receipt:${orderId}` });
+   */
+  enqueue<TOther extends AnyTask>(task: TOther, input: TaskCallInput<TOther>, options?: EnqueueTaskOptions): Promise<EnqueuedTask>;
 }
 
 /** A task's handler: typed input in, typed output out. */

@@ -13,13 +13,14 @@ import {
 } from '@taskwire/shared';
 import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { type DeferralPolicy, deferToNewerWorker } from './deferral.ts';
+import { enqueueTask } from './enqueue-task.ts';
 import type { FamilyHandlers, HandlerContext, JobInfo } from './handlers.ts';
 import { JobAbort } from './job-abort.ts';
 
 export interface RunJobDeps {
   handlers: FamilyHandlers;
   /** Everything in the handler context that does not depend on the job. */
-  base: Omit<HandlerContext, 'signal' | 'progress' | 'log' | 'job'>;
+  base: Omit<HandlerContext, 'signal' | 'progress' | 'log' | 'job' | 'enqueue'>;
   /** The stop switches of the jobs running now, by BullMQ id, so cancel and shutdown can reach them. */
   running: Map<string, JobAbort>;
   deferral: DeferralPolicy;
@@ -41,8 +42,8 @@ type ContextBase = RunJobDeps['base'];
 
 /**
  * A handler's `ctx`. A class, not an object literal, so every job's context has the same shape;
- * `progress` and `log` are bound on first read (handlers pass `ctx.progress` around), and the
- * signal is created only if read.
+ * `progress`, `log` and `enqueue` are bound on first read (handlers pass `ctx.progress` around),
+ * and the signal is created only if read.
  */
 class JobContext implements HandlerContext {
   readonly redis: ContextBase['redis'];
@@ -51,6 +52,7 @@ class JobContext implements HandlerContext {
   readonly queue: ContextBase['queue'];
   private boundProgress: HandlerContext['progress'] | undefined;
   private boundLog: HandlerContext['log'] | undefined;
+  private boundEnqueue: HandlerContext['enqueue'] | undefined;
 
   constructor(
     base: ContextBase,
@@ -79,6 +81,11 @@ class JobContext implements HandlerContext {
       await this.bull.log(line);
     };
     return this.boundLog;
+  }
+
+  get enqueue(): HandlerContext['enqueue'] {
+    this.boundEnqueue ??= (task, input, options) => enqueueTask(this, task, input, options);
+    return this.boundEnqueue;
   }
 }
 

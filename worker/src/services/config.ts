@@ -2,9 +2,9 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { env, loadConfig } from '@taskwire/shared/node';
 import { z } from 'zod';
 
-/** The services' environment, with what each variable means; directories resolved against `cwd`. */
+/** The services' environment, with what each variable means; directories and files resolved against `cwd`. */
 function serviceSchema(cwd: string) {
-  const directory = (...fallback: string[]) => env.path.default(join(cwd, ...fallback)).transform((path) => resolve(cwd, path));
+  const location = (...fallback: string[]) => env.path.default(join(cwd, ...fallback)).transform((path) => resolve(cwd, path));
   return z.object({
     /**
      * `SMTP_URL`: where email goes, `smtp://[user:pass@]host:port` (STARTTLS when offered) or
@@ -15,11 +15,17 @@ function serviceSchema(cwd: string) {
     /** `MAIL_FROM`: the From header and envelope sender. Default `taskwire <no-reply@localhost>`. */
     MAIL_FROM: env.string.default('taskwire <no-reply@localhost>'),
     /** `OUTBOX_DIR`: where `.eml` files go when `SMTP_URL` is unset. Default `<cwd>/var/outbox`. */
-    OUTBOX_DIR: directory('var', 'outbox'),
+    OUTBOX_DIR: location('var', 'outbox'),
     /** `REPORTS_DIR`: where `reports.generate` writes its CSV files. Default `<cwd>/var/reports`. */
-    REPORTS_DIR: directory('var', 'reports'),
+    REPORTS_DIR: location('var', 'reports'),
     /** `BACKUPS_DIR`: root of the backup sets (`<dir>/<name>/…tar.gz`). Default `<cwd>/var/backups`. */
-    BACKUPS_DIR: directory('var', 'backups'),
+    BACKUPS_DIR: location('var', 'backups'),
+    /**
+     * `LICENSES_FILE`: the licences `maintenance.licenseExpiry` reminds, a JSON array of
+     * `{ id, holder, email, expiresAt }` (`expiresAt` ISO 8601). The only source of reminder
+     * recipients. Default `<cwd>/var/licenses.json`; no file there means no licences.
+     */
+    LICENSES_FILE: location('var', 'licenses.json'),
     /**
      * `BACKUP_SOURCES`: the directories `backups.snapshot` may archive (each with everything under
      * it), absolute paths separated by `${delimiter}` as in `PATH`. Unset: none, so every snapshot
