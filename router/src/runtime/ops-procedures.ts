@@ -22,7 +22,7 @@ export function readableFamilies(hub: QueueHub, principal: Principal, family?: s
     return [family];
   }
   const readable = Object.keys(hub.registry).filter((name) => can(principal, `${name}:read`));
-  if (readable.length === 0) throw new TaskwireError('FORBIDDEN', `Token '${principal.name}' may read no family`);
+  if (readable.length === 0) throw new TaskwireError('FORBIDDEN', 'This call needs the read scope of at least one family');
   return readable;
 }
 
