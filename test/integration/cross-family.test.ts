@@ -27,7 +27,7 @@ describe('tasks that reach other families', () => {
   it('maintenance.cleanJobs needs the enqueue scope of every family it cleans, for enqueues and schedules alike', async () => {
     await using stack = await startStack({ registry: families, auth });
     const as = (t: string) => createClient<typeof families>({ url: `${stack.api.url}/trpc`, token: t });
-    const before = await snapshotKeys(stack.redisUrl, stack.prefix);
+    const before = await snapshotKeys(stack.redis, stack.prefix);
     const clean = (t: string, input: { families?: string[] }) =>
       as(t).maintenance.cleanJobs.enqueue({ olderThanMs: 0, states: ['completed', 'failed'], ...input });
 
@@ -40,7 +40,7 @@ describe('tasks that reach other families', () => {
     const schedule = (t: string, input: { families?: string[] }) =>
       as(t).maintenance.cleanJobs.schedules.upsert({ key: 'nightly', cron: '0 3 * * *', input: { olderThanMs: 86_400_000, ...input } });
     expect(await code(schedule(MAINTENANCE, { families: ['email'] }))).toBe('FORBIDDEN');
-    expect(await snapshotKeys(stack.redisUrl, stack.prefix)).toEqual(before); // refused before anything was written
+    expect(await snapshotKeys(stack.redis, stack.prefix)).toEqual(before); // refused before anything was written
 
     const refused = await clean(MAINTENANCE, { families: ['email'] }).catch((error: Error) => error.message);
     expect(refused).toBe("This call needs the 'email:enqueue' scope");
