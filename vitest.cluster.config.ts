@@ -3,9 +3,10 @@
  * Cluster started by the global setup, plus the cluster-only tests (key slots, many workers).
  */
 import { defineConfig } from 'vitest/config';
-import base from './vitest.config.ts';
+import base, { fromSource } from './vitest.config.ts';
 
 export default defineConfig({
+  ...fromSource,
   test: {
     include: ['test/integration/**/*.test.ts', 'test/contract/**/*.test.ts', 'test/cluster/**/*.test.ts'],
     exclude: [

@@ -3,9 +3,10 @@
  * Redis servers, so its files run one at a time (timings must not depend on a neighbour's load).
  */
 import { defineConfig } from 'vitest/config';
-import base from './vitest.config.ts';
+import base, { fromSource } from './vitest.config.ts';
 
 export default defineConfig({
+  ...fromSource,
   test: {
     include: ['test/reliability/**/*.test.ts'],
     globalSetup: base.test?.globalSetup,

@@ -99,7 +99,7 @@ export class BenchChild<TCommands extends Commands> {
 
   /** Spawns `node --import tsx <file>` and waits for its ready message. */
   static async spawn<TCommands extends Commands>(label: string, file: string, options: SpawnOptions = {}): Promise<BenchChild<TCommands>> {
-    const nodeArgs = ['--import', 'tsx'];
+    const nodeArgs = ['--conditions=taskwire-source', '--import', 'tsx'];
     if (options.cpuProfDir) {
       // One directory per child: tsx's module loader runs on its own thread, which writes a
       // profile of its own (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is main).

@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry point through tsx (no build step).
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/bin/worker.ts');
+// The built worker entry point (`npm run build` makes dist/).
+await import('../dist/bin/worker.js');
