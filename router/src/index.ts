@@ -1,3 +1,6 @@
+// The inputs the router's procedures take, defined with their schemas in @taskwire/shared.
+export type { DeadLetterListInput, JobListInput, PageInput, ScheduleInput } from '@taskwire/shared';
+export type { AdmissionSettings } from './runtime/admission.ts';
 export {
   type ApiToken,
   type AuthConfig,
@@ -13,10 +16,11 @@ export {
 } from './runtime/auth.ts';
 export { AuthThrottle, type AuthThrottleOptions, DEFAULT_AUTH_THROTTLE } from './runtime/auth-throttle.ts';
 export { clientAddress } from './runtime/client-address.ts';
-export { type EnqueueItem, type EnqueueSettings, enqueueItems } from './runtime/enqueue.ts';
+// Enqueues enter through admission only (every transport calls it): the write path is not exported.
+export type { EnqueueItem, EnqueueSettings } from './runtime/enqueue.ts';
 export { AccessGate, bearerToken } from './runtime/gate.ts';
 export { QueueHub, type QueueHubOptions } from './runtime/hub.ts';
-export type { JobPage, PageInput } from './runtime/job-pages.ts';
+export type { JobPage } from './runtime/job-pages.ts';
 export type { CancelResult } from './runtime/ops-procedures.ts';
 export type { ReplayResult } from './runtime/queue-procedures.ts';
 export { ReplicaWait, type WaitReplicasOptions, waitReplicasEnv, waitReplicasFromEnv } from './runtime/replica-wait.ts';
@@ -26,7 +30,6 @@ export {
   type OpsProcedures,
   type RegistryProcedures,
   type RouterOptions,
-  type ScheduleInput,
   type TaskProcedures,
   type TaskwireRouter,
 } from './runtime/router.ts';

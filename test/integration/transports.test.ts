@@ -1,5 +1,5 @@
 import { createClient } from '@taskwire/client';
-import { startApiServer } from '@taskwire/router';
+import { hashToken, startApiServer } from '@taskwire/router';
 import { TaskwireError } from '@taskwire/shared';
 import { createTRPCClient, createWSClient, httpBatchLink, wsLink } from '@trpc/client';
 import { Cluster } from 'ioredis';
@@ -206,5 +206,121 @@ describe('WebSocket transport', () => {
     });
     const ref = await trpc.lab.echo.enqueue.mutate({ input: echoInput('http') });
     expect((await trpc.lab.echo.get.query({ id: ref.id })).input.note).toBe('http');
+  });
+});
+
+describe('one enqueue entrance', () => {
+  const PRODUCER = 'tw_entrance-producer-token-000000';
+  const READER = 'tw_entrance-reader-token-00000000';
+  const ADMIN = 'tw_entrance-admin-token-000000000';
+  const auth = {
+    tokens: [
+      { name: 'producer', sha256: hashToken(PRODUCER), scopes: ['lab:enqueue' as const, 'lab:read' as const] },
+      { name: 'reader', sha256: hashToken(READER), scopes: ['lab:read' as const] },
+      { name: 'admin', sha256: hashToken(ADMIN), scopes: ['admin' as const] },
+    ],
+  };
+  type Outcome = { code: string; message: string; issues?: string[] } | 'OK';
+
+  it('refuses and counts the same way over HTTP tRPC, a stock wsLink, the WebSocket fast path and REST', async () => {
+    await using stack = await startStack({ registry: labRegistry, auth });
+    const wsUrl = `${stack.api.url.replace('http', 'ws')}/trpc`;
+    // A tRPC client's failure as a comparable outcome: code, message and issue paths from the error shape.
+    const viaTrpc = (p: Promise<unknown>): Promise<Outcome> =>
+      p.then(
+        () => 'OK',
+        (e: { message: string; data?: { taskwire?: { code: string; issues?: { path: (string | number)[] }[] } } }) => ({
+          code: e.data?.taskwire?.code ?? '?',
+          message: e.message,
+          issues: e.data?.taskwire?.issues?.map((i) => i.path.join('.')),
+        }),
+      );
+    const trpcCallers = (token: string) => {
+      class WithToken extends WebSocket {
+        constructor(url: string) {
+          super(url, { headers: { authorization: `Bearer ${token}` } });
+        }
+      }
+      const byHeader = createWSClient({ url: wsUrl, WebSocket: WithToken as unknown as typeof globalThis.WebSocket });
+      const byParams = createWSClient({
+        url: wsUrl,
+        WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+        connectionParams: { token },
+      });
+      const client = (link: Parameters<typeof createTRPCClient>[0]['links'][number]) =>
+        createTRPCClient<TaskwireRouter<typeof labRegistry>>({ links: [link] });
+      return {
+        http: client(
+          httpBatchLink({ url: `${stack.api.url}/trpc`, transformer: superjson, headers: { authorization: `Bearer ${token}` } }),
+        ),
+        // Authenticated by connection params: tRPC's WebSocket handler runs the procedure.
+        wsLink: client(wsLink({ client: byParams, transformer: superjson })),
+        // Authenticated at the upgrade: single enqueues take the fast path.
+        fastPath: client(wsLink({ client: byHeader, transformer: superjson })),
+        close: () => Promise.all([byHeader.close(), byParams.close()]),
+      };
+    };
+    const viaRest = async (token: string, body: unknown): Promise<Outcome> => {
+      const response = await fetch(`${stack.api.url}/api/v1/lab/echo/jobs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (response.status === 201) return 'OK';
+      const { error } = (await response.json()) as { error: { code: string; message: string; issues?: { path: string[] }[] } };
+      return { code: error.code, message: error.message, issues: error.issues?.map((i) => i.path.join('.')) };
+    };
+    const restBody = (note: string) => ({
+      input: { at: '2030-05-06T07:08:09.123Z', tags: [['a', 1]], big: '1180591620717411303424', set: ['x'], note },
+    });
+    // Calls that reach the tRPC procedure (the fast path does not).
+    const procedures = stack.api.router._def.procedures as unknown as Record<string, (opts: unknown) => unknown>;
+    const procedure = procedures['lab.echo.enqueue'] as (opts: unknown) => unknown;
+    let procedureCalls = 0;
+    procedures['lab.echo.enqueue'] = Object.assign((opts: unknown) => {
+      procedureCalls += 1;
+      return procedure(opts);
+    }, procedure);
+
+    const reader = trpcCallers(READER);
+    const producer = trpcCallers(PRODUCER);
+    try {
+      // The family's enqueue scope, checked by admission on every transport.
+      const forbidden = await Promise.all([
+        viaTrpc(reader.http.lab.echo.enqueue.mutate({ input: echoInput('scope') })),
+        viaTrpc(reader.wsLink.lab.echo.enqueue.mutate({ input: echoInput('scope') })),
+        viaTrpc(reader.fastPath.lab.echo.enqueue.mutate({ input: echoInput('scope') })),
+        viaRest(READER, restBody('scope')),
+      ]);
+      expect(forbidden[0]).toMatchObject({ code: 'FORBIDDEN' });
+      expect(forbidden).toEqual([forbidden[0], forbidden[0], forbidden[0], forbidden[0]]);
+
+      // Validation against the task's schema, with the same message and issues.
+      const invalid = await Promise.all([
+        viaTrpc(producer.http.lab.echo.enqueue.mutate({ input: echoInput('') })),
+        viaTrpc(producer.wsLink.lab.echo.enqueue.mutate({ input: echoInput('') })),
+        viaTrpc(producer.fastPath.lab.echo.enqueue.mutate({ input: echoInput('') })),
+        viaRest(PRODUCER, restBody('')),
+      ]);
+      expect(invalid[0]).toMatchObject({ code: 'INVALID_INPUT', issues: ['input.note'] });
+      expect(invalid).toEqual([invalid[0], invalid[0], invalid[0], invalid[0]]);
+
+      const accepted = await Promise.all([
+        viaTrpc(producer.http.lab.echo.enqueue.mutate({ input: echoInput('http') })),
+        viaTrpc(producer.wsLink.lab.echo.enqueue.mutate({ input: echoInput('wsLink') })),
+        viaTrpc(producer.fastPath.lab.echo.enqueue.mutate({ input: echoInput('fast path') })),
+        viaRest(PRODUCER, restBody('rest')),
+      ]);
+      expect(accepted).toEqual(['OK', 'OK', 'OK', 'OK']);
+      // HTTP and the connection-params wsLink went through the procedure; the fast path and REST did not.
+      expect(procedureCalls).toBe(6);
+
+      const metrics = await (await fetch(`${stack.api.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+      expect(metrics).toMatch(/taskwire_enqueue_rejected_total\{task="lab.echo",code="FORBIDDEN"\} 4/);
+      expect(metrics).toMatch(/taskwire_enqueue_rejected_total\{task="lab.echo",code="INVALID_INPUT"\} 4/);
+      expect(metrics).toMatch(/taskwire_jobs_enqueued_total\{task="lab.echo"\} 4/);
+    } finally {
+      await Promise.all([reader.close(), producer.close()]);
+    }
   });
 });

@@ -1,7 +1,16 @@
-import type { JobRef, JobView, QueueStats, TaskwireError, WatchEvent } from '@taskwire/shared';
+import type {
+  DeadLetterListInput,
+  JobListInput,
+  JobRef,
+  JobView,
+  QueueStats,
+  ScheduleInput,
+  TaskwireError,
+  WatchEvent,
+} from '@taskwire/shared';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { describe, expectTypeOf, it } from 'vitest';
-import { createClient, createTaskwireClient } from '../../client/src/index.ts';
+import { createClient, createTaskwireClient, type DeadLetterFilter, type JobListFilter } from '../../client/src/index.ts';
 import type { JobPage, TaskwireRouter } from '../../router/src/index.ts';
 import type { echo, labRegistry, steps } from '../fixtures/lab.ts';
 
@@ -72,6 +81,51 @@ describe('typed client', () => {
     expectTypeOf<Outputs['deadLetter']['list']['nextCursor']>().toEqualTypeOf<string | null>();
     expectTypeOf<Inputs['jobs']['list']['cursor']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<Outputs['jobs']['list']['jobs']>().not.toBeAny();
+  });
+
+  it('infers the list filters from their schemas: the same type for the router, the client and its exports', () => {
+    type State = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
+    expectTypeOf<JobListFilter<typeof labRegistry>>().toEqualTypeOf<{
+      family?: 'lab' | undefined;
+      state?: State | undefined;
+      cursor?: string | undefined;
+      offset?: number | undefined;
+      limit?: number | undefined;
+    }>();
+    expectTypeOf<DeadLetterFilter<typeof labRegistry>>().toEqualTypeOf<{
+      family?: 'lab' | undefined;
+      cursor?: string | undefined;
+      offset?: number | undefined;
+      limit?: number | undefined;
+    }>();
+    expectTypeOf<JobListFilter<typeof labRegistry>>().toEqualTypeOf<JobListInput<'lab'>>();
+    expectTypeOf<DeadLetterFilter<typeof labRegistry>>().toEqualTypeOf<DeadLetterListInput<'lab'>>();
+    expectTypeOf(tw.jobs.page).parameter(0).toEqualTypeOf<JobListFilter<typeof labRegistry> | undefined>();
+    type Inputs = inferRouterInputs<TaskwireRouter<typeof labRegistry>>;
+    expectTypeOf<Inputs['jobs']['list']>().toEqualTypeOf<JobListFilter<typeof labRegistry>>();
+    expectTypeOf<Inputs['deadLetter']['list']>().toEqualTypeOf<DeadLetterFilter<typeof labRegistry>>();
+    expectTypeOf<Inputs['jobs']['list']['family']>().toEqualTypeOf<'lab' | undefined>();
+    // @ts-expect-error no such family
+    void tw.jobs.list({ family: 'email' });
+    // @ts-expect-error no such state
+    void tw.jobs.list({ state: 'stalled' });
+  });
+
+  it('infers schedules.upsert from its schema: cron (with tz) or everyMs, never both, with the task input', () => {
+    type Schedule = ScheduleInput<typeof steps>;
+    expectTypeOf(tw.lab.steps.schedules.upsert).parameter(0).toEqualTypeOf<Schedule>();
+    type Inputs = inferRouterInputs<TaskwireRouter<typeof labRegistry>>;
+    expectTypeOf<Inputs['lab']['steps']['schedules']['upsert']>().toEqualTypeOf<Schedule>();
+    expectTypeOf<Schedule>().not.toBeAny();
+    expectTypeOf<Schedule['input']>().toEqualTypeOf<{ count: number; delayMs: number }>();
+    expectTypeOf<Schedule['key']>().toEqualTypeOf<string>();
+    expectTypeOf<{ key: 'k'; cron: '0 3 * * *'; tz: 'Europe/Paris'; input: { count: 1; delayMs: 0 } }>().toExtend<Schedule>();
+    expectTypeOf<{ key: 'k'; everyMs: 60_000; input: { count: 1; delayMs: 0 }; options: { priority: 2 } }>().toExtend<Schedule>();
+    expectTypeOf<{ key: 'k'; cron: '0 3 * * *'; everyMs: 60_000; input: { count: 1; delayMs: 0 } }>().not.toExtend<Schedule>();
+    expectTypeOf<{ key: 'k'; everyMs: 60_000; tz: 'Europe/Paris'; input: { count: 1; delayMs: 0 } }>().not.toExtend<Schedule>();
+    expectTypeOf<{ key: 'k'; input: { count: 1; delayMs: 0 } }>().not.toExtend<Schedule>();
+    // @ts-expect-error the input must match the task's
+    void tw.lab.steps.schedules.upsert({ key: 'k', everyMs: 60_000, input: { count: '1', delayMs: 0 } });
   });
 
   it('exposes the raw tRPC client with the same types', () => {

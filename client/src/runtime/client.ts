@@ -1,21 +1,15 @@
-import type {
-  AnyJobView,
-  CancelResult,
-  JobPage,
-  PageInput,
-  ReplayResult,
-  ScheduleInput,
-  ScheduleView,
-  TaskwireRouter,
-} from '@taskwire/router';
+import type { AnyJobView, CancelResult, JobPage, ReplayResult, ScheduleView, TaskwireRouter } from '@taskwire/router';
 import {
   type AnyTask,
+  type DeadLetterListInput,
   deserializeWire,
   type EnqueueOptions,
+  type JobListInput,
   type JobRef,
   type JobView,
   type QueueStats,
   type Registry,
+  type ScheduleInput,
   serializeWire,
   type TaskCallInput,
   type TaskOutput,
@@ -23,6 +17,7 @@ import {
   TaskwireError,
   type WatchEvent,
   type WireValue,
+  withBatchedReplies,
 } from '@taskwire/shared';
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
 import { EventSource } from 'eventsource';
@@ -90,13 +85,10 @@ export type RegistryClient<TRegistry extends Registry> = {
 type Health = Awaited<ReturnType<TRPCClient<TaskwireRouter<Registry>>['health']['query']>>;
 
 /** What `jobs.list` and `jobs.page` take: a family (default: all the token reads), a state, a page. */
-export type JobListFilter<TRegistry extends Registry> = {
-  family?: keyof TRegistry & string;
-  state?: 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
-} & PageInput;
+export type JobListFilter<TRegistry extends Registry> = JobListInput<keyof TRegistry & string>;
 
 /** What `deadLetter.list` and `deadLetter.page` take: a family (default: all), a page. */
-export type DeadLetterFilter<TRegistry extends Registry> = { family?: keyof TRegistry & string } & PageInput;
+export type DeadLetterFilter<TRegistry extends Registry> = DeadLetterListInput<keyof TRegistry & string>;
 
 export interface OpsClient<TRegistry extends Registry> {
   jobs: {
@@ -190,10 +182,7 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
     ],
   });
   const raw = trpc as Untyped;
-  const ws =
-    options.transport === 'http'
-      ? undefined
-      : new WsRpc(`${options.url.replace(/^http/, 'ws')}${options.url.includes('?') ? '&' : '?'}replies=batch`, headers);
+  const ws = options.transport === 'http' ? undefined : new WsRpc(withBatchedReplies(options.url.replace(/^http/, 'ws')), headers);
   // Every query and mutation goes through here, over the chosen transport.
   const invoke = ws
     ? (type: CallType, path: string, input?: unknown): Promise<Untyped> => call(() => ws.call(type, path, input))

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { deserializeWire, serializeWire, TaskwireError, type WireValue } from '@taskwire/shared';
+import { decodeReplyFrame, deserializeWire, serializeWire, TaskwireError, type WireValue } from '@taskwire/shared';
 import WebSocket from 'ws';
 import { type ErrorData, fromErrorData } from './errors.ts';
 
@@ -177,14 +177,15 @@ export class WsRpc {
       return;
     }
     if (text === 'PONG') return;
-    let parsed: ServerMessage | ServerMessage[];
+    let replies: ServerMessage[];
     try {
-      parsed = JSON.parse(text) as ServerMessage | ServerMessage[];
+      // One reply, or the replies of one turn (we connect with `?replies=batch`).
+      replies = decodeReplyFrame(text) as ServerMessage[];
     } catch {
       this.drop(connection, 'the server sent a message that is not JSON');
       return;
     }
-    for (const message of Array.isArray(parsed) ? parsed : [parsed]) this.settle(connection, message);
+    for (const message of replies) this.settle(connection, message);
     if (connection.pending.size === 0) {
       connection.tcp?.unref();
       if (connection.draining) connection.socket.close();

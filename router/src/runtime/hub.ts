@@ -1,5 +1,6 @@
 import { type AnyFamily, createKeys, type Keys, parseJobId, type Registry, TaskwireError } from '@taskwire/shared';
 import {
+  classifyRedisError,
   createRedis,
   type RedisConnection,
   type RedisConnectionConfig,
@@ -174,7 +175,8 @@ export class QueueHub {
 
   /**
    * Runs a Redis operation under the deadline. Fails at once when the connection is down, and
-   * maps connection failures to QUEUE_UNAVAILABLE; other errors pass through.
+   * maps connection failures to QUEUE_UNAVAILABLE and BullMQ's size limit to PAYLOAD_TOO_LARGE
+   * (see `classifyRedisError`); other errors pass through.
    */
   async run<T>(operation: () => Promise<T>): Promise<T> {
     if (!this.connected) throw unavailable(`Redis connection is ${this.redis.status}`);
@@ -186,11 +188,15 @@ export class QueueHub {
       return await Promise.race([operation(), deadline]);
     } catch (error) {
       if (error instanceof TaskwireError) throw error;
-      if (isConnectionError(error)) throw unavailable((error as Error).message, error);
-      const tooLarge = /The size of job (\S+) exceeds the limit (\d+) bytes/.exec((error as Error).message ?? '');
-      if (tooLarge)
-        throw new TaskwireError('PAYLOAD_TOO_LARGE', `The ${tooLarge[1]} payload exceeds ${tooLarge[2]} bytes`, { cause: error });
-      throw error;
+      switch (classifyRedisError(error)) {
+        case 'outcome-unknown':
+        case 'unavailable':
+          throw unavailable(error instanceof Error ? error.message : String(error), error);
+        case 'too-large':
+          throw new TaskwireError('PAYLOAD_TOO_LARGE', (error as Error).message, { cause: error });
+        default:
+          throw error;
+      }
     } finally {
       clearTimeout(timer);
     }
@@ -248,14 +254,4 @@ export class QueueHub {
 
 function unavailable(message: string, cause?: unknown): TaskwireError {
   return new TaskwireError('QUEUE_UNAVAILABLE', `Queue unavailable: ${message}`, { cause });
-}
-
-// Besides a lost connection: a node still loading or demoted (READONLY), a cluster that cannot
-// route the command (its master is gone: CLUSTERDOWN, redirections to a dead node, no slot map
-// yet), and a master that refuses writes without enough replicas (min-replicas-to-write).
-const CONNECTION_ERROR =
-  /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|enableOfflineQueue|max retries|MaxRetriesPerRequest|Socket closed|LOADING|READONLY|CLUSTERDOWN|Too many Cluster redirections|Failed to refresh slots cache|ClusterAllFailedError|TRYAGAIN|MASTERDOWN|NOREPLICAS/i;
-
-function isConnectionError(error: unknown): boolean {
-  return error instanceof Error && CONNECTION_ERROR.test(`${error.name} ${error.message}`);
 }

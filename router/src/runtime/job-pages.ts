@@ -1,41 +1,23 @@
-import { type JobView, TaskwireError } from '@taskwire/shared';
+import { type JobView, type ListableState, type PageInput, TaskwireError } from '@taskwire/shared';
 import type { JobType } from 'bullmq';
-import { z } from 'zod';
 import type { QueueHub } from './hub.ts';
-import { decodeListCursor, encodeListCursor, MAX_CURSOR_LENGTH } from './list-cursor.ts';
+import { decodeListCursor, encodeListCursor } from './list-cursor.ts';
 import { viewOf } from './views.ts';
 
-/** The states `jobs.list` lists, and the BullMQ sets each one reads, in this order. */
+/** The BullMQ sets each state `jobs.list` lists reads, in this order. */
 export const LISTABLE = {
   waiting: ['waiting', 'prioritized'],
   delayed: ['delayed'],
   active: ['active'],
   completed: ['completed'],
   failed: ['failed'],
-} as const satisfies Record<string, JobType[]>;
-export type ListableState = keyof typeof LISTABLE;
+} as const satisfies Record<ListableState, JobType[]>;
 
 /** One page of a listing; pass `nextCursor` back as `cursor` for the next one (null: no more). */
 export interface JobPage<TView = JobView> {
   jobs: TView[];
   nextCursor: string | null;
 }
-
-/** The paging fields of `jobs.list` and `deadLetter.list`. */
-export const pageFields = {
-  /** `nextCursor` of the previous page; not with `offset`. */
-  cursor: z.string().min(1).max(MAX_CURSOR_LENGTH).optional(),
-  /** Jobs to skip, for one family only (a range read in Redis); across families use `cursor`. */
-  offset: z.number().int().min(0).max(100_000).optional(),
-  limit: z.number().int().min(1).max(100).default(20),
-};
-
-/**
- * What `jobs.list` and `deadLetter.list` take besides their filters. `cursor` is the previous
- * page's `nextCursor` and works for any number of families; `offset` works for one family only
- * (`family` given, or the only one the token reads). Not both.
- */
-export type PageInput = z.input<z.ZodObject<typeof pageFields>>;
 
 /** Where a page starts, as the caller asked for it. */
 export type PageRequest = Pick<PageInput, 'cursor' | 'offset'>;

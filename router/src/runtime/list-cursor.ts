@@ -1,11 +1,8 @@
-import { formatIssues, TaskwireError, toIssues } from '@taskwire/shared';
+import { formatIssues, MAX_CURSOR_LENGTH, TaskwireError, toIssues } from '@taskwire/shared';
 import { z } from 'zod';
 
 /** The most jobs of one family a cursor may have gone past (far beyond any real backlog). */
 export const MAX_CURSOR_POSITION = 10_000_000;
-
-/** Longest cursor accepted (a few dozen bytes per family). */
-export const MAX_CURSOR_LENGTH = 4_096;
 
 /**
  * Where a listing stands: the state it lists and, per family, how many of that family's jobs

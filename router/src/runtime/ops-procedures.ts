@@ -1,8 +1,8 @@
-import { TaskwireError } from '@taskwire/shared';
+import { type FamilyNameSchema, jobListInput, TaskwireError } from '@taskwire/shared';
 import { z } from 'zod';
 import { can, type Principal, requireScope } from './auth.ts';
 import type { QueueHub } from './hub.ts';
-import { type JobPage, LISTABLE, type ListableState, listJobs, pageFields, pageStart } from './job-pages.ts';
+import { type JobPage, listJobs, pageStart } from './job-pages.ts';
 import { consumeEnqueueBudget } from './rate-limit.ts';
 import { jobIdInput } from './task-procedures.ts';
 import { procedure } from './trpc.ts';
@@ -26,7 +26,8 @@ export function readableFamilies(hub: QueueHub, principal: Principal, family?: s
   return readable;
 }
 
-export const familyNameInput = (hub: QueueHub) =>
+/** A family name of the hub's registry. */
+export const familyNameInput = (hub: QueueHub): FamilyNameSchema =>
   z.string().refine((name) => Object.hasOwn(hub.registry, name), { message: 'unknown family' });
 
 /** `jobs.*` and `health`: operations by job id, for any task. */
@@ -80,19 +81,11 @@ export function opsProcedures(hub: QueueHub, startedAt = Date.now()) {
         await hub.run(() => job.remove());
         return { id: input.id, removed: true as const };
       }),
-      list: procedure
-        .input(
-          z.object({
-            family: familyNameInput(hub).optional(),
-            state: z.enum(Object.keys(LISTABLE) as [ListableState, ...ListableState[]]).default('failed'),
-            ...pageFields,
-          }),
-        )
-        .query(async ({ input, ctx }): Promise<JobPage> => {
-          // The families come from the caller's scopes; a cursor must name exactly these.
-          const families = readableFamilies(hub, ctx.principal, input.family);
-          return listJobs(hub, families, input.state, pageStart(families, input.state, input), input.limit);
-        }),
+      list: procedure.input(jobListInput(familyNameInput(hub))).query(async ({ input, ctx }): Promise<JobPage> => {
+        // The families come from the caller's scopes; a cursor must name exactly these.
+        const families = readableFamilies(hub, ctx.principal, input.family);
+        return listJobs(hub, families, input.state, pageStart(families, input.state, input), input.limit);
+      }),
     },
     health: procedure.query(async () => {
       const latencyMs = await hub.ping().catch(() => null);

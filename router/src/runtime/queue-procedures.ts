@@ -1,4 +1,5 @@
 import {
+  deadLetterListInput,
   decodeEnvelope,
   type ErrorInfo,
   formatIssues,
@@ -12,7 +13,7 @@ import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { requireScope } from './auth.ts';
 import type { QueueHub } from './hub.ts';
-import { type JobPage, listJobs, pageFields, pageStart } from './job-pages.ts';
+import { type JobPage, listJobs, pageStart } from './job-pages.ts';
 import { familyNameInput, readableFamilies } from './ops-procedures.ts';
 import { jobIdInput } from './task-procedures.ts';
 import { procedure } from './trpc.ts';
@@ -99,18 +100,11 @@ export function queueProcedures(hub: QueueHub) {
       }),
     },
     deadLetter: {
-      list: procedure
-        .input(
-          z.object({
-            family: family.optional(),
-            ...pageFields,
-          }),
-        )
-        .query(async ({ input, ctx }): Promise<JobPage> => {
-          requireScope(ctx.principal, 'admin');
-          const families = input.family ? [input.family] : Object.keys(hub.registry);
-          return listJobs(hub, families, 'failed', pageStart(families, 'failed', input), input.limit);
-        }),
+      list: procedure.input(deadLetterListInput(family)).query(async ({ input, ctx }): Promise<JobPage> => {
+        requireScope(ctx.principal, 'admin');
+        const families = input.family ? [input.family] : Object.keys(hub.registry);
+        return listJobs(hub, families, 'failed', pageStart(families, 'failed', input), input.limit);
+      }),
       replay: procedure
         .input(z.union([jobIdInput, z.object({ all: z.literal(true), family: family.optional() })]))
         .mutation(async ({ input, ctx }): Promise<ReplayResult> => {

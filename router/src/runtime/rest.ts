@@ -1,13 +1,12 @@
 import type http from 'node:http';
-import { type AnyTask, enqueueOptionsSchema, fromJson, listTasks, type Registry, TaskwireError, toIssues, toJson } from '@taskwire/shared';
-import { z } from 'zod';
-import type { EnqueueSettings } from './enqueue.ts';
+import { type AnyTask, enqueueOptionsSchema, fromJson, listTasks, type Registry, TaskwireError, toJson } from '@taskwire/shared';
+import { admitEnqueue, type Decode, type EnqueueAdmission } from './admission.ts';
 import { type AccessGate, bearerToken } from './gate.ts';
 import type { QueueHub } from './hub.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
 import { readStrictBody } from './strict-body.ts';
-import { enqueueAs, getJobAs } from './task-procedures.ts';
+import { getJobAs } from './task-procedures.ts';
 import { requestTraceContext } from './tracing.ts';
 import { httpStatusOf } from './trpc.ts';
 
@@ -24,13 +23,23 @@ function sendError(res: http.ServerResponse, error: unknown): void {
   send(res, status, { error: { code: tw.code, message: status === 500 ? 'Internal error' : tw.message, issues: tw.issues } });
 }
 
-async function readJson(req: http.IncomingMessage, limit: number): Promise<unknown> {
-  const text = await readStrictBody(req, limit);
-  try {
-    return JSON.parse(text, (key, value) => (key === '__proto__' || key === 'constructor' ? undefined : value));
-  } catch {
-    throw new TaskwireError('INVALID_INPUT', 'The request body is not JSON');
-  }
+/**
+ * How REST hands admission a request body: JSON (without `__proto__` or `constructor` keys), its
+ * input and options converted along the task's schema (ISO strings to Dates, …) before validation.
+ */
+function restDecode(task: AnyTask): Decode {
+  return (body) => {
+    let raw: { input?: unknown; options?: unknown } | null;
+    try {
+      raw = JSON.parse(body as string, (key, value) => (key === '__proto__' || key === 'constructor' ? undefined : value));
+    } catch {
+      throw new TaskwireError('INVALID_INPUT', 'The request body is not JSON');
+    }
+    return {
+      input: fromJson(task.input, raw?.input),
+      options: raw?.options === undefined ? undefined : fromJson(enqueueOptionsSchema, raw.options),
+    };
+  };
 }
 
 /** A percent-encoded path segment; a malformed escape is the caller's mistake (400), not ours. */
@@ -47,7 +56,8 @@ export interface RestOptions {
   hub: QueueHub;
   gate: AccessGate;
   metrics: ApiMetrics;
-  settings: EnqueueSettings;
+  /** The enqueue admission of each task, by task id. */
+  admissions: ReadonlyMap<string, EnqueueAdmission>;
   maxBodyBytes: number;
 }
 
@@ -57,14 +67,14 @@ export interface RestOptions {
  * - `POST /api/v1/{family}/{task}/jobs` with `{ "input": …, "options": … }` → 201 JobRef
  * - `GET /api/v1/{family}/{task}/jobs/{id}` → the typed JobView
  * Dates travel as ISO 8601 strings, bigints as decimal strings, Maps as `[[key, value], …]`,
- * Sets as arrays; the input is converted along the task's schema, then validated by it. Same
- * tokens, scopes, limits, metrics and traces as tRPC.
+ * Sets as arrays; the input is converted along the task's schema, then validated by it. Enqueues
+ * go through the admission function like every other transport's: same scopes, limits, metrics
+ * and traces as tRPC.
  */
 export function createRestHandler(options: RestOptions): http.RequestListener {
   const tasks = new Map<string, AnyTask>(listTasks(options.registry).map((task) => [`${task.family}/${task.name}`, task]));
   const document = JSON.stringify(buildOpenApi(options.registry));
-  const body = (task: AnyTask) => z.object({ input: task.input, options: enqueueOptionsSchema.optional() });
-  const bodies = new Map([...tasks].map(([key, task]) => [key, body(task)]));
+  const decoders = new Map([...tasks.values()].map((task) => [task, restDecode(task)]));
 
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -80,34 +90,18 @@ export function createRestHandler(options: RestOptions): http.RequestListener {
     const handle = async () => {
       const principal = await options.gate.admit(bearerToken(req), options.gate.address(req));
       if (req.method === 'POST' && !match[3]) {
-        const raw = (await readJson(req, options.maxBodyBytes)) as { input?: unknown; options?: unknown } | null;
-        const decoded = {
-          input: fromJson(task.input, raw?.input),
-          options: raw?.options === undefined ? undefined : fromJson(enqueueOptionsSchema, raw.options),
-        };
-        const parsed = (bodies.get(`${task.family}/${task.name}`) ?? body(task)).safeParse(decoded);
-        if (!parsed.success) {
-          const issues = toIssues(parsed.error.issues);
-          options.metrics.rejected(task.id, 'INVALID_INPUT');
-          throw new TaskwireError('INVALID_INPUT', `Invalid input: ${issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, {
-            issues,
-          });
-        }
-        const [ref] = await enqueueAs(options.hub, task, [parsed.data], options.settings, {
-          principal,
-          trace: requestTraceContext(req.headers),
-          observer: options.metrics,
-        });
+        const admission = options.admissions.get(task.id);
+        if (!admission) throw new TaskwireError('INTERNAL', `No admission for ${task.id}`);
+        const body = await readStrictBody(req, options.maxBodyBytes);
+        const ctx = { principal, trace: requestTraceContext(req.headers), observer: options.metrics };
+        const [ref] = await admitEnqueue(admission, ctx, body, decoders.get(task) ?? restDecode(task), false);
         return send(res, 201, ref);
       }
       if (req.method === 'GET' && match[3]) return send(res, 200, await getJobAs(options.hub, task, decodeSegment(match[3]), principal));
       res.setHeader('allow', match[3] ? 'GET' : 'POST');
       return send(res, 405, { error: { code: 'INVALID_INPUT', message: `Use ${match[3] ? 'GET' : 'POST'}` } });
     };
-    handle().catch((error: unknown) => {
-      if (req.method === 'POST' && error instanceof TaskwireError && error.code !== 'INVALID_INPUT')
-        options.metrics.rejected(task.id, error.code);
-      sendError(res, error);
-    });
+    // Admission counted the refusals of enqueues; a request refused before (credentials, body) names no call.
+    handle().catch((error: unknown) => sendError(res, error));
   };
 }

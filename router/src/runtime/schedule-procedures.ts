@@ -1,11 +1,19 @@
 import { createHash } from 'node:crypto';
-import { type AnyTask, decodeEnvelope, encodeEnvelope, type TaskInput, TaskwireError } from '@taskwire/shared';
+import {
+  type AnyTask,
+  decodeEnvelope,
+  encodeEnvelope,
+  scheduleInput,
+  scheduleKeySchema,
+  type TaskInput,
+  TaskwireError,
+} from '@taskwire/shared';
 import type { JobSchedulerJson } from 'bullmq';
 import { z } from 'zod';
+import { admitJobs } from './admission.ts';
 import { requireScope, type Scope } from './auth.ts';
 import { jobOptions } from './enqueue.ts';
 import type { QueueHub } from './hub.ts';
-import { admitJobs } from './task-procedures.ts';
 import { procedure } from './trpc.ts';
 
 /** A recurring job of a task, as `schedules.list` shows it. */
@@ -18,8 +26,6 @@ export interface ScheduleView<TTask extends AnyTask = AnyTask> {
   next: Date | null;
   input: TaskInput<TTask>;
 }
-
-const keySchema = z.string().regex(/^[a-zA-Z0-9._-]{1,100}$/, 'letters, digits, . _ - (1–100)');
 
 /** One BullMQ job scheduler per (task, key); the task name keeps keys of different tasks apart. */
 const schedulerId = (task: AnyTask, key: string) => `${task.name}~${key}`;
@@ -45,23 +51,7 @@ export function scheduleProcedures(hub: QueueHub, task: AnyTask) {
   const enqueueScope: Scope = `${task.family}:enqueue`;
   const readScope: Scope = `${task.family}:read`;
   const queue = () => hub.queue(task.family);
-  const upsertInput = z
-    .object({
-      key: keySchema,
-      cron: z.string().min(9).max(120).optional(),
-      everyMs: z.number().int().min(1_000).optional(),
-      tz: z.string().min(1).max(64).optional(),
-      input: task.input,
-      options: z
-        .strictObject({
-          priority: z.number().int().min(1).max(2_097_152).optional(),
-          attempts: z.number().int().min(1).max(1_000).optional(),
-          timeoutMs: z.number().int().min(1).optional(),
-        })
-        .optional(),
-    })
-    .refine((s) => (s.cron === undefined) !== (s.everyMs === undefined), { message: 'give exactly one of cron or everyMs', path: ['cron'] })
-    .refine((s) => s.tz === undefined || isTimeZone(s.tz), { message: 'unknown IANA time zone', path: ['tz'] });
+  const upsertInput = scheduleInput(task.input);
 
   return {
     upsert: procedure.input(upsertInput).mutation(async ({ input, ctx }): Promise<ScheduleView> => {
@@ -96,7 +86,7 @@ export function scheduleProcedures(hub: QueueHub, task: AnyTask) {
       if (!stored) throw new TaskwireError('INTERNAL', 'Schedule vanished right after it was written');
       return view(task, stored);
     }),
-    remove: procedure.input(z.object({ key: keySchema })).mutation(async ({ input, ctx }) => {
+    remove: procedure.input(z.object({ key: scheduleKeySchema })).mutation(async ({ input, ctx }) => {
       requireScope(ctx.principal, enqueueScope);
       const id = schedulerId(task, input.key);
       const removed = await hub.run(async () => {
@@ -124,13 +114,4 @@ async function waitForScheduler(hub: QueueHub, task: AnyTask, id: string): Promi
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return undefined;
-}
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }

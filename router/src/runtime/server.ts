@@ -5,17 +5,17 @@ import { type Registry as TaskRegistry, TaskwireError } from '@taskwire/shared';
 import { describeRedis, type RedisTargetOptions } from '@taskwire/shared/node';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { Registry } from 'prom-client';
+import { enqueueAdmissions } from './admission.ts';
 import { type AuthConfig, Authenticator, can, hashToken, type Principal } from './auth.ts';
 import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.ts';
 import { createDashboard, DASHBOARD_PATH } from './dashboard.ts';
-import { DEFAULT_ENQUEUE_SETTINGS } from './enqueue.ts';
 import { AccessGate, bearerToken } from './gate.ts';
 import { QueueHub } from './hub.ts';
 import { limitedLog } from './limited-log.ts';
 import { ApiMetrics } from './metrics.ts';
 import type { WaitReplicasOptions } from './replica-wait.ts';
 import { createRestHandler } from './rest.ts';
-import { createTaskwireRouter, directCalls, type RouterOptions, type TaskwireRouter } from './router.ts';
+import { buildRouter, type RouterOptions, routerSettings, type TaskwireRouter } from './router.ts';
 import { DashboardSessions, type SessionOptions } from './sessions.ts';
 import { readStrictBody, sendTrpcError } from './strict-body.ts';
 import { requestTraceContext } from './tracing.ts';
@@ -128,7 +128,10 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
     const shortfall = replicaShortfall(await hub.replicas().catch(() => undefined));
     if (shortfall) console.warn(`[taskwire-api] ${shortfall} until enough are (/readyz says so too)`);
   }
-  const router = createTaskwireRouter(options.registry, hub, options.router);
+  // One admission per task, shared by every transport that enqueues: tRPC, the WebSocket fast path, REST.
+  const settings = routerSettings(options.router ?? {});
+  const admissions = enqueueAdmissions(options.registry, hub, settings);
+  const router = buildRouter(options.registry, hub, admissions, settings);
   const authenticator = new Authenticator(options.auth);
   const gate = new AccessGate(authenticator, new AuthThrottle(hub, options.authThrottle), options.trustedProxies ?? 0);
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
@@ -203,7 +206,7 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
     hub,
     gate,
     metrics,
-    settings: { ...DEFAULT_ENQUEUE_SETTINGS, ...options.router },
+    admissions,
     maxBodyBytes,
   });
   const server = http.createServer((req, res) => {
@@ -242,7 +245,7 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
     router,
     path: '/trpc',
     maxPayload: maxBodyBytes,
-    directCalls: directCalls(options.registry, hub, options.router),
+    directEnqueues: new Map([...admissions.values()].map((admission) => [`${admission.task.id}.enqueue`, admission])),
     addressOf: (req) => gate.address(req),
     maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? API_LIMITS.maxConnectionsPerAddress,
     paramsDeadlineMs: API_LIMITS.paramsDeadlineMs,

@@ -1,23 +1,16 @@
-import type { Context as OtelContext } from '@opentelemetry/api';
-import { type AnyTask, enqueueOptionsSchema, type JobRef, type JobView, TaskwireError, type WatchEvent } from '@taskwire/shared';
-import { TRPCError } from '@trpc/server';
+import { type AnyTask, type JobRef, type JobView, TaskwireError, type WatchEvent } from '@taskwire/shared';
 import type { Job } from 'bullmq';
 import { z } from 'zod';
+import { admitEnqueue, type EnqueueAdmission } from './admission.ts';
 import { type Principal, requireScope, type Scope } from './auth.ts';
-import { type EnqueueItem, type EnqueueSettings, enqueueItems } from './enqueue.ts';
 import type { QueueHub } from './hub.ts';
 import { Inbox } from './inbox.ts';
 import type { RawJobEvent } from './job-events.ts';
-import type { ApiObserver } from './metrics.ts';
-import { consumeEnqueueBudget } from './rate-limit.ts';
 import { scheduleProcedures } from './schedule-procedures.ts';
-import { traceEnqueue } from './tracing.ts';
-import { procedure, rejection, type TaskwireContext, toTaskwireError, toTRPCError } from './trpc.ts';
+import { admittedProcedure, asTRPCError, procedure, type RawInputReader, toTaskwireError, toTRPCError } from './trpc.ts';
 import { decodeProgress, toJobView, toWatchEvent } from './views.ts';
 
-export interface TaskProcedureSettings extends EnqueueSettings {
-  /** Most items one `enqueueMany` call may carry. */
-  maxBatch: number;
+export interface TaskProcedureSettings {
   /** How often a watcher re-reads the job in case an event was missed (ms). */
   watchPollMs: number;
 }
@@ -93,39 +86,6 @@ async function* watchJob(hub: QueueHub, task: AnyTask, id: string, signal: Abort
   }
 }
 
-/**
- * Whether a caller may add these jobs of a task: the family's `enqueue` scope, the scopes the
- * contract requires for each input (a task whose effect reaches other families), and the token's
- * rate budget. Every way of adding jobs (enqueue, enqueueMany, REST, schedules) passes here.
- */
-export async function admitJobs(hub: QueueHub, principal: Principal, task: AnyTask, items: readonly { input: unknown }[]): Promise<void> {
-  requireScope(principal, `${task.family}:enqueue`);
-  if (task.requiredScopes) {
-    for (const item of items) for (const scope of task.requiredScopes(item.input)) requireScope(principal, scope);
-  }
-  await consumeEnqueueBudget(hub, principal, items.length);
-}
-
-/**
- * Enqueues already-validated items for a caller: admission (see {@link admitJobs}), trace span,
- * metrics. The one path every transport (tRPC, REST) takes.
- */
-export async function enqueueAs(
-  hub: QueueHub,
-  task: AnyTask,
-  items: readonly EnqueueItem[],
-  settings: EnqueueSettings,
-  caller: { principal: Principal; trace?: OtelContext | undefined; observer?: ApiObserver | undefined },
-): Promise<JobRef[]> {
-  await admitJobs(hub, caller.principal, task, items);
-  // A single enqueue is added on its own, not merged with the calls arriving with it into one
-  // pipelined bulk (measured slower: a bulk is encoded whole before any of it is sent); the Redis
-  // writes of one event-loop turn still leave together (see addJobs).
-  const refs = await traceEnqueue(caller.trace, task, items.length, (traceparent) => enqueueItems(hub, task, items, settings, traceparent));
-  caller.observer?.enqueued(task.id, refs.filter((r) => !r.deduplicated).length);
-  return refs;
-}
-
 /** A job of a task as its typed view, for a caller allowed to read the family. */
 export async function getJobAs(hub: QueueHub, task: AnyTask, id: string, principal: Principal): Promise<JobView> {
   requireScope(principal, `${task.family}:read`);
@@ -146,54 +106,29 @@ async function* withErrorCodes<T>(events: AsyncGenerator<T>): AsyncGenerator<T> 
   }
 }
 
-const itemSchemas = new WeakMap<AnyTask, z.ZodType<EnqueueItem>>();
+/** tRPC hands the procedures their input unread; admission reads it (see `admittedProcedure`). */
+const readInput = (read: unknown) => (read as RawInputReader)();
 
-/** What `enqueue` takes for a task, `{ input, options? }`: one schema per task, built once. */
-export function enqueueItemSchema(task: AnyTask): z.ZodType<EnqueueItem> {
-  let schema = itemSchemas.get(task);
-  if (!schema) {
-    schema = z.object({ input: task.input, options: enqueueOptionsSchema.optional() }) as z.ZodType<EnqueueItem>;
-    itemSchemas.set(task, schema);
-  }
-  return schema;
-}
-
-/** A call the WebSocket server answers without tRPC's per-call machinery (see `attachWebSocket`). */
-export type DirectCall = (input: unknown, ctx: TaskwireContext) => Promise<unknown>;
-
-/**
- * `<task>.enqueue` as a plain function: the same admission, input schema, enqueue path and error
- * mapping as the tRPC procedure, for the WebSocket fast path where tRPC's per-call work (context
- * copies, abort controllers, response re-wrapping) would cost more than the enqueue itself.
- */
-export function directEnqueue(hub: QueueHub, task: AnyTask, settings: EnqueueSettings): DirectCall {
-  const path = `${task.id}.enqueue`;
-  const item = enqueueItemSchema(task);
-  return async (input, ctx) => {
-    try {
-      if (ctx.authError || !ctx.principal) throw ctx.authError ?? new TaskwireError('UNAUTHORIZED');
-      const parsed = item.safeParse(input);
-      if (!parsed.success) throw new TRPCError({ code: 'BAD_REQUEST', cause: parsed.error });
-      // The principal is set (checked above): no copy of the context per call.
-      const [ref] = await enqueueAs(hub, task, [parsed.data], settings, ctx as TaskwireContext & { principal: Principal });
-      return ref;
-    } catch (error) {
-      throw rejection(ctx, path, error);
-    }
-  };
-}
-
-/** The four procedures of one task, with schemas built once. */
-export function taskProcedures(hub: QueueHub, task: AnyTask, settings: TaskProcedureSettings) {
-  const item = enqueueItemSchema(task);
-  const many = z.object({ items: z.array(item).min(1).max(settings.maxBatch) });
+/** The procedures of one task, with schemas built once. */
+export function taskProcedures(hub: QueueHub, admission: EnqueueAdmission, settings: TaskProcedureSettings) {
+  const { task } = admission;
   const readScope: Scope = `${task.family}:read`;
   return {
-    enqueue: procedure.input(item).mutation(async ({ input, ctx }) => {
-      const [ref] = await enqueueAs(hub, task, [input], settings, ctx);
-      return ref;
+    enqueue: admittedProcedure.mutation(async ({ input, ctx }): Promise<JobRef> => {
+      try {
+        const [ref] = await admitEnqueue(admission, ctx, input, readInput, false);
+        return ref as JobRef;
+      } catch (error) {
+        throw asTRPCError(error);
+      }
     }),
-    enqueueMany: procedure.input(many).mutation(({ input, ctx }) => enqueueAs(hub, task, input.items, settings, ctx)),
+    enqueueMany: admittedProcedure.mutation(async ({ input, ctx }): Promise<JobRef[]> => {
+      try {
+        return await admitEnqueue(admission, ctx, input, readInput, true);
+      } catch (error) {
+        throw asTRPCError(error);
+      }
+    }),
     get: procedure.input(jobIdInput).query(({ input, ctx }) => getJobAs(hub, task, input.id, ctx.principal)),
     watch: procedure.input(jobIdInput).subscription(({ input, signal, ctx }) => {
       requireScope(ctx.principal, readScope);

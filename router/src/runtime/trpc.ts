@@ -40,20 +40,23 @@ const TRPC_CODE: { [K in TaskwireErrorCode]: TRPCCode } = Object.fromEntries(
   Object.entries(ERROR_CODES).map(([code, info]) => [code, info.trpc]),
 ) as { [K in TaskwireErrorCode]: (typeof ERROR_CODES)[K]['trpc'] & TRPCCode };
 
+/** INVALID_INPUT for the issues a schema found, with their paths in the message. */
+export function invalidInput(
+  zodIssues: readonly { path: readonly PropertyKey[]; message: string; code?: string }[],
+  cause: unknown,
+): TaskwireError {
+  const issues = toIssues(zodIssues);
+  const message = `Invalid input: ${issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`;
+  return new TaskwireError('INVALID_INPUT', message, { issues, cause });
+}
+
 /** The TaskwireError behind any error a procedure produced. */
 export function toTaskwireError(error: unknown): TaskwireError {
   if (error instanceof TaskwireError) return error;
   if (error instanceof TRPCError) {
     if (error.cause instanceof TaskwireError) return error.cause;
     const cause = error.cause as { issues?: unknown } | undefined;
-    if (error.code === 'BAD_REQUEST' && cause && Array.isArray(cause.issues)) {
-      const issues = toIssues(cause.issues);
-      return new TaskwireError(
-        'INVALID_INPUT',
-        `Invalid input: ${issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-        { issues, cause: error },
-      );
-    }
+    if (error.code === 'BAD_REQUEST' && cause && Array.isArray(cause.issues)) return invalidInput(cause.issues, error);
     const byTrpc: Partial<Record<TRPCCode, TaskwireErrorCode>> = {
       BAD_REQUEST: 'INVALID_INPUT',
       PARSE_ERROR: 'INVALID_INPUT',
@@ -85,6 +88,7 @@ export const t = initTRPC.context<TaskwireContext>().create({
     input: { serialize: serializeWire, deserialize: (payload: unknown) => safeDeserialize(payload, { inPlace: true }) },
     output: { serialize: serializeWire, deserialize: (payload: unknown) => deserializeWire(payload as WireValue) },
   },
+  // The WebSocket fast path answers with the same formatter and transformer, read from the router (ws-direct.ts).
   isDev: false,
   sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 30_000 } },
   errorFormatter({ shape, error }) {
@@ -95,36 +99,43 @@ export const t = initTRPC.context<TaskwireContext>().create({
   },
 });
 
-const enqueuePaths = new Map<string, string | undefined>();
-
-/** The task an enqueue path is for (`email.send.enqueue` → `email.send`), else undefined. */
-function enqueueTaskOf(path: string): string | undefined {
-  if (!enqueuePaths.has(path)) enqueuePaths.set(path, /^(.+)\.enqueue(?:Many)?$/.exec(path)?.[1]);
-  return enqueuePaths.get(path);
-}
-
 /**
- * Every taskwire procedure: whatever it throws leaves as a TRPCError whose code follows the
- * error table and whose cause is a TaskwireError (input validation failures included).
+ * Every taskwire procedure except the enqueues: the caller must be authenticated, and whatever the
+ * procedure throws leaves as a TRPCError whose code follows the error table and whose cause is a
+ * TaskwireError (input validation failures included).
+ *
+ * Enqueues (`<task>.enqueue`, `<task>.enqueueMany`) are built on {@link admittedProcedure}
+ * instead, and whatever matters for them — authentication, scopes, rate budget, validation,
+ * error mapping, rejection metrics, traces — lives in the admission function (admission.ts), not
+ * in a middleware here: the WebSocket fast path and REST reach enqueues without tRPC, and a
+ * middleware added here would silently not apply to them.
  */
-export const procedure = t.procedure.use(async ({ ctx, next, path }) => {
-  if (ctx.authError || !ctx.principal) throw rejection(ctx, path, ctx.authError ?? new TaskwireError('UNAUTHORIZED'));
+export const procedure = t.procedure.use(async ({ ctx, next }) => {
+  if (ctx.authError || !ctx.principal) throw asTRPCError(ctx.authError ?? new TaskwireError('UNAUTHORIZED'));
   // Same as `next({ ctx: { principal } })` for the types (the principal is set from here on),
   // without tRPC copying the context for every call.
   const narrowed = next as unknown as () => ReturnType<typeof next<{ principal: Principal }>>;
   const result = await narrowed();
-  if (!result.ok) throw rejection(ctx, path, result.error);
+  if (!result.ok) throw asTRPCError(result.error);
   return result;
 });
 
+/** What an admitted procedure's resolver gets as input: tRPC's reader of the call's input, decoded by the transformer. */
+export type RawInputReader = () => Promise<unknown>;
+
+/**
+ * The base of the enqueue procedures: tRPC routes the call and hands the resolver its input
+ * unread (as a {@link RawInputReader}), so that the admission function decodes, validates and
+ * counts it like on every other transport. Adds no rule of its own (see {@link procedure}).
+ */
+export const admittedProcedure = t.procedure.use(({ getRawInput, next }) => next({ input: getRawInput }));
+
 /**
  * What a failed call leaves with: a TRPCError whose code follows the error table and whose cause
- * is the TaskwireError (input validation failures included). Counts rejected enqueues.
+ * is the TaskwireError (input validation failures included).
  */
-export function rejection(ctx: TaskwireContext, path: string, error: unknown): TRPCError {
+export function asTRPCError(error: unknown): TRPCError {
   const tw = toTaskwireError(error);
-  const task = enqueueTaskOf(path);
-  if (task) ctx.observer?.rejected(task, tw.code);
   return error instanceof TRPCError && error.cause === tw && error.code === TRPC_CODE[tw.code] ? error : toTRPCError(tw);
 }
 

@@ -1,15 +1,14 @@
 import type http from 'node:http';
-import { TaskwireError } from '@taskwire/shared';
-import type { AnyTRPCRouter } from '@trpc/server';
-import { getErrorShape, getTRPCErrorFromUnknown } from '@trpc/server/unstable-core-do-not-import';
+import { asksForBatchedReplies, encodeReplyFrame, type JobRef, type TaskwireError } from '@taskwire/shared';
+import { type AnyTRPCRouter, getTRPCErrorShape } from '@trpc/server';
 import type { WebSocket } from 'ws';
-import type { DirectCall } from './task-procedures.ts';
-import { rejection, type TaskwireContext } from './trpc.ts';
+import { admitEnqueue, type EnqueueAdmission } from './admission.ts';
+import { type TaskwireContext, toTRPCError } from './trpc.ts';
 
 export interface DirectCallOptions {
   router: AnyTRPCRouter;
-  /** Calls answered here, by path; every other message goes to tRPC untouched. */
-  calls: ReadonlyMap<string, DirectCall>;
+  /** The single enqueues answered here, by procedure path (`email.send.enqueue`); every other message goes to tRPC untouched. */
+  enqueues: ReadonlyMap<string, EnqueueAdmission>;
   onInternalError(path: string, error: Error): void;
 }
 
@@ -25,12 +24,17 @@ interface CallMessage {
 const MARKER = Buffer.from('.enqueue"');
 
 /**
- * Answers the direct calls (single enqueues) of a WebSocket connection itself and hands every
- * other message to tRPC. The messages and replies are the standard tRPC ones, byte for byte in
- * shape (replies and error shapes come from the router's own transformer and error formatter),
- * so any tRPC client sees no difference; what is skipped is tRPC's per-call work — an abort
- * controller, context and options copies per middleware, response re-wrapping — which costs
- * more CPU than the enqueue itself at thousands of calls per second.
+ * Answers the single enqueues of a WebSocket connection itself and hands every other message to
+ * tRPC. Each enqueue goes through the admission function (admission.ts), as the tRPC procedure's
+ * does, so every rule of enqueues holds here too; what is skipped is tRPC's per-call work — an
+ * abort controller, context and options copies per middleware, response re-wrapping — which
+ * costs more CPU than the enqueue itself at thousands of calls per second.
+ *
+ * The messages and replies are the standard tRPC ones, byte for byte: data is encoded with the
+ * router's own transformer, and errors get the error shape tRPC gives them (`getTRPCErrorShape`
+ * with the router's config, hence its error formatter), so any tRPC client sees no difference.
+ * A client that asks for it gets the replies of one turn in one frame (see `ws-replies` in
+ * `@taskwire/shared`).
  *
  * Only for connections admitted at the upgrade (`ctx`); connections that send their credentials
  * as connection params are left to tRPC entirely, since their context exists only once tRPC has
@@ -38,38 +42,30 @@ const MARKER = Buffer.from('.enqueue"');
  *
  * @example
  * wss.handleUpgrade(req, socket, head, (client) => {
- *   interceptDirectCalls(client, req, ctx, { router, calls, onInternalError });
+ *   interceptDirectCalls(client, req, ctx, { router, enqueues, onInternalError });
  *   wss.emit('connection', client, req);
  * });
  */
 export function interceptDirectCalls(client: WebSocket, req: http.IncomingMessage, ctx: TaskwireContext, options: DirectCallOptions): void {
-  if (options.calls.size === 0) return;
+  if (options.enqueues.size === 0) return;
   const config = options.router._def._config;
-  const send = BATCH_REPLIES.test(req.url ?? '')
+  const transformer = config.transformer;
+  const deserialize = (payload: unknown) => transformer.input.deserialize(payload);
+  const send = asksForBatchedReplies(req.url ?? '')
     ? batchedSender(client)
     : (reply: object) => {
         if (client.readyState === client.OPEN) client.send(JSON.stringify(reply));
       };
 
-  const answer = (message: CallMessage, call: DirectCall) => {
+  const answer = (message: CallMessage, admission: EnqueueAdmission) => {
     const { id, jsonrpc, params } = message;
-    let input: unknown;
-    let result: Promise<unknown>;
-    try {
-      // Credentials first: nothing of the payload is decoded for a caller that may not call.
-      if (ctx.authError || !ctx.principal) throw ctx.authError ?? new TaskwireError('UNAUTHORIZED');
-      input = config.transformer.input.deserialize(params.input);
-      result = call(input, ctx);
-    } catch (cause) {
-      result = Promise.reject(rejection(ctx, params.path, cause));
-    }
-    result.then(
-      (data) => send({ id, jsonrpc, result: { type: 'data', data: config.transformer.output.serialize(data) } }),
-      (cause: unknown) => {
-        const error = getTRPCErrorFromUnknown(cause);
+    admitEnqueue(admission, ctx, params.input, deserialize, false).then(
+      (refs: JobRef[]) => send({ id, jsonrpc, result: { type: 'data', data: transformer.output.serialize(refs[0]) } }),
+      (refusal: TaskwireError) => {
+        const error = toTRPCError(refusal);
         if (error.code === 'INTERNAL_SERVER_ERROR') options.onInternalError(params.path, error);
-        const shape = getErrorShape({ config, error, type: 'mutation', path: params.path, input, ctx });
-        send({ id, jsonrpc, error: config.transformer.output.serialize(shape) });
+        const shape = getTRPCErrorShape({ config, error, type: 'mutation', path: params.path, input: undefined, ctx });
+        send({ id, jsonrpc, error: transformer.output.serialize(shape) });
       },
     );
   };
@@ -86,8 +82,8 @@ export function interceptDirectCalls(client: WebSocket, req: http.IncomingMessag
     const messages = Array.isArray(parsed) ? parsed : [parsed];
     const rest: unknown[] = [];
     for (const message of messages) {
-      const call = directCallOf(message, options.calls);
-      if (call) answer(message as CallMessage, call);
+      const admission = enqueueOf(message, options.enqueues);
+      if (admission) answer(message as CallMessage, admission);
       else rest.push(message);
     }
     if (rest.length === 0) return true;
@@ -95,20 +91,16 @@ export function interceptDirectCalls(client: WebSocket, req: http.IncomingMessag
   }) as WebSocket['emit'];
 }
 
-/** The query parameter with which a client says it reads a frame holding an array of replies. */
-const BATCH_REPLIES = /[?&]replies=batch(?:&|$)/;
-
 /**
  * Sends the replies produced in one turn (a frame's calls answered by one Redis read) as one frame
- * holding their array, instead of a frame each: for clients that asked for it (`?replies=batch`;
- * the taskwire client does), since a stock tRPC client reads one reply per frame.
+ * (see `encodeReplyFrame`), for a client that asked for batched replies.
  */
 function batchedSender(client: WebSocket): (reply: object) => void {
   let texts: string[] = [];
   const flush = () => {
     const batch = texts;
     texts = [];
-    if (client.readyState === client.OPEN) client.send(batch.length === 1 ? (batch[0] as string) : `[${batch.join(',')}]`);
+    if (client.readyState === client.OPEN) client.send(encodeReplyFrame(batch));
   };
   return (reply) => {
     if (texts.length === 0) process.nextTick(flush);
@@ -116,11 +108,11 @@ function batchedSender(client: WebSocket): (reply: object) => void {
   };
 }
 
-function directCallOf(message: unknown, calls: ReadonlyMap<string, DirectCall>): DirectCall | undefined {
+function enqueueOf(message: unknown, enqueues: ReadonlyMap<string, EnqueueAdmission>): EnqueueAdmission | undefined {
   if (message === null || typeof message !== 'object') return undefined;
   const { id, method, params } = message as Partial<CallMessage>;
   if (method !== 'mutation' || (typeof id !== 'number' && typeof id !== 'string') || params === null || typeof params !== 'object') {
     return undefined;
   }
-  return typeof params.path === 'string' ? calls.get(params.path) : undefined;
+  return typeof params.path === 'string' ? enqueues.get(params.path) : undefined;
 }

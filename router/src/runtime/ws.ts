@@ -4,8 +4,8 @@ import { TaskwireError } from '@taskwire/shared';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { applyWSSHandler, type CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { EnqueueAdmission } from './admission.ts';
 import type { LimitedLog } from './limited-log.ts';
-import type { DirectCall } from './task-procedures.ts';
 import type { TaskwireContext } from './trpc.ts';
 import { httpStatusOf } from './trpc.ts';
 import { interceptDirectCalls } from './ws-direct.ts';
@@ -33,8 +33,8 @@ export interface WebSocketOptions {
   log: LimitedLog;
   /** Largest message accepted (bytes); a larger one closes the connection (1009). */
   maxPayload: number;
-  /** Calls answered without tRPC's per-call machinery (see `interceptDirectCalls`). */
-  directCalls?: ReadonlyMap<string, DirectCall>;
+  /** Single enqueues answered without tRPC's per-call machinery, by path (see `interceptDirectCalls`). */
+  directEnqueues?: ReadonlyMap<string, EnqueueAdmission>;
 }
 
 /**
@@ -69,7 +69,7 @@ export function attachWebSocket(server: http.Server, options: WebSocketOptions):
       if (error.code === 'INTERNAL_SERVER_ERROR') logInternal(path, error);
     },
   });
-  const direct = { router: options.router, calls: options.directCalls ?? new Map(), onInternalError: logInternal };
+  const direct = { router: options.router, enqueues: options.directEnqueues ?? new Map(), onInternalError: logInternal };
   const open = new Map<string, number>();
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});

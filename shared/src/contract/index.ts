@@ -1,13 +1,16 @@
 export * from './envelope.ts';
 export * from './errors.ts';
 export * from './family.ts';
+export * from './job-lists.ts';
 export * from './job-options.ts';
 export * from './jobs.ts';
 export * from './json-codec.ts';
 export * from './json-schema.ts';
 export * from './keys.ts';
+export * from './schedules.ts';
 export * from './superjson-guard.ts';
 export * from './task.ts';
 export type { Simplify, TypeError } from './type-error.ts';
 export * from './versions.ts';
 export * from './wire.ts';
+export * from './ws-replies.ts';
