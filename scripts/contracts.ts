@@ -5,6 +5,8 @@
  *
  * `npm run contracts:update [-- --accept-breaking]`: rewrites the lock after an accepted change.
  * It refuses breaking changes unless `--accept-breaking` says the queues are known to be empty.
+ *
+ * Both name what a contract uses that the lock cannot record (`⚠ unchecked`), without failing.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -24,6 +26,11 @@ function print(report: ContractReport): void {
     console.log(`${mark}  ${problem.task}: ${problem.message}`);
   }
   for (const note of report.notes) console.log(`note  ${note}`);
+  // Not failures: places where a change would go unseen, so a reviewer knows to look.
+  for (const warning of report.warnings) {
+    const where = warning.path ? `${warning.part} at '${warning.path}'` : warning.part;
+    console.log(`⚠ unchecked  ${warning.task}: ${where}: ${warning.message}`);
+  }
 }
 
 const lock = existsSync(path) ? parseLock(readFileSync(path, 'utf8')) : EMPTY_LOCK;

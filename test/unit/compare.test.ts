@@ -132,12 +132,15 @@ describe('compareSchemas', () => {
     ).toEqual(['maxItems raised from 1 to 2', 'tuple element [1] added']);
   });
 
-  it('lets queued jobs keep undeclared keys only where the old object did', () => {
-    // Strip objects never queue unknown keys, so rejecting them now is safe…
+  it('judges undeclared keys by what callers and queued jobs may send', () => {
+    // A strip object accepted (and dropped) unknown keys: callers built on it may still send some.
     expect(brief(diff(z.object({ a: z.string() }), z.strictObject({ a: z.string() }), 'accepts'))).toEqual([
-      'safe : unknown keys are now rejected (queued jobs have none: the router stripped them before queueing)',
+      'BREAKS : unknown keys are now rejected (callers built from the old contract may send some)',
     ]);
-    // …but a loose object queued them as they came.
+    expect(brief(diff(z.strictObject({ a: z.string() }), z.object({ a: z.string() }), 'accepts'))).toEqual([
+      'safe : unknown keys are now stripped instead of rejected',
+    ]);
+    // A loose object queued them as they came.
     expect(brief(diff(z.looseObject({ a: z.string() }), z.strictObject({ a: z.string() }), 'accepts'))).toEqual([
       'BREAKS : extra keys are now rejected (queued jobs may carry some)',
     ]);

@@ -103,7 +103,7 @@ describe('checkContracts against the committed lock', () => {
 
 describe('npm run contracts:check', () => {
   const run = (...args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'scripts/contracts.ts', ...args], { encoding: 'utf8' });
+    spawnSync(process.execPath, ['--conditions=taskwire-source', '--import', 'tsx', 'scripts/contracts.ts', ...args], { encoding: 'utf8' });
 
   it('exits 0 on the committed tree', () => {
     const result = run('check');

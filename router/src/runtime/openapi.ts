@@ -18,8 +18,10 @@ function restSchema(schema: unknown): unknown {
   if (schema === null || typeof schema !== 'object') return schema;
   const out: JsonSchema = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, restSchema(v)]));
   if (out['x-wire'] === 'bigint') {
+    // The lock writes a bigint's bounds and step as decimal strings, which no numeric keyword takes.
     delete out.minimum;
     delete out.maximum;
+    delete out.multipleOf;
     Object.assign(out, { type: 'string', pattern: '^[+-]?\\d+$' });
   }
   return out;

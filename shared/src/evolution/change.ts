@@ -1,4 +1,5 @@
 import type { JsonSchema } from '../contract/json-schema.ts';
+import { deepEqual } from './same-schema.ts';
 
 /**
  * Which side of the wire a schema sits on. `accepts` is a task input: jobs queued under the old
@@ -23,6 +24,9 @@ export type ChangeKind =
   | 'maxLength'
   | 'pattern'
   | 'format'
+  | 'format-options'
+  | 'url-protocol'
+  | 'url-hostname'
   | 'minimum'
   | 'maximum'
   | 'multipleOf'
@@ -33,6 +37,9 @@ export type ChangeKind =
   | 'minProperties'
   | 'maxProperties'
   | 'default'
+  | 'catch'
+  | 'coerce'
+  | 'exclusive-union'
   | 'unproven';
 
 /**
@@ -82,6 +89,22 @@ export function isBreaking(effect: Effect, direction: Direction): boolean {
   if (effect === 'changed') return true;
   if (effect === 'neutral') return false;
   return direction === 'accepts' ? effect === 'narrowed' : effect === 'widened';
+}
+
+/**
+ * How a conjunction of constraints (all must hold) moved: `implies(a, b)` says that whatever
+ * meets `a` meets `b`. A new constraint implied by an old one adds nothing; an old one implied by
+ * the new ones is kept. `undefined`: the same constraints.
+ *
+ * @example
+ * conjunctionEffect([10], [5], (a, b) => a % b === 0); // 'widened' (multiples of 10 are multiples of 5)
+ */
+export function conjunctionEffect<T>(before: T[], after: T[], implies: (a: T, b: T) => boolean): Effect | undefined {
+  if (deepEqual([...before].sort(), [...after].sort())) return undefined;
+  const kept = after.every((a) => before.some((b) => implies(b, a)));
+  const lost = before.every((b) => after.some((a) => implies(a, b)));
+  if (kept && lost) return 'neutral';
+  return kept ? 'widened' : lost ? 'narrowed' : 'changed';
 }
 
 /**

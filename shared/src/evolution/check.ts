@@ -1,10 +1,11 @@
 import { listTasks, type Registry } from '../contract/family.ts';
-import { wireJsonSchema } from '../contract/json-schema.ts';
+import { VOCABULARY, type Vocabulary, wireJsonSchema } from '../contract/json-schema.ts';
 import type { AnyTask } from '../contract/task.ts';
 import type { Change } from './change.ts';
 import { compareSchemas } from './compare.ts';
+import { invisibleConstraints } from './invisible.ts';
 import type { ContractLock, LockedTask, LockedVersion } from './lock.ts';
-import { lockedVersion } from './lock.ts';
+import { lockedVersion, vocabularyOf } from './lock.ts';
 
 /**
  * One reason the contracts and the lock disagree. `breaking`: jobs already queued (or clients
@@ -20,11 +21,24 @@ export interface ContractProblem {
   path?: string | undefined;
 }
 
+/**
+ * Something a contract uses that the lock cannot record (a refinement, a transform, …): a change
+ * to it would not be caught. Not a failure; worth knowing where it is.
+ */
+export interface ContractWarning {
+  task: string;
+  part: 'input' | 'output' | 'progress';
+  /** Where in the value (see `compareSchemas` for the notation). */
+  path: string;
+  message: string;
+}
+
 export interface ContractReport {
   tasks: number;
   problems: ContractProblem[];
   /** Accepted changes worth knowing about (e.g. output changes that came with a version bump). */
   notes: string[];
+  warnings: ContractWarning[];
 }
 
 const PARTS = [
@@ -42,7 +56,9 @@ function where(part: string, path: string): string {
 }
 
 function checkSameVersion(task: AnyTask, locked: LockedVersion, problems: ContractProblem[]): void {
-  const changes = diff(locked, lockedVersion(task));
+  // An entry of an older lock is compared with the contract written the way that lock wrote it.
+  const vocabulary = vocabularyOf(locked);
+  const changes = diff(locked, lockedVersion(task, vocabulary));
   for (const { part, change } of changes.filter((c) => c.change.breaking)) {
     const why = part === 'input' ? 'jobs already queued would fail to parse' : 'clients built from the locked contract would break';
     problems.push({
@@ -60,6 +76,23 @@ function checkSameVersion(task: AnyTask, locked: LockedVersion, problems: Contra
       message: `compatible changes not yet in the lock (${changes.map((c) => `${where(c.part, c.change.path)}: ${c.change.message}`).join('; ')})`,
     });
   }
+  if (vocabulary < VOCABULARY) checkUnrecorded(task, vocabulary, problems);
+}
+
+/**
+ * What today's lock records of a contract and an older lock did not. Whether it changed since
+ * that lock was written cannot be told, so it is neither passed as unchanged nor reported as a
+ * change: the lock is out of date until `contracts:update` records it.
+ */
+function checkUnrecorded(task: AnyTask, vocabulary: Vocabulary, problems: ContractProblem[]): void {
+  const unseen = diff(lockedVersion(task, vocabulary), lockedVersion(task));
+  if (unseen.length === 0) return;
+  const what = unseen.map(({ part, change }) => `${where(part, change.path)}: ${change.message}`).join('; ');
+  problems.push({
+    severity: 'stale',
+    task: task.id,
+    message: `the lock was written by an older taskwire that did not record ${unseen.length === 1 ? 'this' : 'these'} (${what}), so whether it changed since cannot be checked; run npm run contracts:update to record it`,
+  });
 }
 
 function checkNewVersion(task: AnyTask, entry: LockedTask, problems: ContractProblem[], notes: string[]): void {
@@ -75,7 +108,8 @@ function checkNewVersion(task: AnyTask, entry: LockedTask, problems: ContractPro
       });
       continue;
     }
-    for (const change of compareSchemas(old.input, wireJsonSchema(migration.input, 'input'), 'accepts').filter((c) => c.breaking)) {
+    const input = wireJsonSchema(migration.input, 'input', vocabularyOf(old));
+    for (const change of compareSchemas(old.input, input, 'accepts').filter((c) => c.breaking)) {
       problems.push({
         severity: 'breaking',
         task: task.id,
@@ -87,7 +121,8 @@ function checkNewVersion(task: AnyTask, entry: LockedTask, problems: ContractPro
   }
   const previous = entry.versions[String(entry.version)];
   if (previous) {
-    for (const { part, change } of diff(previous, lockedVersion(task)).filter((c) => c.change.breaking && c.part !== 'input')) {
+    const current = lockedVersion(task, vocabularyOf(previous));
+    for (const { part, change } of diff(previous, current).filter((c) => c.change.breaking && c.part !== 'input')) {
       notes.push(
         `${task.id} v${task.version}: ${where(part, change.path)}: ${change.message} (accepted with the version bump; update clients)`,
       );
@@ -99,7 +134,8 @@ function checkNewVersion(task: AnyTask, entry: LockedTask, problems: ContractPro
 /**
  * Compares a registry with its lock. Fails (problems) on any change that would break jobs already
  * queued or clients already deployed without a version bump and a migration, and on any drift
- * between the contracts and the lock.
+ * between the contracts and the lock. Warns (`warnings`) where a contract uses what the lock
+ * cannot record.
  *
  * @example
  * const report = checkContracts(families, parseLock(readFileSync('contracts.lock.json', 'utf8')));
@@ -141,5 +177,11 @@ export function checkContracts(registry: Registry, lock: ContractLock): Contract
       });
     }
   }
-  return { tasks: tasks.length, problems, notes };
+  return { tasks: tasks.length, problems, notes, warnings: tasks.flatMap(warningsOf) };
+}
+
+function warningsOf(task: AnyTask): ContractWarning[] {
+  return (['input', 'output', 'progress'] as const).flatMap((part) =>
+    invisibleConstraints(task[part]).map(({ path, what }) => ({ task: task.id, part, path, message: what })),
+  );
 }

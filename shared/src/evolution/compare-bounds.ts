@@ -1,5 +1,6 @@
 import type { JsonSchema } from '../contract/json-schema.ts';
-import { type ChangeKind, type Comparison, type Effect, report } from './change.ts';
+import { type ChangeKind, type Comparison, conjunctionEffect, type Effect, report } from './change.ts';
+import { isObject } from './resolve-ref.ts';
 
 type MinKeyword = Extract<ChangeKind, 'minLength' | 'minItems' | 'minProperties'>;
 type MaxKeyword = Extract<ChangeKind, 'maxLength' | 'maxItems' | 'maxProperties'>;
@@ -62,7 +63,7 @@ export function compareNumber(cmp: Comparison, path: string, before: JsonSchema,
   const steps = bInt && aInt;
   compareBound(cmp, path, 'minimum', lowerBound(before, bInt, steps), lowerBound(after, aInt, steps));
   compareBound(cmp, path, 'maximum', upperBound(before, bInt, steps), upperBound(after, aInt, steps));
-  compareMultipleOf(cmp, path, before.multipleOf, after.multipleOf);
+  compareMultipleOf(cmp, path, divisorsOf(before), divisorsOf(after));
 }
 
 function lowerBound(schema: JsonSchema, integer: boolean, steps: boolean): Bound | undefined {
@@ -117,18 +118,40 @@ function compareBound(
   report(cmp, path, side, tighter ? 'narrowed' : 'widened', message);
 }
 
-function compareMultipleOf(cmp: Comparison, path: string, before: unknown, after: unknown): void {
-  const b = typeof before === 'number' && before > 0 ? before : undefined;
-  const a = typeof after === 'number' && after > 0 ? after : undefined;
-  if (b === a) return;
-  if (b === undefined || a === undefined) {
-    const added = b === undefined;
-    report(cmp, path, 'multipleOf', added ? 'narrowed' : 'widened', added ? `multipleOf ${a} added` : `multipleOf ${b} removed`);
-    return;
-  }
-  // Multiples of 10 are all multiples of 5: a new step that the old one divides narrows.
-  const effect: Effect = isWhole(a / b) ? 'narrowed' : isWhole(b / a) ? 'widened' : 'changed';
-  report(cmp, path, 'multipleOf', effect, `multipleOf changed from ${b} to ${a}`);
+function compareMultipleOf(cmp: Comparison, path: string, before: number[], after: number[]): void {
+  // Multiples of 10 are all multiples of 5: a step is implied by any step it divides.
+  const effect = conjunctionEffect(before, after, (a, b) => isWhole(a / b));
+  if (effect === undefined) return;
+  const list = (steps: number[]) => steps.join(' and ');
+  const message =
+    before.length === 0
+      ? `multipleOf ${list(after)} added`
+      : after.length === 0
+        ? `multipleOf ${list(before)} removed`
+        : `multipleOf changed from ${list(before)} to ${list(after)}`;
+  report(cmp, path, 'multipleOf', effect, message);
+}
+
+/**
+ * Every step a number must be a multiple of: `multipleOf`, and each `allOf` member that is only
+ * one (what zod writes for a second `.multipleOf()`).
+ *
+ * @example
+ * divisorsOf({ multipleOf: 2, allOf: [{ multipleOf: 3 }] }); // [2, 3]
+ */
+export function divisorsOf(schema: JsonSchema): number[] {
+  const members = Array.isArray(schema.allOf) ? schema.allOf.filter(isDivisorOnly).map((member) => member.multipleOf as number) : [];
+  return [schema.multipleOf, ...members].filter((step): step is number => typeof step === 'number' && step > 0);
+}
+
+/**
+ * Whether an `allOf` member only adds a `multipleOf`.
+ *
+ * @example
+ * isDivisorOnly({ multipleOf: 3 }); // true
+ */
+export function isDivisorOnly(member: unknown): member is JsonSchema {
+  return isObject(member) && typeof member.multipleOf === 'number' && Object.keys(member).length === 1;
 }
 
 function isWhole(n: number): boolean {

@@ -14,12 +14,13 @@ type Extra = { mode: 'strip' } | { mode: 'reject' } | { mode: 'schema'; schema: 
 /**
  * Compares two object schemas key by key, then what each does with undeclared keys.
  *
- * Two facts about the wire decide the verdicts beyond plain value sets:
- * - The router parses an input before it is queued, so a queued job holds no key its (strip or
- *   strict) schema did not declare. Adding an optional input field is therefore safe, and
- *   removing one only drops data, unless the new object rejects unknown keys.
- * - A client parses an output with zod, which ignores keys it does not know. Adding an output
- *   field is safe; removing one a client could rely on is not.
+ * An input is judged by what the new schema accepts against what the old one did, for callers
+ * as much as for queued jobs: a producer built from the old contract may still send a key the old
+ * (strip) object dropped, so rejecting unknown keys now (`z.strictObject`) breaks it, just as a
+ * removed `.default()` breaks a caller that left the field out. Adding an optional input field is
+ * safe, and removing one only drops data, unless the new object rejects unknown keys.
+ * An output is judged from the client's side: zod ignores keys it does not know, so adding an
+ * output field is safe; removing one a client could rely on is not.
  *
  * @example
  * compareObject(cmp, '', { properties: { cc: {} } }, { properties: { cc: {} }, required: ['cc'] }); // "field 'cc' became required"
@@ -128,18 +129,18 @@ function compareExtra(cmp: Comparison, path: string, before: Extra, after: Extra
     return;
   }
   if (cmp.direction === 'accepts') {
-    // Only a loose/catchall/record object lets undeclared keys into a queued job.
+    // A loose/catchall/record object let undeclared keys into queued jobs too.
     if (before.mode === 'schema') {
       if (after.mode === 'strip')
         report(cmp, path, 'extra-keys', false, 'extra keys are now dropped (queued jobs may carry some; their values are lost)');
       else report(cmp, path, 'extra-keys', true, 'extra keys are now rejected (queued jobs may carry some)');
     } else if (before.mode !== after.mode) {
-      const message = {
-        strip: 'unknown keys are now stripped instead of rejected',
-        reject: 'unknown keys are now rejected (queued jobs have none: the router stripped them before queueing)',
-        schema: 'extra keys are now accepted',
-      }[after.mode];
-      report(cmp, path, 'extra-keys', false, message);
+      if (after.mode === 'reject') {
+        report(cmp, path, 'extra-keys', 'narrowed', 'unknown keys are now rejected (callers built from the old contract may send some)');
+      } else {
+        const message = after.mode === 'strip' ? 'unknown keys are now stripped instead of rejected' : 'extra keys are now accepted';
+        report(cmp, path, 'extra-keys', 'widened', message);
+      }
     }
     return;
   }

@@ -1,6 +1,6 @@
 import { type Change, type Comparison, type Effect, report, showValue, unproven } from './change.ts';
 import { compareVariant } from './compare-variant.ts';
-import { isObject } from './resolve-ref.ts';
+import { isObject, resolveRef } from './resolve-ref.ts';
 import { sameSchema } from './same-schema.ts';
 import type { Kind, Variant } from './variants.ts';
 
@@ -179,4 +179,52 @@ function discriminatorOf(group: Variant[], pool: Variant[]): string | undefined 
     return tags.every((tag) => tag !== undefined) && new Set(tags.map((tag) => JSON.stringify(tag))).size === tags.length;
   };
   return Object.keys(first).find((property) => distinct(group, property) && distinct(pool, property));
+}
+
+/**
+ * Compares whether a union is exclusive (`oneOf`: `z.xor()`, discriminated unions) or not
+ * (`anyOf`: `z.union()`). That changes only values that match several members, so it is no change
+ * when no value can: members of different kinds, or objects told apart by a literal tag.
+ *
+ * @example
+ * compareExclusive(cmp, 'id', { anyOf: [int, number] }, { oneOf: [int, number] }, …); // "… now rejected", narrowed
+ */
+export function compareExclusive(cmp: Comparison, path: string, before: unknown, after: unknown, variants: [Variant[], Variant[]]): void {
+  const b = exclusiveness(before, cmp.beforeRoot);
+  const a = exclusiveness(after, cmp.afterRoot);
+  if (b === undefined || a === undefined || b === a) return;
+  if (variants.every(disjoint)) return;
+  if (a)
+    report(cmp, path, 'exclusive-union', 'narrowed', 'the union became exclusive: a value that matches several members is now rejected');
+  else
+    report(
+      cmp,
+      path,
+      'exclusive-union',
+      'widened',
+      'the union is no longer exclusive: a value that matches several members is now accepted',
+    );
+}
+
+// Whether a union (looked for through `anyOf` wrappers, e.g. `.nullable()`) is exclusive; undefined: no union.
+function exclusiveness(node: unknown, root: Record<string, unknown>, depth = 0): boolean | undefined {
+  const resolved = resolveRef(node, root);
+  const schema = 'schema' in resolved ? resolved.schema : undefined;
+  if (!isObject(schema) || depth > 8) return undefined;
+  if (Array.isArray(schema.oneOf)) return true;
+  if (!Array.isArray(schema.anyOf)) return undefined;
+  const inner = schema.anyOf.map((member) => exclusiveness(member, root, depth + 1)).find((e) => e !== undefined);
+  return inner ?? false;
+}
+
+function disjoint(variants: Variant[]): boolean {
+  if (variants.some((v) => v.kind === 'any' || v.kind === 'opaque')) return false;
+  for (const family of new Set(variants.map((v) => familyOf(v.kind)))) {
+    const group = variants.filter((v) => familyOf(v.kind) === family);
+    if (group.length < 2) continue;
+    if (family === 'object' && discriminatorOf(group, group)) continue;
+    if (group.every((v) => v.values !== undefined)) continue;
+    return false;
+  }
+  return true;
 }

@@ -1,10 +1,10 @@
 import type { JsonSchema } from '../contract/json-schema.ts';
 import { absoluteRefs } from './absolute-refs.ts';
 import { type Change, type Comparison, type Direction, report, showValue, unproven } from './change.ts';
-import { compareUnion } from './compare-union.ts';
+import { compareExclusive, compareUnion } from './compare-union.ts';
 import { isObject, resolveRef } from './resolve-ref.ts';
 import { deepEqual, sameSchema } from './same-schema.ts';
-import { variantsOf } from './variants.ts';
+import { type Variant, variantsOf } from './variants.ts';
 
 export type { Change, ChangeKind, Direction } from './change.ts';
 
@@ -68,7 +68,9 @@ function compareNode(cmp: Comparison, before: unknown, after: unknown, path: str
   cmp.depth.current++;
   try {
     if (isObject(sb) && isObject(sa)) compareDefault(cmp, path, sb.default, sa.default);
-    compareUnion(cmp, path, variantsOf(sb, cmp.beforeRoot), variantsOf(sa, cmp.afterRoot));
+    const variants: [Variant[], Variant[]] = [variantsOf(sb, cmp.beforeRoot), variantsOf(sa, cmp.afterRoot)];
+    compareExclusive(cmp, path, sb, sa, variants);
+    compareUnion(cmp, path, ...variants);
   } finally {
     cmp.depth.current--;
     seen?.delete(sa as object);

@@ -19,6 +19,8 @@ export const ANNOTATIONS: ReadonlySet<string> = new Set([
   '$defs',
   'definitions',
   'id',
+  // Written with zod's base64 formats, which say the same and are compared.
+  'contentEncoding',
 ]);
 
 /**
@@ -58,6 +60,13 @@ export const KNOWN_KEYWORDS: ReadonlySet<string> = new Set([
   'propertyNames',
   'minProperties',
   'maxProperties',
+  'formatMinimum',
+  'formatMaximum',
+  'x-protocol',
+  'x-hostname',
+  'x-options',
+  'x-catch',
+  'x-coerce',
 ]);
 
 /**

@@ -44,7 +44,10 @@ const WIRE_TYPES: readonly string[] = ['Date', 'bigint', 'Map', 'Set'];
  * variantsOf({ type: ['string', 'null'] }, root).map((v) => v.kind); // ['string', 'null']
  */
 export function variantsOf(schema: unknown, root: JsonSchema): Variant[] {
-  return mergeLiterals(flatten(schema, root, []));
+  // A list of whole numbers is a list of integers: `z.enum([1, 2])` → `z.int()` narrows nothing.
+  return mergeLiterals(flatten(schema, root, [])).map((v) =>
+    v.kind === 'number' && v.values?.every(Number.isInteger) ? { ...v, kind: 'integer' } : v,
+  );
 }
 
 function flatten(node: unknown, root: JsonSchema, stack: readonly object[]): Variant[] {
