@@ -1,4 +1,5 @@
-# One image for the API and every worker; the command picks the role (see docker-compose.yml).
+# One image for the API and every worker of the reference deployment; the command picks the role
+# (see docker-compose.yml).
 # Build stage: compile the four packages to dist/ (JavaScript + .d.ts).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -7,6 +8,7 @@ COPY shared/package.json shared/tsconfig.build.json shared/
 COPY router/package.json router/tsconfig.build.json router/
 COPY worker/package.json worker/tsconfig.build.json worker/
 COPY client/package.json client/tsconfig.build.json client/
+COPY examples/reference/package.json examples/reference/
 RUN npm ci --no-audit --no-fund
 COPY shared/src shared/src
 COPY router/src router/src
@@ -23,6 +25,7 @@ COPY shared/package.json shared/
 COPY router/package.json router/
 COPY worker/package.json worker/
 COPY client/package.json client/
+COPY examples/reference/package.json examples/reference/
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/shared/dist shared/dist
 COPY --from=build /app/router/dist router/dist
@@ -31,6 +34,9 @@ COPY --from=build /app/client/dist client/dist
 COPY router/bin router/bin
 COPY worker/bin worker/bin
 COPY client/bin client/bin
+# The deployment the binaries load (TypeScript, run through tsx, a dependency of the root package).
+COPY examples/reference examples/reference
+ENV TASKWIRE_CONFIG=examples/reference/taskwire.config.ts
 USER node
 EXPOSE 3000
 CMD ["node", "router/bin/taskwire-api.js"]

@@ -2,10 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { redisConfigToEnv } from '@taskwire/shared/node';
+import type { Families } from '@taskwire-example/reference/contracts';
 import { describe, expect, it } from 'vitest';
-import { createTaskwireClient } from '../../client/src/index.ts';
+import { createClient } from '../../client/src/index.ts';
 import { dropPrefix, redisConfig, uniquePrefix } from '../fixtures/harness.ts';
-import { spawnTs } from '../fixtures/processes.ts';
+import { REFERENCE_CONFIG, spawnTs } from '../fixtures/processes.ts';
 import { redisChildEnv } from '../reliability/support.ts';
 
 describe('taskwire-api and taskwire-worker on a Redis Cluster', () => {
@@ -21,15 +22,15 @@ describe('taskwire-api and taskwire-worker on a Redis Cluster', () => {
       TASKWIRE_TOKENS: JSON.stringify([{ name: 'ops', token, scopes: ['admin'] }]),
     });
     expect(Object.keys(redisConfigToEnv(redis))).toEqual(['REDIS_CLUSTER_NODES']);
-    const api = spawnTs('router/src/bin/api.ts', [], env);
+    const api = spawnTs('router/src/bin/api.ts', ['--config', REFERENCE_CONFIG], env);
     const workers = ['maintenance', 'email'].map((family) =>
-      spawnTs('worker/src/bin/worker.ts', ['--family', family, '--concurrency', '2'], env),
+      spawnTs('worker/src/bin/worker.ts', ['--config', REFERENCE_CONFIG, '--family', family, '--concurrency', '2'], env),
     );
     try {
       const started = JSON.parse(await api.waitFor(/"event":"api.started"/)) as { url: string; redis: string };
       expect(started.redis).toMatch(/^cluster 127\.0\.0\.1:\d+,127\.0\.0\.1:\d+,127\.0\.0\.1:\d+$/);
       for (const worker of workers) expect(JSON.parse(await worker.waitFor(/"event":"worker.started"/)).redis).toBe(started.redis);
-      const tw = createTaskwireClient({ url: started.url, token });
+      const tw = createClient<Families>({ url: started.url, token });
       const out = await tw.maintenance.healthCheck.run({ nonce: 'cluster', sentAt: new Date() }, { timeoutMs: 15_000 });
       expect(out.worker.pid).toBe(workers[0]?.process.pid);
       const mail = await tw.email.send.run({ to: 'a@example.test', subject: 'on a cluster', html: '<p>hi</p>' }, { timeoutMs: 15_000 });

@@ -1,6 +1,6 @@
 import { createKeys } from '@taskwire/shared';
 import { createRedis, keyNodes, scanKeys, unlinkKeys } from '@taskwire/shared/node';
-import { families } from '@taskwire/shared/tasks';
+import { families } from '@taskwire-example/reference/contracts';
 import { Queue } from 'bullmq';
 import type { Cluster } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -8,19 +8,19 @@ import { readFileSync } from 'node:fs';
 import { type AnyTask, createKeys, encodeEnvelope, listTasks, TaskwireError } from '@taskwire/shared';
 import { parseLock } from '@taskwire/shared/evolution';
 import { createRedis } from '@taskwire/shared/node';
-import { families } from '@taskwire/shared/tasks';
 import { arbitraryFor, invalidValuesFor } from '@taskwire/shared/testing';
+import { families } from '@taskwire-example/reference/contracts';
 import { Queue } from 'bullmq';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { familyHandlers } from '../../worker/src/families/index.ts';
+import { familyHandlers } from '../../examples/reference/handlers/index.ts';
 import { eventually, type Stack, snapshotKeys, startStack } from '../fixtures/harness.ts';
 import { echoHarness, echoOutput } from './echo-harness.ts';
 
 const VALID_PER_TASK = 100;
 const registry = families;
 const tasks = listTasks(registry);
-const lock = parseLock(readFileSync('contracts.lock.json', 'utf8'));
+const lock = parseLock(readFileSync('examples/reference/contracts.lock.json', 'utf8'));
 const totals = { valid: 0, invalid: 0, oldVersions: 0 };
 
 // biome-ignore lint/suspicious/noExplicitAny: the suite walks the client by task id

@@ -1,7 +1,8 @@
+import type { Families } from '@taskwire-example/reference/contracts';
 import { describe, expect, it } from 'vitest';
-import { createTaskwireClient } from '../../client/src/index.ts';
+import { createClient } from '../../client/src/index.ts';
 import { dropPrefix, redisUrl, uniquePrefix } from '../fixtures/harness.ts';
-import { spawnTs } from '../fixtures/processes.ts';
+import { REFERENCE_CONFIG, spawnTs } from '../fixtures/processes.ts';
 
 describe('taskwire-api and taskwire-worker as separate processes', () => {
   it('serve a typed round trip, and stop cleanly on SIGTERM with exit 0', async () => {
@@ -13,8 +14,8 @@ describe('taskwire-api and taskwire-worker as separate processes', () => {
       HOST: '127.0.0.1',
       TASKWIRE_TOKENS: JSON.stringify([{ name: 'ops', token, scopes: ['maintenance:enqueue', 'maintenance:read'] }]),
     };
-    const api = spawnTs('router/src/bin/api.ts', [], env);
-    const worker = spawnTs('worker/src/bin/worker.ts', ['--family', 'maintenance', '--concurrency', '2'], {
+    const api = spawnTs('router/src/bin/api.ts', ['--config', REFERENCE_CONFIG], env);
+    const worker = spawnTs('worker/src/bin/worker.ts', ['--config', REFERENCE_CONFIG, '--family', 'maintenance', '--concurrency', '2'], {
       ...env,
       METRICS_PORT: '0',
       METRICS_TOKEN: 'tw_scraper-token-for-worker-metrics',
@@ -22,7 +23,7 @@ describe('taskwire-api and taskwire-worker as separate processes', () => {
     try {
       const started = JSON.parse(await api.waitFor(/"event":"api.started"/)) as { url: string };
       await worker.waitFor(/"event":"worker.started"/);
-      const tw = createTaskwireClient({ url: started.url, token });
+      const tw = createClient<Families>({ url: started.url, token });
       const sentAt = new Date();
       const out = await tw.maintenance.healthCheck.run({ nonce: 'bin-test', sentAt }, { timeoutMs: 15_000 });
       expect(out.nonce).toBe('bin-test');
@@ -47,7 +48,7 @@ describe('taskwire-api and taskwire-worker as separate processes', () => {
   });
 
   it('taskwire-api refuses to start without tokens unless told to serve open, and waitReplicas on a cluster', async () => {
-    const api = spawnTs('router/src/bin/api.ts', [], {
+    const api = spawnTs('router/src/bin/api.ts', ['--config', REFERENCE_CONFIG], {
       REDIS_URL: redisUrl(),
       PORT: '0',
       TASKWIRE_TOKENS: '',
@@ -56,14 +57,14 @@ describe('taskwire-api and taskwire-worker as separate processes', () => {
     });
     await api.waitFor(/No API tokens configured\. Set TASKWIRE_TOKENS/);
     expect(await api.exit()).toBe(2);
-    const bad = spawnTs('router/src/bin/api.ts', [], {
+    const bad = spawnTs('router/src/bin/api.ts', ['--config', REFERENCE_CONFIG], {
       REDIS_URL: redisUrl(),
       PORT: '0',
       TASKWIRE_TOKENS: '[{"name":"x","token":"short","scopes":["root"]}]',
     });
     await bad.waitFor(/TASKWIRE_TOKENS: 0\.token: tokens must be at least 16 characters; 0\.scopes\.0: expected 'admin'/);
     expect(await bad.exit()).toBe(2);
-    const waitOnCluster = spawnTs('router/src/bin/api.ts', [], {
+    const waitOnCluster = spawnTs('router/src/bin/api.ts', ['--config', REFERENCE_CONFIG], {
       REDIS_URL: '',
       REDIS_CLUSTER_NODES: '127.0.0.1:7000',
       PORT: '0',
@@ -75,18 +76,23 @@ describe('taskwire-api and taskwire-worker as separate processes', () => {
   });
 
   it('taskwire-worker refuses bad arguments and bad configuration with exit 2 and a clear message', async () => {
-    const unknown = spawnTs('worker/src/bin/worker.ts', ['--family', 'nope']);
+    const unknown = spawnTs('worker/src/bin/worker.ts', ['--config', REFERENCE_CONFIG, '--family', 'nope']);
     await unknown.waitFor(/unknown family 'nope'/);
     expect(await unknown.exit()).toBe(2);
-    const missing = spawnTs('worker/src/bin/worker.ts', []);
+    const missing = spawnTs('worker/src/bin/worker.ts', ['--config', REFERENCE_CONFIG]);
     await missing.waitFor(/--family is required/);
     expect(await missing.exit()).toBe(2);
-    const badEnv = spawnTs('worker/src/bin/worker.ts', ['--family', 'email'], { REDIS_URL: 'http://nope', WORKER_GRACE_MS: '-1' });
+    const badEnv = spawnTs('worker/src/bin/worker.ts', ['--config', REFERENCE_CONFIG, '--family', 'email'], {
+      REDIS_URL: 'http://nope',
+      WORKER_GRACE_MS: '-1',
+    });
     await badEnv.waitFor(/WORKER_GRACE_MS/);
     expect(badEnv.lines.join('\n')).toMatch(/REDIS_URL: expected redis:\/\/host:port/);
     expect(await badEnv.exit()).toBe(2);
     // The services' variables are checked at start too, not on every job.
-    const badServices = spawnTs('worker/src/bin/worker.ts', ['--family', 'backups'], { BACKUP_SOURCES: 'relative/dir' });
+    const badServices = spawnTs('worker/src/bin/worker.ts', ['--config', REFERENCE_CONFIG, '--family', 'backups'], {
+      BACKUP_SOURCES: 'relative/dir',
+    });
     await badServices.waitFor(/BACKUP_SOURCES: expected absolute paths/);
     expect(await badServices.exit()).toBe(2);
   });

@@ -8,16 +8,16 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromJson as coerceInput, TaskwireError } from '@taskwire/shared';
-import { families } from '@taskwire/shared/tasks';
+import { families } from '@taskwire-example/reference/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { exitCodeFor } from '../../client/src/cli/exit-codes.ts';
 import { formatJson } from '../../client/src/cli/json.ts';
 import { UsageError } from '../../client/src/cli/usage-error.ts';
 import { JobFailedError } from '../../client/src/runtime/errors.ts';
-import { familyHandlers } from '../../worker/src/families/index.ts';
+import { familyHandlers } from '../../examples/reference/handlers/index.ts';
 import { eventually, type Stack, startStack } from '../fixtures/harness.ts';
-import { type Child, spawnTs } from '../fixtures/processes.ts';
+import { type Child, REFERENCE_CONFIG, spawnTs } from '../fixtures/processes.ts';
 
 const CLI = 'client/src/cli/main.ts';
 const TOKEN = 'tw_cli-e2e-admin-token-0123456789';
@@ -52,7 +52,12 @@ afterAll(async () => {
   await Promise.all(Object.values(dirs ?? {}).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-const apiEnv = (env: NodeJS.ProcessEnv = {}) => ({ TASKWIRE_URL: `${stack.api.url}/trpc`, TASKWIRE_TOKEN: TOKEN, ...env });
+const apiEnv = (env: NodeJS.ProcessEnv = {}) => ({
+  TASKWIRE_URL: `${stack.api.url}/trpc`,
+  TASKWIRE_TOKEN: TOKEN,
+  TASKWIRE_CONFIG: REFERENCE_CONFIG,
+  ...env,
+});
 
 /** Starts the CLI; `done` resolves once it exited and its output is read to the end. */
 function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: Child; done: Promise<Run> } {

@@ -1,18 +1,19 @@
-import { families } from '@taskwire/shared/tasks';
+import type { Families } from '@taskwire-example/reference/contracts';
+import { families } from '@taskwire-example/reference/contracts';
 import { describe, expect, it } from 'vitest';
-import { createTaskwireClient } from '../../client/src/index.ts';
-import { familyHandlers } from '../../worker/src/families/index.ts';
+import { createClient } from '../../client/src/index.ts';
+import { familyHandlers } from '../../examples/reference/handlers/index.ts';
 import { startFamilyWorker } from '../../worker/src/index.ts';
 import { dropPrefix, eventually, redisUrl, uniquePrefix } from '../fixtures/harness.ts';
-import { spawnTs } from '../fixtures/processes.ts';
+import { REFERENCE_CONFIG, spawnTs } from '../fixtures/processes.ts';
 
 describe('schedules across API processes', () => {
   it('upserts from two API processes and across restarts leave one schedule per key, which runs on time', async () => {
     const env = { REDIS_URL: redisUrl(), TASKWIRE_PREFIX: uniquePrefix('sched'), PORT: '0', HOST: '127.0.0.1', TASKWIRE_AUTH: 'open' };
     const started = async () => {
-      const api = spawnTs('router/src/bin/api.ts', [], env);
+      const api = spawnTs('router/src/bin/api.ts', ['--config', REFERENCE_CONFIG], env);
       const { url } = JSON.parse(await api.waitFor(/"event":"api.started"/)) as { url: string };
-      return { api, tw: createTaskwireClient({ url }) };
+      return { api, tw: createClient<Families>({ url }) };
     };
     const first = await started();
     let second = await started();

@@ -9,7 +9,7 @@ describe('npm start', () => {
   it('serves, runs the demo with typed results for every family, and stops cleanly on Ctrl-C', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'taskwire-start-'));
     const prefix = uniquePrefix('start');
-    const start = spawnTs('scripts/start.ts', [], {
+    const start = spawnTs('examples/reference/start.ts', [], {
       REDIS_URL: redisUrl(),
       TASKWIRE_PREFIX: prefix,
       PORT: '0',

@@ -3,7 +3,7 @@
  * caller to hold those families' scopes, checked before anything is written.
  */
 import { hashToken } from '@taskwire/router';
-import { families } from '@taskwire/shared/tasks';
+import { families } from '@taskwire-example/reference/contracts';
 import { describe, expect, it } from 'vitest';
 import { createClient } from '../../client/src/index.ts';
 import { snapshotKeys, startStack } from '../fixtures/harness.ts';

@@ -1,10 +1,11 @@
 import net from 'node:net';
-import { createTaskwireClient } from '@taskwire/client';
+import { createClient } from '@taskwire/client';
 import { SHUTDOWN_BOUND_MS, type SpawnedRedis, startRedisServer } from '@taskwire/shared/node';
-import { families } from '@taskwire/shared/tasks';
+import type { Families } from '@taskwire-example/reference/contracts';
+import { families } from '@taskwire-example/reference/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Stack, startStack, uniquePrefix } from '../fixtures/harness.ts';
-import { type Child, spawnTs } from '../fixtures/processes.ts';
+import { type Child, REFERENCE_CONFIG, spawnTs } from '../fixtures/processes.ts';
 import { track, waitUntil } from '../fixtures/redis-processes.ts';
 import { trackedRegistry } from '../fixtures/tracked.ts';
 import { redisChildEnv, sleep, startTrackedWorker, trackedQueue, within } from './support.ts';
@@ -75,10 +76,14 @@ async function terminate(child: Child, timeoutMs: number): Promise<{ code: numbe
 describe(`shutdown while Redis is unreachable (bound: ${SHUTDOWN_BOUND_MS} ms past the grace period)`, () => {
   it('taskwire-worker with nothing in flight, Redis killed: SIGTERM exits within grace + bound with code 0', async () => {
     const redis = await ownRedis();
-    const worker = spawn('worker/src/bin/worker.ts', ['--family', 'maintenance', '--grace-ms', String(GRACE_MS)], {
-      ...redisChildEnv(redis.url),
-      TASKWIRE_PREFIX: uniquePrefix('down'),
-    });
+    const worker = spawn(
+      'worker/src/bin/worker.ts',
+      ['--config', REFERENCE_CONFIG, '--family', 'maintenance', '--grace-ms', String(GRACE_MS)],
+      {
+        ...redisChildEnv(redis.url),
+        TASKWIRE_PREFIX: uniquePrefix('down'),
+      },
+    );
     await worker.waitFor(/"event":"worker.started"/, 30_000);
     await redis.stop('SIGKILL');
 
@@ -93,7 +98,7 @@ describe(`shutdown while Redis is unreachable (bound: ${SHUTDOWN_BOUND_MS} ms pa
   it('taskwire-worker with a job in flight, Redis killed: SIGTERM exits within grace + bound, non-zero, naming the job', async () => {
     const redis = await ownRedis();
     const prefix = uniquePrefix('down');
-    const worker = spawn('worker/src/bin/worker.ts', ['--family', 'email', '--grace-ms', String(GRACE_MS)], {
+    const worker = spawn('worker/src/bin/worker.ts', ['--config', REFERENCE_CONFIG, '--family', 'email', '--grace-ms', String(GRACE_MS)], {
       ...redisChildEnv(redis.url),
       TASKWIRE_PREFIX: prefix,
       SMTP_URL: await silentSmtp(),
@@ -143,7 +148,7 @@ describe(`shutdown while Redis is unreachable (bound: ${SHUTDOWN_BOUND_MS} ms pa
 
   it('taskwire-api with a watcher open, Redis killed: SIGTERM exits within the bound with code 0', async () => {
     const redis = await ownRedis();
-    const api = spawn('router/src/bin/api.ts', [], {
+    const api = spawn('router/src/bin/api.ts', ['--config', REFERENCE_CONFIG], {
       ...redisChildEnv(redis.url),
       TASKWIRE_PREFIX: uniquePrefix('down'),
       PORT: '0',
@@ -152,7 +157,7 @@ describe(`shutdown while Redis is unreachable (bound: ${SHUTDOWN_BOUND_MS} ms pa
     });
     const { url } = JSON.parse(await api.waitFor(/"event":"api.started"/, 30_000)) as { url: string };
     // No worker runs: the call waits on the family's event reader until the API goes away.
-    const tw = createTaskwireClient({ url });
+    const tw = createClient<Families>({ url });
     const abort = new AbortController();
     cleanups.push(async () => abort.abort());
     void tw.maintenance.healthCheck.run({ nonce: 'down', sentAt: new Date() }, { timeoutMs: 60_000, signal: abort.signal }).catch(() => {});
@@ -167,7 +172,7 @@ describe(`shutdown while Redis is unreachable (bound: ${SHUTDOWN_BOUND_MS} ms pa
 
   it('npm start (DEMO=0) with its Redis killed: SIGTERM exits within 5 s + bound with code 0', async () => {
     const redis = await ownRedis();
-    const start = spawn('scripts/start.ts', [], {
+    const start = spawn('examples/reference/start.ts', [], {
       ...redisChildEnv(redis.url),
       TASKWIRE_PREFIX: uniquePrefix('down'),
       PORT: '0',
@@ -185,7 +190,7 @@ describe(`shutdown while Redis is unreachable (bound: ${SHUTDOWN_BOUND_MS} ms pa
 
   it('npm start with a watched job in flight and its Redis killed: SIGTERM exits within 5 s + bound, non-zero, naming the job', async () => {
     const redis = await ownRedis();
-    const start = spawn('scripts/start.ts', [], {
+    const start = spawn('examples/reference/start.ts', [], {
       ...redisChildEnv(redis.url),
       TASKWIRE_PREFIX: uniquePrefix('down'),
       PORT: '0',
@@ -195,7 +200,7 @@ describe(`shutdown while Redis is unreachable (bound: ${SHUTDOWN_BOUND_MS} ms pa
     const serving = await start.waitFor(/taskwire is serving at http:\/\/127\.0\.0\.1:\d+\/trpc/, 60_000);
     const url = /(http:\S+\/trpc)/.exec(serving)?.[1] as string;
     const token = /^token\s+(\S+)/.exec(await start.waitFor(/^token\s/, 1))?.[1];
-    const tw = createTaskwireClient({ url, token });
+    const tw = createClient<Families>({ url, token });
     const ref = await tw.email.send.enqueue({ to: 'ada@example.com', subject: 'never sent', html: '<p>hi</p>' });
     // Watching keeps the API's event reader of the family open while Redis goes away.
     const abort = new AbortController();

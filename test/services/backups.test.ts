@@ -2,12 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { NonRetriableError } from '@taskwire/shared';
-import { snapshot } from '@taskwire/shared/tasks';
+import { snapshot } from '@taskwire-example/reference/contracts';
 import * as tar from 'tar';
 import { describe, expect, test } from 'vitest';
-import { backupsHandlers } from '../../worker/src/families/backups.ts';
-import { snapshotDirectory } from '../../worker/src/services/backups.ts';
-import { scanTree } from '../../worker/src/services/scan-tree.ts';
+import { backupsHandlers } from '../../examples/reference/handlers/backups.ts';
+import { snapshotDirectory } from '../../examples/reference/services/backups.ts';
+import { scanTree } from '../../examples/reference/services/scan-tree.ts';
 import { listDir, redisFixture, tempDir, withEnv } from './support.ts';
 
 /** A tree with nested, binary, empty, oddly named and linked entries. Returns the regular files. */

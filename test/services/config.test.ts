@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { ConfigError } from '@taskwire/shared/node';
-import { families } from '@taskwire/shared/tasks';
+import { families } from '@taskwire-example/reference/contracts';
 import { describe, expect, expectTypeOf, test } from 'vitest';
-import { familyHandlers } from '../../worker/src/families/index.ts';
-import { type ServiceConfig, serviceConfig } from '../../worker/src/services/config.ts';
-import { slugify } from '../../worker/src/services/file-names.ts';
+import { familyHandlers } from '../../examples/reference/handlers/index.ts';
+import { type ServiceConfig, serviceConfig } from '../../examples/reference/services/config.ts';
+import { slugify } from '../../examples/reference/services/file-names.ts';
 
 describe('serviceConfig', () => {
   test('defaults live under <cwd>/var, without SMTP', () => {

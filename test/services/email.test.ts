@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { invite, passwordReset, sendEmail } from '@taskwire/shared/tasks';
+import { invite, passwordReset, sendEmail } from '@taskwire-example/reference/contracts';
 import { type AddressObject, simpleParser } from 'mailparser';
 import { afterAll, describe, expect, test } from 'vitest';
-import { emailHandlers } from '../../worker/src/families/email.ts';
-import { escapeHtml, formatUtc } from '../../worker/src/services/email-templates.ts';
-import { closeMailTransports, deliverMail, mailerOptions } from '../../worker/src/services/mailer.ts';
+import { emailHandlers } from '../../examples/reference/handlers/email.ts';
+import { escapeHtml, formatUtc } from '../../examples/reference/services/email-templates.ts';
+import { closeMailTransports, deliverMail, mailerOptions } from '../../examples/reference/services/mailer.ts';
 import { listDir, redisFixture, smtpFixture, tempDir, withEnv } from './support.ts';
 
 afterAll(() => closeMailTransports());

@@ -1,12 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeEnvelope, formatJobId, NonRetriableError, upgradePayload } from '@taskwire/shared';
-import { families, licenseExpiry, sendEmail } from '@taskwire/shared/tasks';
+import { families, licenseExpiry, sendEmail } from '@taskwire-example/reference/contracts';
 import { describe, expect, test } from 'vitest';
-import { maintenanceHandlers } from '../../worker/src/families/maintenance.ts';
-import { keyedJobId } from '../../worker/src/runtime/enqueue-task.ts';
-import type { HandlerContext } from '../../worker/src/runtime/handlers.ts';
-import { readLicenseFile } from '../../worker/src/services/license-file.ts';
+import { maintenanceHandlers } from '../../examples/reference/handlers/maintenance.ts';
+import { readLicenseFile } from '../../examples/reference/services/license-file.ts';
 import {
   CLAIM_GRACE_MS,
   isReminderDue,
@@ -14,7 +12,9 @@ import {
   remindExpiringLicenses,
   reminderEmailKey,
   reminderKey,
-} from '../../worker/src/services/licenses.ts';
+} from '../../examples/reference/services/licenses.ts';
+import { keyedJobId } from '../../worker/src/runtime/enqueue-task.ts';
+import type { HandlerContext } from '../../worker/src/runtime/handlers.ts';
 import { listDir, type RedisFixture, redisFixture, tempDir, withEnv } from './support.ts';
 
 const DAY = 86_400_000;

@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import { NonRetriableError } from '@taskwire/shared';
-import { cleanJobs, email, healthCheck, reports } from '@taskwire/shared/tasks';
+import { cleanJobs, email, healthCheck, reports } from '@taskwire-example/reference/contracts';
 import { describe, expect, test } from 'vitest';
-import { maintenanceHandlers } from '../../worker/src/families/maintenance.ts';
-import { cleanFinishedJobs } from '../../worker/src/services/clean-jobs.ts';
-import { answerHealthCheck } from '../../worker/src/services/health.ts';
+import { maintenanceHandlers } from '../../examples/reference/handlers/maintenance.ts';
+import { cleanFinishedJobs } from '../../examples/reference/services/clean-jobs.ts';
+import { answerHealthCheck } from '../../examples/reference/services/health.ts';
 import { redisFixture } from './support.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { NonRetriableError } from '@taskwire/shared';
-import { email, generateReport, reports } from '@taskwire/shared/tasks';
+import { email, generateReport, reports } from '@taskwire-example/reference/contracts';
 import type { Job } from 'bullmq';
 import { describe, expect, test } from 'vitest';
-import { reportsHandlers } from '../../worker/src/families/reports.ts';
-import { csvField, toCsv } from '../../worker/src/services/csv.ts';
-import { aggregateActivity, collectFinishedJobs, type FinishedJob } from '../../worker/src/services/job-activity.ts';
-import { generateActivityReport, type ReportProgress } from '../../worker/src/services/reports.ts';
+import { reportsHandlers } from '../../examples/reference/handlers/reports.ts';
+import { csvField, toCsv } from '../../examples/reference/services/csv.ts';
+import { aggregateActivity, collectFinishedJobs, type FinishedJob } from '../../examples/reference/services/job-activity.ts';
+import { generateActivityReport, type ReportProgress } from '../../examples/reference/services/reports.ts';
 import { listDir, redisFixture, tempDir, withEnv } from './support.ts';
 
 const HOUR = 3_600_000;

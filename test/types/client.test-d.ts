@@ -8,9 +8,10 @@ import type {
   TaskwireError,
   WatchEvent,
 } from '@taskwire/shared';
+import type { Families } from '@taskwire-example/reference/contracts';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { describe, expectTypeOf, it } from 'vitest';
-import { createClient, createTaskwireClient, type DeadLetterFilter, type JobListFilter } from '../../client/src/index.ts';
+import { createClient, type DeadLetterFilter, type JobListFilter } from '../../client/src/index.ts';
 import type { JobPage, TaskwireRouter } from '../../router/src/index.ts';
 import type { echo, labRegistry, steps } from '../fixtures/lab.ts';
 
@@ -148,7 +149,7 @@ describe('typed client', () => {
   });
 
   it('the reference client is typed for the reference families', () => {
-    const ref = createTaskwireClient({ url: 'http://localhost:3000/trpc' });
+    const ref = createClient<Families>({ url: 'http://localhost:3000/trpc' });
     expectTypeOf(ref.email.send.enqueue).parameter(0).toHaveProperty('to').toEqualTypeOf<string>();
     expectTypeOf(ref.reports.generate.run).returns.resolves.toEqualTypeOf<{ path: string; rows: number; bytes: number; sha256: string }>();
     expectTypeOf(ref.email.send.get).returns.resolves.toHaveProperty('result').not.toBeAny();

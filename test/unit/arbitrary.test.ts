@@ -1,6 +1,6 @@
 import type { AnyTask } from '@taskwire/shared';
-import { families, generateReport, licenseExpiry, sendEmail } from '@taskwire/shared/tasks';
 import { arbitraryFor, inputArbitraryFor, invalidValuesFor } from '@taskwire/shared/testing';
+import { families, generateReport, licenseExpiry, sendEmail } from '@taskwire-example/reference/contracts';
 import fc from 'fast-check';
 import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineFamily, defineRegistry, defineTask, migration } from '@taskwire/shared';
 import { buildLock, checkContracts, parseLock } from '@taskwire/shared/evolution';
-import { families, sendEmail } from '@taskwire/shared/tasks';
+import { families, sendEmail } from '@taskwire-example/reference/contracts';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 
-const committed = parseLock(readFileSync('contracts.lock.json', 'utf8'));
+const committed = parseLock(readFileSync('examples/reference/contracts.lock.json', 'utf8'));
 
 /** The reference registry with `email.send` replaced. */
 function withSend(send: ReturnType<typeof defineTask>) {
@@ -101,13 +101,27 @@ describe('checkContracts against the committed lock', () => {
   });
 });
 
-describe('npm run contracts:check', () => {
-  const run = (...args: string[]) =>
-    spawnSync(process.execPath, ['--conditions=taskwire-source', '--import', 'tsx', 'scripts/contracts.ts', ...args], { encoding: 'utf8' });
+describe('taskwire contracts check', () => {
+  const run = (command: string, ...args: string[]) =>
+    spawnSync(
+      process.execPath,
+      [
+        '--conditions=taskwire-source',
+        '--import',
+        'tsx',
+        'client/src/cli/main.ts',
+        'contracts',
+        command,
+        '--config',
+        'examples/reference/taskwire.config.ts',
+        ...args,
+      ],
+      { encoding: 'utf8' },
+    );
 
   it('exits 0 on the committed tree', () => {
     const result = run('check');
-    expect(result.stdout).toMatch(/contracts: 8 tasks match contracts.lock.json/);
+    expect(result.stdout).toMatch(/contracts: 8 tasks match examples\/reference\/contracts.lock.json/);
     expect(result.status).toBe(0);
   });
 

@@ -1,11 +1,11 @@
 /**
- * `npm run contracts:check` as a user meets it: edit a real task file, run the check. Each test
- * works in a copy of the package (the tree is never touched): contract sources, scripts, lock and
- * package manifests, with the checkout's node_modules linked in and `@taskwire/shared` pointing at
- * the copy. It first brings the copy's lock up to date, as a tree that passed CI has it.
+ * `taskwire contracts check` as a user meets it: edit a real task file, run the check. Each test
+ * works in a copy of the reference deployment's contracts and lock (the tree is never touched),
+ * with a config naming their registry and the checkout's node_modules linked in. It first brings
+ * the copy's lock up to date, as a tree that passed CI has it.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,22 +19,27 @@ interface Run {
   stdout: string;
 }
 
-/** A throwaway copy of what `contracts:check` reads. */
+/** The config of the copy: the registry alone (the check needs nothing else). */
+const CONFIG = `import { defineConfig } from '@taskwire/shared/node';
+import { families } from './contracts/index.ts';
+export default defineConfig({ registry: families });
+`;
+
+/** A throwaway copy of what `taskwire contracts check` reads: the contracts, their lock, a config. */
 async function workspace() {
   const dir = mkdtempSync(join(tmpdir(), 'taskwire-contracts-'));
-  for (const file of ['package.json', 'tsconfig.json', 'contracts.lock.json', 'scripts/contracts.ts']) {
-    mkdirSync(join(dir, file, '..'), { recursive: true });
-    cpSync(join(root, file), join(dir, file));
-  }
-  cpSync(join(root, 'shared'), join(dir, 'shared'), { recursive: true, filter: (src) => !/[\\/](node_modules|dist)$/.test(src) });
-  mkdirSync(join(dir, 'node_modules', '@taskwire'), { recursive: true });
-  for (const entry of readdirSync(join(root, 'node_modules'))) {
-    if (entry !== '@taskwire') symlinkSync(realpathSync(join(root, 'node_modules', entry)), join(dir, 'node_modules', entry));
-  }
-  symlinkSync(join(dir, 'shared'), join(dir, 'node_modules', '@taskwire', 'shared'));
-  const npm = async (script: string): Promise<Run> => {
+  cpSync(join(root, 'examples/reference/contracts'), join(dir, 'contracts'), { recursive: true });
+  cpSync(join(root, 'examples/reference/contracts.lock.json'), join(dir, 'contracts.lock.json'));
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  writeFileSync(join(dir, 'taskwire.config.ts'), CONFIG);
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  const cli = async (command: 'check' | 'update'): Promise<Run> => {
+    const args = ['--conditions=taskwire-source', '--import', 'tsx', join(root, 'client/src/cli/main.ts'), 'contracts', command];
     try {
-      const { stdout } = await exec('npm', ['run', '--silent', script], { cwd: dir, encoding: 'utf8' });
+      const { stdout } = await exec(process.execPath, [...args, '--config', join(dir, 'taskwire.config.ts')], {
+        cwd: dir,
+        encoding: 'utf8',
+      });
       return { status: 0, stdout };
     } catch (error) {
       const failed = error as { code?: number; stdout?: string };
@@ -43,11 +48,11 @@ async function workspace() {
   };
   const space = {
     dir,
-    check: () => npm('contracts:check'),
-    update: () => npm('contracts:update'),
+    check: () => cli('check'),
+    update: () => cli('update'),
     /** Replaces the last occurrence of `from` in a task file; fails if it is not there. */
     edit(file: string, from: string, to: string) {
-      const path = join(dir, 'shared/src/tasks', file);
+      const path = join(dir, 'contracts', file);
       const text = readFileSync(path, 'utf8');
       const at = text.lastIndexOf(from);
       if (at < 0) throw new Error(`${file} has no ${JSON.stringify(from)}`);

@@ -8,6 +8,7 @@ import { UsageError } from './usage-error.ts';
 
 /** Options every command takes. */
 export const GLOBAL_OPTIONS = {
+  config: { type: 'string' },
   url: { type: 'string' },
   token: { type: 'string' },
   json: { type: 'boolean' },
@@ -33,6 +34,8 @@ export const COMMAND_OPTIONS = {
   cron: { type: 'string' },
   tz: { type: 'string' },
   'every-ms': { type: 'string' },
+  lock: { type: 'string' },
+  'accept-breaking': { type: 'boolean' },
 } as const;
 
 /** The name of a command option, without its dashes: `delay-ms`, `family`… */
@@ -41,6 +44,8 @@ export type CommandOption = keyof typeof COMMAND_OPTIONS;
 /** A command line, parsed: the command words and arguments, the global options, the command options. */
 export interface ParsedArgs {
   positionals: string[];
+  /** The deployment's config file (its registry). */
+  config: string | undefined;
   url: string | undefined;
   token: string | undefined;
   json: boolean;
@@ -70,6 +75,7 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
   }
   return {
     positionals,
+    config: values.config,
     url: values.url,
     token: values.token,
     json: values.json === true,

@@ -1,5 +1,6 @@
-import type { Families } from '@taskwire/shared/tasks';
+import type { Registry } from '@taskwire/shared';
 import type { TaskwireClient } from '../runtime/client.ts';
+import type { Catalog } from './catalog.ts';
 import { formatJson } from './json.ts';
 
 /** Where a stream's output ends up: a terminal (live progress bar) or a pipe/file. */
@@ -11,10 +12,12 @@ export interface CliIo {
   stderr: OutputStream;
 }
 
-/** What every command gets: the typed client, the output mode and the streams. */
+/** What every command gets: the client, the deployment's catalog, the output mode and the streams. */
 export class CliContext {
   constructor(
-    readonly client: TaskwireClient<Families>,
+    readonly client: TaskwireClient<Registry>,
+    /** The deployment's tasks and families, when a config was found (see Catalog). */
+    readonly catalog: Catalog,
     /** `--json`: one JSON document per command on stdout (JSON lines for `watch`). */
     readonly json: boolean,
     /** `--human`: human output even when stdout is not a terminal (where `watch` would write JSON lines). */

@@ -6,6 +6,7 @@ import { EXIT_CODES_HELP } from './exit-codes.ts';
 export const DEFAULT_URL = 'http://127.0.0.1:3000/trpc';
 
 const GLOBAL_HELP = `Global options:
+  --config FILE  the deployment's taskwire.config.{ts,mjs,js} (env TASKWIRE_CONFIG; default: the one here)
   --url URL      the API's tRPC endpoint (env TASKWIRE_URL; default ${DEFAULT_URL})
   --token T      bearer token (env TASKWIRE_TOKEN; prefer the variable: argv is visible to others)
   --json         machine output: one JSON document on stdout (watch: one JSON line per event);

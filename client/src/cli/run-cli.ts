@@ -1,5 +1,10 @@
-import { createTaskwireClient } from '../index.ts';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Registry } from '@taskwire/shared';
+import { CONFIG_FILES, ConfigError, loadDeployment } from '@taskwire/shared/node';
+import { createClient } from '../runtime/client.ts';
 import { OptionReader, type ParsedArgs, parseCliArgs, positionalsOf } from './args.ts';
+import { Catalog } from './catalog.ts';
 import { COMMANDS, findCommand, GROUPS } from './commands/index.ts';
 import { CliContext, type CliIo } from './context.ts';
 import { EXIT } from './exit-codes.ts';
@@ -40,10 +45,23 @@ export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.Pro
     const url = parsed.url ?? (env.TASKWIRE_URL || DEFAULT_URL);
     if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)) throw new UsageError(`--url must be an http(s) URL, got '${url}'`);
     const token = parsed.token ?? (env.TASKWIRE_TOKEN || undefined);
-    ctx = new CliContext(createTaskwireClient({ url, ...(token ? { token } : {}) }), parsed.json, parsed.human, io);
+    const catalog = await catalogFor(parsed.config ?? (env.TASKWIRE_CONFIG || undefined));
+    ctx = new CliContext(createClient<Registry>({ url, ...(token ? { token } : {}) }), catalog, parsed.json, parsed.human, io);
     return await command.run(ctx, { args, options: new OptionReader(parsed.options, command.name) });
   } catch (error) {
     return reportError(ctx ?? early, error);
+  }
+}
+
+/** The deployment named by `--config` (or `TASKWIRE_CONFIG`), else the config file here if there is one. */
+async function catalogFor(config: string | undefined): Promise<Catalog> {
+  if (config === undefined && !CONFIG_FILES.some((name) => existsSync(resolve(name)))) return new Catalog(undefined);
+  try {
+    const deployment = await loadDeployment(config);
+    return new Catalog(deployment.config.registry, deployment.file, deployment.lockFile);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
   }
 }
 

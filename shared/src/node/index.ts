@@ -1,4 +1,5 @@
 export * from './config.ts';
+export * from './deployment.ts';
 export * from './redis-client.ts';
 export * from './redis-config.ts';
 export * from './redis-errors.ts';

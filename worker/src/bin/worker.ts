@@ -1,7 +1,10 @@
 /**
- * `taskwire-worker --family <name> [--concurrency N] [--grace-ms N]`: runs the workers of one
- * family (several processes or hosts may run the same family). Stops on SIGTERM/SIGINT: takes no
- * new jobs, lets in-flight jobs finish within the grace period, puts back the rest.
+ * `taskwire-worker --family <name> [--config file] [--concurrency N] [--grace-ms N]`: runs the
+ * workers of one family of a deployment (several processes or hosts may run the same family). The
+ * deployment — its registry and its handlers — comes from the config file (`--config`, default
+ * `taskwire.config.{ts,mjs,js}` in the working directory; see `defineConfig`). Stops on
+ * SIGTERM/SIGINT: takes no new jobs, lets in-flight jobs finish within the grace period, puts
+ * back the rest.
  *
  * It exits within the grace period plus `SHUTDOWN_BOUND_MS` (2 s) whatever Redis does (down,
  * refusing connections, frozen): exit 0 when every job finished or went back to the queue; exit 1
@@ -12,24 +15,33 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { ConfigError, describeRedis, env, loadConfigOrExit, withRedisEnv } from '@taskwire/shared/node';
-import { families } from '@taskwire/shared/tasks';
+import {
+  ConfigError,
+  describeRedis,
+  env,
+  type LoadedDeployment,
+  loadConfigOrExit,
+  loadDeployment,
+  SHUTDOWN_BOUND_MS,
+  settleWithin,
+  withRedisEnv,
+} from '@taskwire/shared/node';
 import { z } from 'zod';
-import { closeServices, familyHandlers } from '../families/index.ts';
+import type { FamilyHandlers } from '../runtime/handlers.ts';
 import { createLogger, jobEventLogger } from '../runtime/logger.ts';
 import { WorkerMetrics } from '../runtime/metrics.ts';
 import { startFamilyWorker } from '../runtime/worker.ts';
-import { serviceConfig } from '../services/config.ts';
 
-const USAGE = `Usage: taskwire-worker --family <${Object.keys(families).join('|')}> [--concurrency N] [--grace-ms N]
+const USAGE = `Usage: taskwire-worker --family <name> [--config file] [--concurrency N] [--grace-ms N]
+
+--config: the deployment (registry and handlers); env TASKWIRE_CONFIG; default taskwire.config.ts, .mjs or .js here.
 
 Environment: REDIS_URL (default redis://127.0.0.1:6379) or REDIS_CLUSTER_NODES (host:port,…) or
 REDIS_SENTINELS (host:port,…) with REDIS_SENTINEL_MASTER; REDIS_USERNAME, REDIS_PASSWORD, REDIS_TLS,
 REDIS_TLS_CA; TASKWIRE_PREFIX (default taskwire),
 WORKER_GRACE_MS (default 30000), METRICS_PORT (serves /metrics and /healthz; unset = off, 0 = any free port),
 METRICS_HOST (default 127.0.0.1), METRICS_TOKEN (when set, /metrics needs Authorization: Bearer <it>),
-LOG_LEVEL (default info), plus the services' variables (SMTP_URL, MAIL_FROM, OUTBOX_DIR, REPORTS_DIR,
-BACKUPS_DIR, BACKUP_SOURCES).`;
+LOG_LEVEL (default info), plus whatever the deployment's handlers read.`;
 
 function fail(message: string): never {
   console.error(`taskwire-worker: ${message}\n\n${USAGE}`);
@@ -41,6 +53,7 @@ const { values } = (() => {
     return parseArgs({
       options: {
         family: { type: 'string', short: 'f' },
+        config: { type: 'string' },
         concurrency: { type: 'string', short: 'c' },
         'grace-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -68,33 +81,33 @@ const config = loadConfigOrExit(
   'taskwire-worker',
 );
 
-const familyName = values.family ?? fail('--family is required');
-if (!Object.hasOwn(familyHandlers, familyName)) fail(`unknown family '${familyName}'`);
-const handlers = familyHandlers[familyName as keyof typeof familyHandlers];
+const deployment: LoadedDeployment = await loadDeployment(values.config ?? (process.env.TASKWIRE_CONFIG || undefined)).catch((error: Error) =>
+  fail(error instanceof ConfigError ? error.message : `cannot load the config: ${error.message}`),
+);
+const { registry, handlers: handlersByFamily = {}, checkEnv, close: closeDeployment } = deployment.config;
+const runnable = Object.keys(handlersByFamily).filter((name) => isFamilyHandlers(handlersByFamily[name as keyof typeof handlersByFamily]));
+const familyName = values.family ?? fail(`--family is required (${runnable.join(', ') || 'no family has handlers'} in ${deployment.file})`);
+const handlers = handlersByFamily[familyName as keyof typeof handlersByFamily];
+if (!Object.hasOwn(registry, familyName))
+  fail(`unknown family '${familyName}'; ${deployment.file} declares ${Object.keys(registry).join(', ')}`);
+if (!isFamilyHandlers(handlers) || handlers.family.name !== familyName) {
+  fail(`${deployment.file} has no handlers for the family '${familyName}' (handlers: ${runnable.join(', ') || 'none'})`);
+}
 const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
 if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) fail('--concurrency must be a positive integer');
 const graceMs = values['grace-ms'] === undefined ? config.WORKER_GRACE_MS : Number(values['grace-ms']);
 if (!(Number.isInteger(graceMs) && graceMs >= 0)) fail('--grace-ms must be a non-negative integer');
 
-// The services read their environment per job; checked once here, a typo stops the process
-// instead of failing every job.
-const services = (() => {
-  try {
-    return serviceConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`taskwire-worker: ${error.message}`);
-    process.exit(2);
-  }
-})();
+// The deployment checks what its services read, once: a typo stops the process instead of failing every job.
+try {
+  checkEnv?.(familyName);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`taskwire-worker: ${error.message}`);
+  process.exit(2);
+}
 
 const logger = createLogger({ family: familyName });
-if (familyName === 'backups' && services.BACKUP_SOURCES.length === 0) {
-  logger.warn(
-    { event: 'backups.no-sources' },
-    'BACKUP_SOURCES is not set: every backups.snapshot is refused until it names the directories backups may read',
-  );
-}
 const metrics = new WorkerMetrics();
 const logJobEvent = jobEventLogger(logger);
 
@@ -141,12 +154,12 @@ if (config.METRICS_PORT !== undefined) {
 }
 
 const worker = await startFamilyWorker({
-  handlers: handlers as Parameters<typeof startFamilyWorker>[0]['handlers'],
+  handlers,
   redis: config.redis,
   prefix: config.TASKWIRE_PREFIX,
   concurrency,
   graceMs,
-  registry: families,
+  registry,
   onEvent: (event) => {
     metrics.observe(event);
     logJobEvent(event);
@@ -163,8 +176,9 @@ const stop = (signal: string) => {
   stopping = true;
   logger.info({ event: 'worker.stopping', signal, activeJobs: worker.activeJobs, graceMs }, 'stopping');
   worker.close(graceMs).then(
-    ({ unreturned, forced }) => {
-      closeServices();
+    async ({ unreturned, forced }) => {
+      // The deployment's own resources (mail pools…) get the same bound as everything else.
+      await settleWithin(Promise.resolve(closeDeployment?.()), SHUTDOWN_BOUND_MS);
       if (unreturned.length > 0) {
         const lockMs = handlers.family.options.lockDurationMs;
         logger.error(
@@ -184,3 +198,8 @@ const stop = (signal: string) => {
 };
 process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('SIGINT', () => stop('SIGINT'));
+
+function isFamilyHandlers(value: unknown): value is FamilyHandlers {
+  const candidate = value as Partial<FamilyHandlers> | undefined;
+  return typeof candidate?.family?.name === 'string' && typeof candidate.handlers === 'object' && candidate.handlers !== null;
+}

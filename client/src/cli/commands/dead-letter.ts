@@ -2,7 +2,6 @@ import type { ReplayResult } from '@taskwire/router';
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-codes.ts';
 import { noteNextPage, renderJobTable } from '../job-views.ts';
-import { resolveFamily } from '../tasks.ts';
 
 /** `taskwire dead-letter list [--family F] [--limit N] [--cursor C | --offset N]` (admin): failed jobs. */
 export const deadLetterListCommand: Command = {
@@ -22,7 +21,7 @@ export const deadLetterListCommand: Command = {
     const offset = options.integer('offset', 0);
     if (cursor !== undefined && offset !== undefined) throw options.usage('give --cursor or --offset, not both');
     const page = await ctx.client.deadLetter.page({
-      ...(family === undefined ? {} : { family: resolveFamily(family, 'dead-letter list') }),
+      ...(family === undefined ? {} : { family: ctx.catalog.resolveFamily(family, 'dead-letter list') }),
       ...(limit === undefined ? {} : { limit }),
       ...(cursor === undefined ? {} : { cursor }),
       ...(offset === undefined ? {} : { offset }),
@@ -48,7 +47,9 @@ longer fits stays failed and is listed as rejected. Exit 1 when any job was reje
     if (all === (id !== undefined)) throw options.usage('give a job id or --all, not both or neither');
     if (family !== undefined && !all) throw options.usage('--family goes with --all');
     const result = await ctx.client.deadLetter.replay(
-      id !== undefined ? { id } : { all: true, ...(family === undefined ? {} : { family: resolveFamily(family, 'dead-letter replay') }) },
+      id !== undefined
+        ? { id }
+        : { all: true, ...(family === undefined ? {} : { family: ctx.catalog.resolveFamily(family, 'dead-letter replay') }) },
     );
     ctx.output(result, renderReplay);
     return result.rejected.length > 0 ? EXIT.failed : EXIT.ok;

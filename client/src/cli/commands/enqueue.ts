@@ -2,11 +2,11 @@ import type { EnqueueOptions } from '@taskwire/shared';
 import { fromJson } from '@taskwire/shared';
 import type { OptionReader } from '../args.ts';
 import { readJsonArgument } from '../args.ts';
+import { taskClient } from '../catalog.ts';
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-codes.ts';
 import { ProgressDisplay } from '../progress.ts';
 import { renderBlock, renderResult } from '../render.ts';
-import { resolveTask, taskClient } from '../tasks.ts';
 
 /** `--delay-ms`, `--run-at`, `--priority`, `--idempotency-key`, `--attempts`, `--timeout-ms` as enqueue options. */
 export function readEnqueueOptions(options: OptionReader): EnqueueOptions {
@@ -51,7 +51,7 @@ Example:
   options: ['delay-ms', 'run-at', 'priority', 'idempotency-key', 'attempts', 'timeout-ms', 'wait'],
   args: { min: 2, max: 2 },
   async run(ctx, { args: [id, json], options }) {
-    const task = resolveTask(id!, 'enqueue');
+    const task = ctx.catalog.resolveTask(id!, 'enqueue');
     const input = fromJson(task.input, readJsonArgument(json!, 'enqueue'));
     const enqueueOptions = readEnqueueOptions(options);
     const client = taskClient(ctx.client, task);

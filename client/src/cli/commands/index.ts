@@ -1,4 +1,5 @@
 import type { Command } from '../command.ts';
+import { contractsCheckCommand, contractsUpdateCommand } from './contracts.ts';
 import { deadLetterListCommand, deadLetterReplayCommand } from './dead-letter.ts';
 import { enqueueCommand } from './enqueue.ts';
 import { getCommand } from './get.ts';
@@ -27,6 +28,8 @@ export const COMMANDS: readonly Command[] = [
   schedulesUpsertCommand,
   schedulesRemoveCommand,
   healthCommand,
+  contractsCheckCommand,
+  contractsUpdateCommand,
 ];
 
 /** Command words that only group sub-commands: `dead-letter`, `schedules`. */

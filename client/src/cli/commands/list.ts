@@ -1,7 +1,6 @@
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-codes.ts';
 import { noteNextPage, renderJobTable } from '../job-views.ts';
-import { resolveFamily } from '../tasks.ts';
 
 /** The states `list --state` accepts (as `jobs.list`). */
 export const LIST_STATES = ['waiting', 'delayed', 'active', 'completed', 'failed'] as const;
@@ -26,7 +25,7 @@ export const listCommand: Command = {
     const offset = options.integer('offset', 0);
     if (cursor !== undefined && offset !== undefined) throw options.usage('give --cursor or --offset, not both');
     const page = await ctx.client.jobs.page({
-      ...(family === undefined ? {} : { family: resolveFamily(family, 'list') }),
+      ...(family === undefined ? {} : { family: ctx.catalog.resolveFamily(family, 'list') }),
       ...(state === undefined ? {} : { state }),
       ...(limit === undefined ? {} : { limit }),
       ...(cursor === undefined ? {} : { cursor }),

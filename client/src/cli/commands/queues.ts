@@ -2,7 +2,6 @@ import type { QueueStats } from '@taskwire/shared';
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-codes.ts';
 import { renderTable } from '../render.ts';
-import { resolveFamily } from '../tasks.ts';
 
 /** `taskwire stats [family]`. */
 export const statsCommand: Command = {
@@ -12,7 +11,7 @@ export const statsCommand: Command = {
   options: [],
   args: { min: 0, max: 1 },
   async run(ctx, { args: [family] }) {
-    const stats = await ctx.client.queues.stats(family === undefined ? undefined : resolveFamily(family, 'stats'));
+    const stats = await ctx.client.queues.stats(family === undefined ? undefined : ctx.catalog.resolveFamily(family, 'stats'));
     ctx.output(stats, renderStats);
     return EXIT.ok;
   },
@@ -26,7 +25,7 @@ export const pauseCommand: Command = {
   options: [],
   args: { min: 1, max: 1 },
   async run(ctx, { args: [family] }) {
-    ctx.output(await ctx.client.queues.pause(resolveFamily(family!, 'pause')), (r) => `${r.family} paused`);
+    ctx.output(await ctx.client.queues.pause(ctx.catalog.resolveFamily(family!, 'pause')), (r) => `${r.family} paused`);
     return EXIT.ok;
   },
 };
@@ -39,7 +38,7 @@ export const resumeCommand: Command = {
   options: [],
   args: { min: 1, max: 1 },
   async run(ctx, { args: [family] }) {
-    ctx.output(await ctx.client.queues.resume(resolveFamily(family!, 'resume')), (r) => `${r.family} resumed`);
+    ctx.output(await ctx.client.queues.resume(ctx.catalog.resolveFamily(family!, 'resume')), (r) => `${r.family} resumed`);
     return EXIT.ok;
   },
 };

@@ -2,11 +2,11 @@ import type { ScheduleInput, ScheduleView } from '@taskwire/router';
 import type { AnyTask } from '@taskwire/shared';
 import { fromJson } from '@taskwire/shared';
 import { readJsonArgument } from '../args.ts';
+import { taskClient } from '../catalog.ts';
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-codes.ts';
 import { formatJson } from '../json.ts';
 import { formatValue, renderBlock, renderTable } from '../render.ts';
-import { resolveTask, taskClient } from '../tasks.ts';
 
 /** `taskwire schedules list <task>`. */
 export const schedulesListCommand: Command = {
@@ -16,7 +16,7 @@ export const schedulesListCommand: Command = {
   options: [],
   args: { min: 1, max: 1 },
   async run(ctx, { args: [id] }) {
-    const task = resolveTask(id!, 'schedules list');
+    const task = ctx.catalog.resolveTask(id!, 'schedules list');
     ctx.output(await taskClient(ctx.client, task).schedules.list(), renderSchedules);
     return EXIT.ok;
   },
@@ -37,7 +37,7 @@ Example:
   options: ['cron', 'tz', 'every-ms', 'priority', 'attempts', 'timeout-ms'],
   args: { min: 3, max: 3 },
   async run(ctx, { args: [id, key, json], options }) {
-    const task = resolveTask(id!, 'schedules upsert');
+    const task = ctx.catalog.resolveTask(id!, 'schedules upsert');
     const cron = options.string('cron');
     const tz = options.string('tz');
     const everyMs = options.integer('every-ms', 1);
@@ -71,7 +71,7 @@ export const schedulesRemoveCommand: Command = {
   options: [],
   args: { min: 2, max: 2 },
   async run(ctx, { args: [id, key] }) {
-    const task = resolveTask(id!, 'schedules remove');
+    const task = ctx.catalog.resolveTask(id!, 'schedules remove');
     ctx.output(await taskClient(ctx.client, task).schedules.remove(key!), (r) =>
       r.removed ? `schedule ${r.key} removed` : `no schedule ${r.key} (nothing removed)`,
     );

@@ -1,12 +1,12 @@
 import { TaskwireError, type WatchEvent } from '@taskwire/shared';
 import { JobFailedError } from '../../runtime/errors.ts';
+import { taskClient } from '../catalog.ts';
 import type { Command } from '../command.ts';
 import type { CliContext } from '../context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { ProgressDisplay } from '../progress.ts';
 import { renderResult } from '../render.ts';
 import { reportError } from '../report-error.ts';
-import { findTask, taskClient } from '../tasks.ts';
 
 /** `taskwire watch <id>`: follows a job to its end; exit 0 when it completes, 1 when it fails. */
 export const watchCommand: Command = {
@@ -27,7 +27,7 @@ When stdout is not a terminal, or with --json: one JSON line per event, as the c
   args: { min: 1, max: 1 },
   async run(ctx, { args: [id] }) {
     const view = await ctx.client.jobs.get(id!);
-    const task = findTask(view.task);
+    const task = ctx.catalog.findTask(view.task);
     if (!task) throw new TaskwireError('UNKNOWN_TASK', `Job '${id}' is a ${view.task} job, a task this client does not know`);
     const events = taskClient(ctx.client, task).watch(id!);
     const lines = ctx.json || (ctx.io.stdout.isTTY !== true && !ctx.human);

@@ -1,0 +1,74 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Registry, TaskInput, TaskOutput, TaskProgress } from '@taskwire/shared';
+import type { Queue } from 'bullmq';
+import type { generateReport } from '../contracts/index.ts';
+import { writeFileAtomic } from './atomic-file.ts';
+import { sha256File } from './checksum.ts';
+import { toCsv } from './csv.ts';
+import { fileTimestamp, slugify } from './file-names.ts';
+import { ACTIVITY_HEADER, activityCells, aggregateActivity, collectFinishedJobs, type FinishedJob } from './job-activity.ts';
+import { selectFamilies } from './select-families.ts';
+
+export type ReportInput = TaskInput<typeof generateReport>;
+export type ReportResult = TaskOutput<typeof generateReport>;
+export type ReportProgress = TaskProgress<typeof generateReport>;
+
+/** What the report needs from its surroundings; a handler context provides all but `dir`. */
+export interface ReportDeps {
+  /** The families that may be reported on. */
+  registry: Registry;
+  /** The BullMQ queue of a family. */
+  queue(family: string): Pick<Queue, 'getJobs'>;
+  /** Where the CSV goes (`REPORTS_DIR`). */
+  dir: string;
+  signal?: AbortSignal | undefined;
+  progress?: ((progress: ReportProgress) => Promise<void> | void) | undefined;
+  /** The clock, for the file name. */
+  now?: (() => Date) | undefined;
+}
+
+/**
+ * The job-activity report: jobs that finished in `[from, to]` (both inclusive) per UTC bucket,
+ * family, task and outcome, with count and mean/max duration, as CSV in
+ * `<dir>/<slug(title)>-<timestamp>.csv` (written atomically), with its size and sha256.
+ *
+ * Progress has one `collect` step per family, then `aggregate`, `render`, `write` and `checksum`;
+ * each is reported as it starts, and an abort is honoured between steps. An unknown family in
+ * `input.families` fails without retry.
+ *
+ * @example
+ * const report = await generateActivityReport(input, { registry, queue: ctx.queue, dir, signal, progress });
+ * report.rows; // data rows, without the header
+ */
+export async function generateActivityReport(input: ReportInput, deps: ReportDeps): Promise<ReportResult> {
+  const families = selectFamilies(deps.registry, input.families);
+  const of = families.length + 4;
+  let step = 0;
+  const advance = async (stage: ReportProgress['stage'], detail?: string) => {
+    deps.signal?.throwIfAborted();
+    step += 1;
+    await deps.progress?.(detail === undefined ? { step, of, stage } : { step, of, stage, detail });
+  };
+
+  const range = { from: input.from.getTime(), to: input.to.getTime() };
+  const jobs: FinishedJob[] = [];
+  for (const family of families) {
+    await advance('collect', family);
+    jobs.push(...(await collectFinishedJobs(deps.queue(family), family, range, deps.signal)));
+  }
+
+  await advance('aggregate', `${jobs.length} finished jobs`);
+  const rows = aggregateActivity(jobs, input.bucket);
+
+  await advance('render', `${rows.length} rows`);
+  const csv = toCsv(ACTIVITY_HEADER, rows.map(activityCells));
+
+  const path = join(deps.dir, `${slugify(input.title)}-${fileTimestamp(deps.now?.() ?? new Date())}.csv`);
+  await advance('write', path);
+  await writeFileAtomic(path, csv, deps.signal);
+
+  await advance('checksum');
+  const [sha256, { size }] = await Promise.all([sha256File(path, deps.signal), stat(path)]);
+  return { path, rows: rows.length, bytes: size, sha256 };
+}

@@ -1,6 +1,0 @@
-import { defineFamily } from '../../contract/index.ts';
-import { snapshot } from './snapshot.ts';
-
-export { snapshot };
-
-export const backups = defineFamily('backups', { snapshot }, { concurrency: 1, lockDurationMs: 60_000 });

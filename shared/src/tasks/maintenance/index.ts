@@ -1,8 +1,0 @@
-import { defineFamily } from '../../contract/index.ts';
-import { cleanJobs } from './cleanJobs.ts';
-import { healthCheck } from './healthCheck.ts';
-import { licenseExpiry } from './licenseExpiry.ts';
-
-export { cleanJobs, healthCheck, licenseExpiry };
-
-export const maintenance = defineFamily('maintenance', { healthCheck, cleanJobs, licenseExpiry }, { concurrency: 4 });

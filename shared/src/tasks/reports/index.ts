@@ -1,6 +1,0 @@
-import { defineFamily } from '../../contract/index.ts';
-import { generateReport } from './generate.ts';
-
-export { generateReport };
-
-export const reports = defineFamily('reports', { generate: generateReport }, { concurrency: 2, lockDurationMs: 60_000 });
