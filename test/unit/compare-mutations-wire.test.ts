@@ -6,10 +6,8 @@
  * verdict a reviewer would give for a queued job or caller (`accepts`) and for a client built from
  * the old contract (`produces`), and the path the breaking change must name.
  */
-import { wireJsonSchema } from '@taskwire/shared';
-import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { compareSchemas, type Direction } from '../../shared/src/evolution/compare.ts';
+import { BREAKS, type Mutation, runMutationSuite, SAFE, type Shape } from '../fixtures/mutation-suite.ts';
 
 const input = {
   licenseId: z.string().regex(/^[A-Z]{2}-[0-9]{4,8}$/),
@@ -34,22 +32,10 @@ const result = {
   portal: z.url({ protocol: /^https$/ }),
 };
 
-type Shape = Record<string, z.ZodType>;
-type Verdict = [breaking: boolean, path: string | null];
-interface Mutation {
-  name: string;
-  base: Shape;
-  edit: (shape: Shape) => Shape;
-  accepts: Verdict;
-  produces: Verdict;
-}
-
-const BREAKS = true;
-const SAFE = false;
 const strict = (shape: Shape) => z.strictObject(shape);
 const loose = (shape: Shape) => z.looseObject(shape);
 
-const mutations: (Mutation & { wrap?: (shape: Shape) => z.ZodType; wrapAfter?: (shape: Shape) => z.ZodType })[] = [
+const mutations: Mutation[] = [
   { name: 'no change', base: input, edit: (s) => ({ ...s }), accepts: [SAFE, null], produces: [SAFE, null] },
   {
     name: 'Date minimum added',
@@ -298,38 +284,4 @@ const mutations: (Mutation & { wrap?: (shape: Shape) => z.ZodType; wrapAfter?: (
   },
 ];
 
-const io: Record<Direction, 'input' | 'output'> = { accepts: 'input', produces: 'output' };
-const lockEntry = (schema: z.ZodType, direction: Direction) => JSON.parse(JSON.stringify(wireJsonSchema(schema, io[direction])));
-
-const rows = mutations.flatMap((m) =>
-  (['accepts', 'produces'] as const).map((direction) => {
-    const [breaking, path] = m[direction];
-    return { mutation: m.name, direction, verdict: breaking ? 'breaking' : 'safe', breaking, path, m };
-  }),
-);
-
-function judge(row: (typeof rows)[number]) {
-  const { m, direction } = row;
-  const before = (m.wrap ?? z.object)(m.base);
-  const after = (m.wrapAfter ?? z.object)(m.edit(m.base));
-  const changes = compareSchemas(lockEntry(before, direction), lockEntry(after, direction), direction);
-  return { changes, breakingPaths: [...new Set(changes.filter((c) => c.breaking).map((c) => c.path))] };
-}
-
-describe(`contract mutations on wire types and verdicts (${mutations.length} edits, ${rows.length} verdicts)`, () => {
-  it.each(rows)('$mutation [$direction] → $verdict at $path', (row) => {
-    const { changes, breakingPaths } = judge(row);
-    if (row.breaking) expect(breakingPaths, JSON.stringify(changes, null, 2)).toEqual([row.path]);
-    else expect(breakingPaths, JSON.stringify(changes, null, 2)).toEqual([]);
-    if (row.path === null) expect(changes).toEqual([]);
-    else expect(changes.map((c) => c.path)).toContain(row.path);
-  });
-
-  it('gets every verdict right', () => {
-    const wrong = rows.filter((row) => {
-      const { breakingPaths } = judge(row);
-      return row.breaking ? breakingPaths.length !== 1 || breakingPaths[0] !== row.path : breakingPaths.length > 0;
-    });
-    expect(wrong.map((row) => `${row.mutation} [${row.direction}]`)).toEqual([]);
-  });
-});
+runMutationSuite('contract mutations on wire types and verdicts', mutations);

@@ -3,10 +3,8 @@
  * result, each with the verdict a reviewer would give for a queued job (`accepts`) and for a
  * client built from the old contract (`produces`), and the path the breaking change must name.
  */
-import { wireJsonSchema } from '@taskwire/shared';
-import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { compareSchemas, type Direction } from '../../shared/src/evolution/compare.ts';
+import { BREAKS, type Mutation, runMutationSuite, SAFE, type Shape } from '../fixtures/mutation-suite.ts';
 
 const sendInput = {
   to: z.email(),
@@ -32,22 +30,7 @@ const sendResult = {
   stats: z.object({ sizeBytes: z.int().min(0), sha256: z.string().length(64) }),
 };
 
-type Shape = Record<string, z.ZodType>;
-
-/** The verdict for one direction: breaking or not, and the path of the change (none: no change at all). */
-type Verdict = [breaking: boolean, path: string | null];
-
-interface Mutation {
-  name: string;
-  base: Shape;
-  edit: (shape: Shape) => Shape;
-  accepts: Verdict;
-  produces: Verdict;
-}
-
 const without = (shape: Shape, key: string): Shape => Object.fromEntries(Object.entries(shape).filter(([k]) => k !== key));
-const BREAKS = true;
-const SAFE = false;
 
 const mutations: Mutation[] = [
   { name: 'no change', base: sendInput, edit: (s) => ({ ...s }), accepts: [SAFE, null], produces: [SAFE, null] },
@@ -375,40 +358,4 @@ const mutations: Mutation[] = [
   },
 ];
 
-const io: Record<Direction, 'input' | 'output'> = { accepts: 'input', produces: 'output' };
-
-// What the lock file holds: JSON, read back.
-const lockEntry = (shape: Shape, direction: Direction) => JSON.parse(JSON.stringify(wireJsonSchema(z.object(shape), io[direction])));
-
-const rows = mutations.flatMap((m) =>
-  (['accepts', 'produces'] as const).map((direction) => {
-    const [breaking, path] = m[direction];
-    return { mutation: m.name, direction, verdict: breaking ? 'breaking' : 'safe', breaking, path, base: m.base, edit: m.edit };
-  }),
-);
-
-function judge(row: (typeof rows)[number]) {
-  const changes = compareSchemas(lockEntry(row.base, row.direction), lockEntry(row.edit(row.base), row.direction), row.direction);
-  const breakingPaths = [...new Set(changes.filter((c) => c.breaking).map((c) => c.path))];
-  return { changes, breakingPaths };
-}
-
-describe(`contract mutations (${mutations.length} edits, ${rows.length} verdicts)`, () => {
-  it.each(rows)('$mutation [$direction] → $verdict at $path', (row) => {
-    const { changes, breakingPaths } = judge(row);
-    if (row.breaking) expect(breakingPaths, JSON.stringify(changes, null, 2)).toEqual([row.path]);
-    else expect(breakingPaths, JSON.stringify(changes, null, 2)).toEqual([]);
-    if (row.path === null) expect(changes).toEqual([]);
-    else expect(changes.map((c) => c.path)).toContain(row.path);
-    for (const change of changes) expect(change.message).not.toBe('');
-  });
-
-  it('gets every verdict right', () => {
-    const wrong = rows.filter((row) => {
-      const { breakingPaths } = judge(row);
-      return row.breaking ? breakingPaths.length !== 1 || breakingPaths[0] !== row.path : breakingPaths.length > 0;
-    });
-    expect(mutations.length).toBeGreaterThanOrEqual(24);
-    expect(wrong.map((row) => `${row.mutation} [${row.direction}]`)).toEqual([]);
-  });
-});
+runMutationSuite('contract mutations', mutations, { atLeast: 24 });

@@ -8,8 +8,11 @@ import { UsageError } from '../usage-error.ts';
 type Evolution = typeof import('@taskwire/shared/evolution');
 type ContractReport = ReturnType<Evolution['checkContracts']>;
 
-/** The deployment and its lock file, or a usage error saying how to name them. */
-function deploymentOf(ctx: CliContext, command: string, lockOption: string | undefined) {
+/**
+ * The deployment's contracts compared with its lock file (or a usage error saying how to name
+ * the deployment): the report, and what `update` needs to write the lock.
+ */
+async function compare(ctx: CliContext, command: string, lockOption: string | undefined) {
   const { registry, lockFile } = ctx.catalog;
   if (!registry) {
     throw new UsageError(
@@ -18,7 +21,10 @@ function deploymentOf(ctx: CliContext, command: string, lockOption: string | und
     );
   }
   const path = lockOption ?? lockFile ?? 'contracts.lock.json';
-  return { registry, path, shown: relative(process.cwd(), path) || path };
+  const evolution: Evolution = await import('@taskwire/shared/evolution');
+  const lock = existsSync(path) ? evolution.parseLock(readFileSync(path, 'utf8')) : evolution.EMPTY_LOCK;
+  const report = evolution.checkContracts(registry, lock);
+  return { evolution, registry, lock, report, path, shown: relative(process.cwd(), path) || path };
 }
 
 function print(ctx: CliContext, report: ContractReport): void {
@@ -48,10 +54,7 @@ export const contractsCheckCommand: Command = {
   options: ['lock'],
   args: { min: 0, max: 0 },
   async run(ctx, { options }) {
-    const { registry, path, shown } = deploymentOf(ctx, 'contracts check', options.string('lock'));
-    const evolution: Evolution = await import('@taskwire/shared/evolution');
-    const lock = existsSync(path) ? evolution.parseLock(readFileSync(path, 'utf8')) : evolution.EMPTY_LOCK;
-    const report = evolution.checkContracts(registry, lock);
+    const { report, shown } = await compare(ctx, 'contracts check', options.string('lock'));
     print(ctx, report);
     if (report.problems.length === 0) {
       ctx.print(`contracts: ${report.tasks} tasks match ${shown}`);
@@ -79,10 +82,7 @@ export const contractsUpdateCommand: Command = {
   options: ['lock', 'accept-breaking'],
   args: { min: 0, max: 0 },
   async run(ctx, { options }) {
-    const { registry, path, shown } = deploymentOf(ctx, 'contracts update', options.string('lock'));
-    const evolution: Evolution = await import('@taskwire/shared/evolution');
-    const lock = existsSync(path) ? evolution.parseLock(readFileSync(path, 'utf8')) : evolution.EMPTY_LOCK;
-    const report = evolution.checkContracts(registry, lock);
+    const { evolution, registry, lock, report, path, shown } = await compare(ctx, 'contracts update', options.string('lock'));
     const breaking = report.problems.filter((p) => p.severity === 'breaking');
     if (breaking.length > 0 && !options.flag('accept-breaking')) {
       print(ctx, { ...report, problems: breaking });
