@@ -81,8 +81,8 @@ const config = loadConfigOrExit(
   'taskwire-worker',
 );
 
-const deployment: LoadedDeployment = await loadDeployment(values.config ?? (process.env.TASKWIRE_CONFIG || undefined)).catch((error: Error) =>
-  fail(error instanceof ConfigError ? error.message : `cannot load the config: ${error.message}`),
+const deployment: LoadedDeployment = await loadDeployment(values.config ?? (process.env.TASKWIRE_CONFIG || undefined)).catch(
+  (error: Error) => fail(error instanceof ConfigError ? error.message : `cannot load the config: ${error.message}`),
 );
 const { registry, handlers: handlersByFamily = {}, checkEnv, close: closeDeployment } = deployment.config;
 const runnable = Object.keys(handlersByFamily).filter((name) => isFamilyHandlers(handlersByFamily[name as keyof typeof handlersByFamily]));
