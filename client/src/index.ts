@@ -1,3 +1,5 @@
+// The client for any runtime; on Node, the `node` export condition loads ./node.ts instead, which
+// gives `createClient` Node's platform (the `ws` and `eventsource` packages).
 export {
   createClient,
   type DeadLetterFilter,
@@ -10,3 +12,11 @@ export {
   type TaskwireClientOptions,
 } from './runtime/client.ts';
 export { call, JobFailedError, toClientError } from './runtime/errors.ts';
+export {
+  type ClientPlatform,
+  type EventSourceConstructor,
+  type WebSocketEventLike,
+  type WebSocketLike,
+  type WebSocketOpenOptions,
+  webPlatform,
+} from './runtime/platform.ts';

@@ -1,5 +1,17 @@
-// The inputs the router's procedures take, defined with their schemas in @taskwire/shared.
-export type { DeadLetterListInput, JobListInput, PageInput, ScheduleInput } from '@taskwire/shared';
+// The inputs the router's procedures take, defined with their schemas in @taskwire/shared, and
+// the data shapes it answers with, defined there too (the client returns them without this package).
+export type {
+  AnyJobView,
+  CancelResult,
+  DeadLetterListInput,
+  HealthView,
+  JobListInput,
+  JobPage,
+  PageInput,
+  ReplayResult,
+  ScheduleInput,
+  ScheduleView,
+} from '@taskwire/shared';
 export type { AdmissionSettings } from './runtime/admission.ts';
 export {
   type ApiToken,
@@ -20,12 +32,8 @@ export { clientAddress } from './runtime/client-address.ts';
 export type { EnqueueItem, EnqueueSettings } from './runtime/enqueue.ts';
 export { AccessGate, bearerToken } from './runtime/gate.ts';
 export { QueueHub, type QueueHubOptions } from './runtime/hub.ts';
-export type { JobPage } from './runtime/job-pages.ts';
-export type { CancelResult } from './runtime/ops-procedures.ts';
-export type { ReplayResult } from './runtime/queue-procedures.ts';
 export { ReplicaWait, type WaitReplicasOptions, waitReplicasEnv, waitReplicasFromEnv } from './runtime/replica-wait.ts';
 export {
-  type AnyJobView,
   createTaskwireRouter,
   type OpsProcedures,
   type RegistryProcedures,
@@ -33,7 +41,6 @@ export {
   type TaskProcedures,
   type TaskwireRouter,
 } from './runtime/router.ts';
-export type { ScheduleView } from './runtime/schedule-procedures.ts';
 export { securityEnv, securityFromEnv } from './runtime/security-env.ts';
 export { API_LIMITS, type ApiServer, type ApiServerOptions, startApiServer } from './runtime/server.ts';
 export { DashboardSessions, DEFAULT_SESSION_MS, parseSessionSecrets, type SessionOptions } from './runtime/sessions.ts';

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from '@taskwire/client';
 import { redisConfigToEnv } from '@taskwire/shared/node';
 import type { Families } from '@taskwire-example/reference/contracts';
 import { describe, expect, it } from 'vitest';
-import { createClient } from '../../client/src/index.ts';
 import { dropPrefix, redisConfig, uniquePrefix } from '../fixtures/harness.ts';
 import { REFERENCE_CONFIG, spawnTs } from '../fixtures/processes.ts';
 import { redisChildEnv } from '../reliability/support.ts';

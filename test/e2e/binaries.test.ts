@@ -1,6 +1,6 @@
+import { createClient } from '@taskwire/client';
 import type { Families } from '@taskwire-example/reference/contracts';
 import { describe, expect, it } from 'vitest';
-import { createClient } from '../../client/src/index.ts';
 import { dropPrefix, redisUrl, uniquePrefix } from '../fixtures/harness.ts';
 import { REFERENCE_CONFIG, spawnTs } from '../fixtures/processes.ts';
 

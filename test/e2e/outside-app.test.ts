@@ -38,8 +38,8 @@ import { hello } from './dist/handlers.js';
 import { registry } from './dist/tasks.js';
 export default defineConfig({ registry, handlers: { hello } });
 `,
-  // A stock tRPC client typed with the deployment's router type, over HTTP with superjson.
-  'src/stock.ts': `import type { TaskwireRouter } from '@taskwire/router';
+  // A stock tRPC client typed with the deployment's router type (the router's type-only entry), over HTTP with superjson.
+  'src/stock.ts': `import type { TaskwireRouter } from '@taskwire/router/types';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import superjson from 'superjson';
 import type { registry } from './tasks.js';
@@ -154,6 +154,8 @@ describe('an app outside the workspace, on the packed packages', () => {
     const taskwire = files.filter((file) => file.includes('/node_modules/@taskwire/'));
     expect(taskwire.length).toBeGreaterThan(0);
     expect(taskwire.filter((file) => !file.endsWith('.d.ts'))).toEqual([]);
+    // The router is reached through its type-only entry, never its main one (the server's run time).
+    expect(taskwire.filter((file) => file.endsWith('/@taskwire/router/dist/index.d.ts'))).toEqual([]);
     const { stdout: diagnostics } = await tsc('-p', 'tsconfig.consumer.json', '--extendedDiagnostics');
     const seconds = Number(/Total time:\s+([\d.]+)s/.exec(diagnostics)?.[1]);
     console.log(

@@ -1,7 +1,7 @@
+import { createClient } from '@taskwire/client';
 import type { Families } from '@taskwire-example/reference/contracts';
 import { families } from '@taskwire-example/reference/contracts';
 import { describe, expect, it } from 'vitest';
-import { createClient } from '../../client/src/index.ts';
 import { familyHandlers } from '../../examples/reference/handlers/index.ts';
 import { startFamilyWorker } from '../../worker/src/index.ts';
 import { dropPrefix, eventually, redisUrl, uniquePrefix } from '../fixtures/harness.ts';

@@ -2,10 +2,10 @@
  * The API's edges as an attacker meets them: guessing tokens, amplifying answers, holding
  * connections, reading metrics, and the messages that could leak configuration.
  */
+import { createClient } from '@taskwire/client';
 import { hashToken, parseTokens, startApiServer } from '@taskwire/router';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createClient } from '../../client/src/index.ts';
 import { eventually, startStack } from '../fixtures/harness.ts';
 import { labHandlers, labRegistry } from '../fixtures/lab.ts';
 import { codeOf as code } from '../fixtures/outcomes.ts';
@@ -144,6 +144,28 @@ describe('access', () => {
     await eventually(async () => ((await upgrade(url, { authorization: `Bearer ${ADMIN}` })).outcome === 'open' ? true : undefined));
     for (const o of open) o.socket.terminate();
   }, 20_000);
+
+  it('takes a token in the URL (tRPC connection params, for browsers’ EventSource) for SSE subscriptions only, through the same throttle', async () => {
+    await using stack = await startStack({ registry: labRegistry, auth, api: { authThrottle: throttle } });
+    const base = `${stack.api.url}/trpc`;
+    const inUrl = (token: string) => `connectionParams=${encodeURIComponent(JSON.stringify({ token }))}`;
+    const watch = (token: string) =>
+      `${base}/lab.echo.watch?input=${encodeURIComponent(JSON.stringify({ json: { id: 'lab.1' } }))}&${inUrl(token)}`;
+    const stream = new AbortController();
+    const admitted = await fetch(watch(READER), { signal: stream.signal });
+    expect(admitted.status).toBe(200);
+    expect(admitted.headers.get('content-type')).toMatch(/text\/event-stream/);
+    stream.abort();
+    // Queries, mutations and batches never take a token from the URL.
+    expect((await fetch(`${base}/health?${inUrl(ADMIN)}`)).status).toBe(401);
+    expect(
+      (await fetch(`${base}/lab.echo.get?input=${encodeURIComponent(JSON.stringify({ json: { id: 'lab.1' } }))}&${inUrl(ADMIN)}`)).status,
+    ).toBe(401);
+    expect((await fetch(`${base}/health,lab.echo.watch?batch=1&${inUrl(ADMIN)}`)).status).toBe(401);
+    // Wrong tokens in the URL count against the address like wrong headers: then the right header gets 429.
+    for (let i = 0; i < throttle.maxFailures; i++) expect((await fetch(watch(`${WRONG}${i}`))).status).toBe(401);
+    expect((await trpcCall(stack.api.url, 'health', ADMIN)).status).toBe(429);
+  });
 
   it('/metrics needs the admin scope or the metrics token unless made public', async () => {
     await using stack = await startStack({

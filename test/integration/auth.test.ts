@@ -1,6 +1,6 @@
+import { createClient } from '@taskwire/client';
 import { hashToken, parseTokens } from '@taskwire/router';
 import { describe, expect, it } from 'vitest';
-import { createClient } from '../../client/src/index.ts';
 import { startStack } from '../fixtures/harness.ts';
 import { labHandlers, labRegistry } from '../fixtures/lab.ts';
 import { codeOf as code } from '../fixtures/outcomes.ts';

@@ -2,10 +2,10 @@
  * Tasks whose effect reaches other families (cleaning their jobs, reporting on them) need the
  * caller to hold those families' scopes, checked before anything is written.
  */
+import { createClient } from '@taskwire/client';
 import { hashToken } from '@taskwire/router';
 import { families } from '@taskwire-example/reference/contracts';
 import { describe, expect, it } from 'vitest';
-import { createClient } from '../../client/src/index.ts';
 import { snapshotKeys, startStack } from '../fixtures/harness.ts';
 import { codeOf as code } from '../fixtures/outcomes.ts';
 

@@ -5,6 +5,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createClient } from '@taskwire/client';
 import { hashToken } from '@taskwire/router';
 import { createKeys, encodeEnvelope } from '@taskwire/shared';
 import { createRedis } from '@taskwire/shared/node';
@@ -12,7 +13,6 @@ import { families } from '@taskwire-example/reference/contracts';
 import { Queue } from 'bullmq';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { createClient } from '../../client/src/index.ts';
 import { familyHandlers } from '../../examples/reference/handlers/index.ts';
 import { closeMailTransports } from '../../examples/reference/services/mailer.ts';
 import { eventually, snapshotKeys, startStack } from '../fixtures/harness.ts';

@@ -3,12 +3,12 @@
  * what lies before it. The cost is counted, not timed: on a Redis server of its own (nothing else
  * talks to it), `INFO commandstats` tells how many job hashes (HGETALL) each page read.
  */
+import { createClient } from '@taskwire/client';
 import { hashToken, parseTokens } from '@taskwire/router';
 import { defineFamily, defineRegistry, defineTask, NonRetriableError } from '@taskwire/shared';
 import { createRedis, type SpawnedRedis, startRedisServer } from '@taskwire/shared/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createClient } from '../../client/src/index.ts';
 import { defineHandlers } from '../../worker/src/index.ts';
 import { eventually, type Stack, startStack } from '../fixtures/harness.ts';
 import { codeOf } from '../fixtures/outcomes.ts';

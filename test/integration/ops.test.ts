@@ -1,6 +1,6 @@
+import { createClient } from '@taskwire/client';
 import type { WatchEvent } from '@taskwire/shared';
 import { describe, expect, it } from 'vitest';
-import { createClient } from '../../client/src/index.ts';
 import { eventually, startStack } from '../fixtures/harness.ts';
 import { labHandlers, labRegistry, type steps } from '../fixtures/lab.ts';
 import { codeOf } from '../fixtures/outcomes.ts';

@@ -1,14 +1,15 @@
-import { createClient } from '@taskwire/client';
+import { type ClientPlatform, createClient } from '@taskwire/client';
 import { hashToken, startApiServer } from '@taskwire/router';
 import { TaskwireError } from '@taskwire/shared';
 import { createTRPCClient, createWSClient, httpBatchLink, wsLink } from '@trpc/client';
+import { EventSource } from 'eventsource';
 import { Cluster } from 'ioredis';
 import superjson from 'superjson';
 import { describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { TaskwireRouter } from '../../router/src/index.ts';
 import { startStack } from '../fixtures/harness.ts';
-import { labRegistry } from '../fixtures/lab.ts';
+import { labHandlers, labRegistry } from '../fixtures/lab.ts';
 import { codeOf } from '../fixtures/outcomes.ts';
 import { spawnTs } from '../fixtures/processes.ts';
 
@@ -209,6 +210,40 @@ describe('WebSocket transport', () => {
   });
 });
 
+describe('a platform that cannot send headers, as in browsers', () => {
+  // The standard WebSocket and EventSource, with no way to add a header: what a browser has.
+  const headerless: ClientPlatform = { createWebSocket: (url) => new WebSocket(url), EventSource, sendsHeaders: false };
+
+  it('sends the token as connection params (WebSocket) and in the SSE URL; once admitted, enqueues take the fast path; a wrong token is UNAUTHORIZED', async () => {
+    await using stack = await startStack({ registry: labRegistry, token: 'tkn', handlers: [labHandlers] });
+    const url = `${stack.api.url}/trpc`;
+    const procedures = stack.api.router._def.procedures as unknown as Record<string, (opts: unknown) => unknown>;
+    const procedure = procedures['lab.echo.enqueue'] as (opts: unknown) => unknown;
+    let procedureCalls = 0;
+    procedures['lab.echo.enqueue'] = Object.assign((opts: unknown) => {
+      procedureCalls += 1;
+      return procedure(opts);
+    }, procedure);
+    const tw = createClient<typeof labRegistry>({ url, token: 'tkn', platform: headerless });
+    const wrong = createClient<typeof labRegistry>({ url, token: 'not-the-token', platform: headerless });
+    try {
+      // The first call travels right behind the connection params, before the API has read them: tRPC answers it.
+      await tw.lab.echo.enqueue(echoInput('first'));
+      const refs = await Promise.all(['a', 'b', 'c'].map((note) => tw.lab.echo.enqueue(echoInput(note))));
+      expect(refs.map((ref) => ref.enqueuedAt instanceof Date)).toEqual([true, true, true]);
+      expect(procedureCalls).toBe(1);
+      const result = await tw.lab.echo.run(echoInput('over SSE'), { timeoutMs: 10_000 });
+      expect(result.at).toEqual(echoInput('').at);
+      expect(result.tags).toBeInstanceOf(Map);
+      expect(await codeOf(wrong.health())).toBe('UNAUTHORIZED');
+      expect(await codeOf(wrong.lab.echo.enqueue(echoInput('refused')))).toBe('UNAUTHORIZED');
+    } finally {
+      tw.close();
+      wrong.close();
+    }
+  });
+});
+
 describe('one enqueue entrance', () => {
   const PRODUCER = 'tw_entrance-producer-token-000000';
   const READER = 'tw_entrance-reader-token-00000000';
@@ -253,7 +288,7 @@ describe('one enqueue entrance', () => {
         http: client(
           httpBatchLink({ url: `${stack.api.url}/trpc`, transformer: superjson, headers: { authorization: `Bearer ${token}` } }),
         ),
-        // Authenticated by connection params: tRPC's WebSocket handler runs the procedure.
+        // Authenticated by connection params (as browsers are): once admitted, the fast path too.
         wsLink: client(wsLink({ client: byParams, transformer: superjson })),
         // Authenticated at the upgrade: single enqueues take the fast path.
         fastPath: client(wsLink({ client: byHeader, transformer: superjson })),
@@ -285,6 +320,9 @@ describe('one enqueue entrance', () => {
     const reader = trpcCallers(READER);
     const producer = trpcCallers(PRODUCER);
     try {
+      // A connection-params connection is admitted once its first message is read; calls sent
+      // before that go to tRPC. One call each first, so that what follows is deterministic.
+      await Promise.all([reader.wsLink.health.query(), producer.wsLink.health.query()]);
       // The family's enqueue scope, checked by admission on every transport.
       const forbidden = await Promise.all([
         viaTrpc(reader.http.lab.echo.enqueue.mutate({ input: echoInput('scope') })),
@@ -312,8 +350,8 @@ describe('one enqueue entrance', () => {
         viaRest(PRODUCER, restBody('rest')),
       ]);
       expect(accepted).toEqual(['OK', 'OK', 'OK', 'OK']);
-      // HTTP and the connection-params wsLink went through the procedure; the fast path and REST did not.
-      expect(procedureCalls).toBe(6);
+      // HTTP went through the procedure; both WebSocket clients (by header, by connection params) and REST did not.
+      expect(procedureCalls).toBe(3);
 
       const metrics = await (await fetch(`${stack.api.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
       expect(metrics).toMatch(/taskwire_enqueue_rejected_total\{task="lab.echo",code="FORBIDDEN"\} 4/);

@@ -1,5 +1,7 @@
+import type { TaskwireRouter as TypesEntryRouter } from '@taskwire/router/types';
 import type {
   DeadLetterListInput,
+  HealthView,
   JobListInput,
   JobRef,
   JobView,
@@ -9,10 +11,23 @@ import type {
   WatchEvent,
 } from '@taskwire/shared';
 import type { Families } from '@taskwire-example/reference/contracts';
+import { createTRPCClient, httpSubscriptionLink, type TRPCClient } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import type { EventSource as EventSourcePackage } from 'eventsource';
 import { describe, expectTypeOf, it } from 'vitest';
-import { createClient, type DeadLetterFilter, type JobListFilter } from '../../client/src/index.ts';
-import type { JobPage, TaskwireRouter } from '../../router/src/index.ts';
+import type WsWebSocket from 'ws';
+import {
+  type ClientPlatform,
+  createClient,
+  type DeadLetterFilter,
+  type EventSourceConstructor,
+  type JobListFilter,
+  type TaskwireClientOptions,
+  type WebSocketLike,
+  webPlatform,
+} from '../../client/src/index.ts';
+import { createClient as createNodeClient } from '../../client/src/node.ts';
+import type { AnyJobView, JobPage, TaskwireRouter } from '../../router/src/index.ts';
 import type { echo, labRegistry, steps } from '../fixtures/lab.ts';
 
 const tw = createClient<typeof labRegistry>({ url: 'http://localhost:3000/trpc' });
@@ -146,6 +161,47 @@ describe('typed client', () => {
     // @ts-expect-error only 'websocket' or 'http'
     createClient<typeof labRegistry>({ url: 'http://localhost:3000/trpc', transport: 'sse' });
     expectTypeOf(tw.close).toEqualTypeOf<() => void>();
+  });
+
+  it('takes a platform: the standard WebSocket and EventSource fit it, and so do the ws and eventsource packages', () => {
+    expectTypeOf<TaskwireClientOptions['platform']>().toEqualTypeOf<ClientPlatform | undefined>();
+    expectTypeOf(webPlatform).toEqualTypeOf<ClientPlatform>();
+    createClient<typeof labRegistry>({ url: 'http://localhost:3000/trpc', token: 't', platform: webPlatform });
+    expectTypeOf<InstanceType<typeof globalThis.WebSocket>>().toExtend<WebSocketLike>();
+    expectTypeOf<WsWebSocket>().toExtend<WebSocketLike>();
+    expectTypeOf<typeof globalThis.EventSource>().toExtend<EventSourceConstructor>();
+    expectTypeOf<typeof EventSourcePackage>().toExtend<EventSourceConstructor>();
+    const custom: ClientPlatform = {
+      createWebSocket: (url) => new globalThis.WebSocket(url),
+      EventSource: globalThis.EventSource,
+      sendsHeaders: false,
+    };
+    expectTypeOf(custom.createWebSocket).returns.toEqualTypeOf<WebSocketLike>();
+    // @ts-expect-error a platform says whether headers reach the API
+    const incomplete: ClientPlatform = { createWebSocket: (url) => new globalThis.WebSocket(url), EventSource: undefined };
+    void incomplete;
+    // The Node entry has the same signature.
+    expectTypeOf(createNodeClient<typeof labRegistry>).toEqualTypeOf(createClient<typeof labRegistry>);
+  });
+
+  it('exposes data shapes from @taskwire/shared and the router type from a type-only entry', () => {
+    expectTypeOf(tw.health).returns.resolves.toEqualTypeOf<HealthView>();
+    expectTypeOf<inferRouterOutputs<TaskwireRouter<typeof labRegistry>>['health']>().toEqualTypeOf<HealthView>();
+    expectTypeOf<TypesEntryRouter<typeof labRegistry>>().toEqualTypeOf<TaskwireRouter<typeof labRegistry>>();
+    expectTypeOf(tw.trpc).toEqualTypeOf<TRPCClient<TypesEntryRouter<typeof labRegistry>>>();
+    expectTypeOf(tw.jobs.get).returns.resolves.toEqualTypeOf<AnyJobView<typeof labRegistry>>();
+    // A stock tRPC client, typed from the type-only entry (also what @trpc/tanstack-react-query takes).
+    const stock = createTRPCClient<TypesEntryRouter<typeof labRegistry>>({
+      links: [
+        httpSubscriptionLink({
+          url: '/trpc',
+          connectionParams: { token: 't' },
+          transformer: { serialize: (v) => v, deserialize: (v) => v },
+        }),
+      ],
+    });
+    expectTypeOf(stock.lab.echo.enqueue.mutate).returns.resolves.toEqualTypeOf<JobRef<'lab.echo'>>();
+    expectTypeOf(stock.lab.steps.watch.subscribe).parameter(0).toEqualTypeOf<{ id: string }>();
   });
 
   it('the reference client is typed for the reference families', () => {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Registry } from '@taskwire/shared';
 import { CONFIG_FILES, ConfigError, loadDeployment } from '@taskwire/shared/node';
-import { createClient } from '../runtime/client.ts';
+import { createClient } from '../node.ts';
 import { OptionReader, type ParsedArgs, parseCliArgs, positionalsOf } from './args.ts';
 import { Catalog } from './catalog.ts';
 import { COMMANDS, findCommand, GROUPS } from './commands/index.ts';

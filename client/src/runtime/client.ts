@@ -1,27 +1,30 @@
-import type { AnyJobView, CancelResult, JobPage, ReplayResult, ScheduleView, TaskwireRouter } from '@taskwire/router';
-import {
-  type AnyTask,
-  type DeadLetterListInput,
-  deserializeWire,
-  type EnqueueOptions,
-  type JobListInput,
-  type JobRef,
-  type JobView,
-  type QueueStats,
-  type Registry,
-  type ScheduleInput,
-  serializeWire,
-  type TaskCallInput,
-  type TaskOutput,
-  type TaskProgress,
-  TaskwireError,
-  type WatchEvent,
-  type WireValue,
-  withBatchedReplies,
+import type { TaskwireRouter } from '@taskwire/router/types';
+import type {
+  AnyJobView,
+  AnyTask,
+  CancelResult,
+  DeadLetterListInput,
+  EnqueueOptions,
+  HealthView,
+  JobListInput,
+  JobPage,
+  JobRef,
+  JobView,
+  QueueStats,
+  Registry,
+  ReplayResult,
+  ScheduleInput,
+  ScheduleView,
+  TaskCallInput,
+  TaskOutput,
+  TaskProgress,
+  WatchEvent,
 } from '@taskwire/shared';
+// Run-time imports of shared come from its zod-free entry only: a browser bundle carries no schema code.
+import { deserializeWire, serializeWire, TaskwireError, type WireValue, withBatchedReplies } from '@taskwire/shared/wire';
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
-import { EventSource } from 'eventsource';
 import { call, JobFailedError } from './errors.ts';
+import { type ClientPlatform, webPlatform } from './platform.ts';
 import { iterate } from './subscription.ts';
 import { type CallType, WsRpc } from './ws-rpc.ts';
 
@@ -31,18 +34,28 @@ const MAX_BATCH_CALLS = 100;
 export interface TaskwireClientOptions {
   /** The tRPC endpoint, e.g. `http://localhost:3000/trpc`. */
   url: string;
-  /** Sent as `Authorization: Bearer <token>`. */
+  /**
+   * The API token. On Node it is sent as `Authorization: Bearer <token>`. A browser cannot set
+   * headers on WebSockets and `EventSource`, so there it travels as tRPC connection params: in the
+   * first WebSocket message, and in the URL of the SSE requests of `watch` and `run` — where
+   * proxy and access logs may record it. Give browsers short-lived tokens.
+   */
   token?: string;
-  /** Extra headers for every request. */
+  /** Extra headers for every HTTP request (and, on Node, WebSocket upgrades and SSE requests). */
   headers?: Record<string, string>;
   /**
    * How queries and mutations travel (`watch` and `run` always use SSE):
    * - `'websocket'` (default): one connection, calls of the same tick in one frame; several
-   *   times the throughput of HTTP and sub-millisecond calls. It does not keep the process alive
-   *   while idle; `close()` ends it.
+   *   times the throughput of HTTP and sub-millisecond calls. On Node it does not keep the process
+   *   alive while idle; `close()` ends it.
    * - `'http'`: batched HTTP requests, for networks whose proxies do not pass WebSocket upgrades.
    */
   transport?: 'websocket' | 'http';
+  /**
+   * Where WebSockets and `EventSource` come from. Default: the runtime's own (browsers, Deno,
+   * Bun), or, on Node, the `ws` and `eventsource` packages (see {@link ClientPlatform}).
+   */
+  platform?: ClientPlatform;
 }
 
 /** Options of `run`: enqueue options, plus how long to wait for the result. */
@@ -81,8 +94,6 @@ export interface TaskClient<TTask extends AnyTask> {
 export type RegistryClient<TRegistry extends Registry> = {
   [F in keyof TRegistry]: { [K in keyof TRegistry[F]['tasks']]: TaskClient<TRegistry[F]['tasks'][K]> };
 };
-
-type Health = Awaited<ReturnType<TRPCClient<TaskwireRouter<Registry>>['health']['query']>>;
 
 /** What `jobs.list` and `jobs.page` take: a family (default: all the token reads), a state, a page. */
 export type JobListFilter<TRegistry extends Registry> = JobListInput<keyof TRegistry & string>;
@@ -126,8 +137,12 @@ export interface OpsClient<TRegistry extends Registry> {
     page(filter?: DeadLetterFilter<TRegistry>): Promise<JobPage<AnyJobView<TRegistry>>>;
     replay(target: { id: string } | { all: true; family?: keyof TRegistry & string }): Promise<ReplayResult>;
   };
-  health(): Promise<Health>;
-  /** The raw typed tRPC client (React Query integrations, custom links…), over HTTP. */
+  health(): Promise<HealthView>;
+  /**
+   * The raw typed tRPC client (custom links, React Query integrations…), over HTTP. Its type
+   * comes from `@taskwire/router/types`: install `@taskwire/router` (an optional peer; nothing of
+   * it runs in the client) to use it typed.
+   */
   trpc: TRPCClient<TaskwireRouter<TRegistry>>;
   /** Closes the WebSocket connection, if one is open; calls in flight fail. The next call reopens it. */
   close(): void;
@@ -145,14 +160,18 @@ const wire = {
 type Untyped = any;
 
 /**
- * A typed client for a registry. Calls go over HTTP with batching; `watch` and `run` use SSE.
+ * A typed client for a registry. Queries and mutations go over one WebSocket (or batched HTTP);
+ * `watch` and `run` use SSE. Runs in browsers, Deno, Bun and Node.
  *
  * @example
  * const tw = createClient<typeof families>({ url: 'http://localhost:3000/trpc' });
  * const ref = await tw.email.send.enqueue({ to: 'a@b.co', subject: 'Hi', html: '<p>Hi</p>' });
  */
 export function createClient<TRegistry extends Registry>(options: TaskwireClientOptions): TaskwireClient<TRegistry> {
+  const platform = options.platform ?? webPlatform;
   const headers = { ...options.headers, ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) };
+  // Without headers (browsers), the token travels as tRPC connection params.
+  const connectionParams = !platform.sendsHeaders && options.token ? { token: options.token } : undefined;
   const trpc = createTRPCClient<TaskwireRouter<TRegistry>>({
     links: [
       splitLink({
@@ -160,10 +179,8 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
         true: httpSubscriptionLink({
           url: options.url,
           transformer: wire,
-          EventSource,
-          eventSourceOptions: {
-            fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }),
-          },
+          EventSource: platform.EventSource,
+          ...(platform.sendsHeaders ? { eventSourceOptions: platform.eventSourceOptions?.(headers) } : { connectionParams }),
         }),
         false: splitLink({
           condition: (op) => op.type === 'query',
@@ -182,7 +199,10 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
     ],
   });
   const raw = trpc as Untyped;
-  const ws = options.transport === 'http' ? undefined : new WsRpc(withBatchedReplies(options.url.replace(/^http/, 'ws')), headers);
+  const ws =
+    options.transport === 'http'
+      ? undefined
+      : new WsRpc(withBatchedReplies(options.url.replace(/^http/, 'ws')), { platform, headers, connectionParams });
   // Every query and mutation goes through here, over the chosen transport.
   const invoke = ws
     ? (type: CallType, path: string, input?: unknown): Promise<Untyped> => call(() => ws.call(type, path, input))

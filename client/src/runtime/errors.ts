@@ -1,4 +1,4 @@
-import { type ErrorInfo, isErrorCode, TaskwireError } from '@taskwire/shared';
+import { type ErrorInfo, isErrorCode, TaskwireError } from '@taskwire/shared/wire';
 import { TRPCClientError } from '@trpc/client';
 
 /** A job that ended in failure, as `run` reports it. */

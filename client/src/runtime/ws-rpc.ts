@@ -1,7 +1,6 @@
-import type { Socket } from 'node:net';
-import { decodeReplyFrame, deserializeWire, serializeWire, TaskwireError, type WireValue } from '@taskwire/shared';
-import WebSocket from 'ws';
+import { decodeReplyFrame, deserializeWire, serializeWire, TaskwireError, type WireValue } from '@taskwire/shared/wire';
 import { type ErrorData, fromErrorData } from './errors.ts';
+import type { ClientPlatform, WebSocketEventLike, WebSocketLike } from './platform.ts';
 
 /** A query or mutation: what the lean transport carries (subscriptions stay on SSE). */
 export type CallType = 'query' | 'mutation';
@@ -9,26 +8,40 @@ export type CallType = 'query' | 'mutation';
 interface Pending {
   resolve(value: unknown): void;
   reject(error: unknown): void;
-  /** Size of the frame that carried the call, once sent. */
-  frameBytes?: number;
+  /** The frame that carried the call, once sent. */
+  frame?: Frame;
+}
+
+/** A frame sent; its UTF-8 size is counted only if the server refuses a frame as too big. */
+interface Frame {
+  text: string;
+  bytes?: number;
 }
 
 /** A call whose message is larger than this travels in a frame of its own. */
 const ALONE_BYTES = 64 * 1024;
 /** WebSocket close code: a frame was larger than the server accepts. */
 const MESSAGE_TOO_BIG = 1009;
+/** WebSocket ready states (the standard's numbers). */
+const CONNECTING = 0;
+const OPEN = 1;
+
+/** Runs `fn` after the current turn of the event loop, once the calls made in it are queued. */
+const nextTurn: (fn: () => void) => void = typeof setImmediate === 'function' ? (fn) => setImmediate(fn) : (fn) => void setTimeout(fn, 0);
 
 interface Connection {
-  socket: WebSocket;
-  /** Resolves once the socket is open; rejects if it never opens. */
+  socket: WebSocketLike;
+  /** Resolves once the socket is open (and its connection params sent); rejects if it never opens. */
   open: Promise<void>;
   pending: Map<number, Pending>;
   /** Calls made this turn of the event loop, sent together in one frame. */
   outbox: { id: number; method: CallType; params: { path: string; input: unknown } }[];
-  /** The TCP socket under the WebSocket, unref'd while no call waits on it. */
-  tcp?: Socket;
+  /** No call waits for a reply (the platform may let the process exit meanwhile). */
+  idle: boolean;
   /** The server asked clients to reconnect: no new calls go here. */
   draining: boolean;
+  /** Why the server refused this connection's credentials; the calls still waiting fail with it. */
+  refusal?: TaskwireError;
 }
 
 /** What the server sends: a reply to a call, or a notice. Errors and data are superjson-encoded. */
@@ -44,30 +57,58 @@ interface ErrorShape {
   data?: ErrorData;
 }
 
+export interface WsRpcOptions {
+  platform: ClientPlatform;
+  /** Sent on the upgrade, by a platform that can send headers. */
+  headers: Record<string, string>;
+  /**
+   * Sent as tRPC connection params (`?connectionParams=1`, then a first message) by a platform
+   * that cannot send headers: `{ token }`.
+   */
+  connectionParams?: Record<string, string> | undefined;
+  /** How long a connection may take to open (ms). */
+  connectTimeoutMs?: number;
+}
+
 /**
  * The taskwire client's own WebSocket transport for queries and mutations: it speaks the
  * standard tRPC WebSocket protocol (any tRPC server with `applyWSSHandler` answers it) but skips
  * the stock client's per-call machinery (observables, an AbortController per call), which is
- * most of its CPU at thousands of calls per second.
+ * most of its CPU at thousands of calls per second. It runs on the standard WebSocket API, with
+ * the socket made by the platform (see {@link ClientPlatform}).
  *
  * - Calls made in the same turn of the event loop travel in one frame.
  * - One connection, opened on the first call and re-opened on the next call after a drop; calls
  *   in flight when it drops fail with QUEUE_UNAVAILABLE (retryable), as an HTTP call would.
- * - The connection does not keep the process alive while no call is waiting.
+ * - Credentials the API refuses fail the calls with UNAUTHORIZED (or TOO_MANY_REQUESTS while the
+ *   address is locked out), whether refused at the upgrade or in answer to the connection params.
+ * - On a platform that can (Node), the connection does not keep the process alive while no call
+ *   is waiting.
  *
  * @example
- * const rpc = new WsRpc('ws://localhost:3000/trpc', { authorization: `Bearer ${token}` });
+ * const rpc = new WsRpc('ws://localhost:3000/trpc', { platform: webPlatform, headers: {}, connectionParams: { token } });
  * const ref = await rpc.call('mutation', 'email.send.enqueue', { input });
  */
 export class WsRpc {
   private connection: Connection | undefined;
   private nextId = 1;
+  private readonly platform: ClientPlatform;
+  private readonly headers: Record<string, string> | undefined;
+  private readonly paramsMessage: string | undefined;
+  private readonly connectTimeoutMs: number;
 
   constructor(
     private readonly url: string,
-    private readonly headers: Record<string, string>,
-    private readonly connectTimeoutMs = 5_000,
-  ) {}
+    options: WsRpcOptions,
+  ) {
+    this.platform = options.platform;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+    if (this.platform.sendsHeaders) this.headers = options.headers;
+    else if (options.connectionParams) {
+      this.url = `${url}${url.includes('?') ? '&' : '?'}connectionParams=1`;
+      this.paramsMessage = JSON.stringify({ method: 'connectionParams', data: options.connectionParams });
+    }
+  }
 
   call(type: CallType, path: string, input: unknown): Promise<unknown> {
     let serialized: unknown;
@@ -81,8 +122,11 @@ export class WsRpc {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       connection.pending.set(id, { resolve, reject });
-      connection.tcp?.ref();
-      if (connection.outbox.length === 0) setImmediate(() => this.flush(connection));
+      if (connection.idle) {
+        connection.idle = false;
+        this.platform.setIdle?.(connection.socket, false);
+      }
+      if (connection.outbox.length === 0) nextTurn(() => this.flush(connection));
       connection.outbox.push({ id, method: type, params: { path, input: serialized } });
     });
   }
@@ -99,7 +143,7 @@ export class WsRpc {
     connection.outbox = [];
     // A large call goes alone, so that a frame the server refuses as too big (which closes the
     // connection) is known to be that call's, and small calls are not held behind it.
-    const frames: { text: string; ids: number[] }[] = [];
+    const frames: (Frame & { ids: number[] })[] = [];
     const smallTexts: string[] = [];
     const smallIds: number[] = [];
     for (const message of messages) {
@@ -116,15 +160,17 @@ export class WsRpc {
     }
     connection.open.then(
       () => {
-        for (const { text, ids } of frames) {
-          const bytes = Buffer.byteLength(text);
-          for (const id of ids) {
+        for (const frame of frames) {
+          for (const id of frame.ids) {
             const pending = connection.pending.get(id);
-            if (pending) pending.frameBytes = bytes;
+            if (pending) pending.frame = frame;
           }
-          connection.socket.send(text, (error) => {
-            if (error) this.drop(connection, error.message);
-          });
+          try {
+            connection.socket.send(frame.text);
+          } catch (error) {
+            this.drop(connection, (error as Error).message);
+            return;
+          }
         }
       },
       () => {}, // the pending calls were rejected when the connection failed
@@ -132,40 +178,36 @@ export class WsRpc {
   }
 
   private current(): Connection {
-    if (this.connection && !this.connection.draining && this.connection.socket.readyState <= WebSocket.OPEN) return this.connection;
-    const socket = new WebSocket(this.url, { headers: this.headers, perMessageDeflate: false, handshakeTimeout: this.connectTimeoutMs });
-    const connection: Connection = { socket, pending: new Map(), outbox: [], draining: false, open: Promise.resolve() };
-    connection.open = new Promise<void>((resolve, reject) => {
-      socket.once('open', resolve);
-      socket.once('close', () => reject(new Error('closed before it opened')));
-    });
-    connection.open.catch(() => {});
-    socket.on('upgrade', (res) => {
-      connection.tcp = res.socket;
-      if (connection.pending.size === 0) connection.tcp.unref();
-    });
-    socket.on('unexpected-response', (_req, res) => {
-      // The API refuses an upgrade with a JSON `{ error }` and the status of the error table
-      // (401 wrong token, 429 locked out or too many connections): the calls fail with that code.
-      const status = res.statusCode ?? 0;
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.length < 16 && chunks.push(chunk));
-      res.once('error', () => {});
-      res.once('end', () => {
-        let message = `the server answered the WebSocket upgrade with HTTP ${status}`;
-        try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: unknown };
-          if (typeof body.error === 'string') message = body.error;
-        } catch {}
+    const known = this.connection;
+    if (known && !known.draining && known.socket.readyState <= OPEN) return known;
+    const socket = this.platform.createWebSocket(this.url, {
+      headers: this.headers,
+      onRefused: (status, message) => {
         const code = UPGRADE_REFUSALS[status];
         this.drop(connection, message, code ? new TaskwireError(code, message) : undefined);
+      },
+    });
+    const connection: Connection = { socket, pending: new Map(), outbox: [], idle: false, draining: false, open: Promise.resolve() };
+    connection.open = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => this.drop(connection, `no connection within ${this.connectTimeoutMs} ms`), this.connectTimeoutMs);
+      socket.addEventListener('open', () => {
+        clearTimeout(timer);
+        if (this.paramsMessage !== undefined) socket.send(this.paramsMessage);
+        resolve();
+      });
+      socket.addEventListener('close', () => {
+        clearTimeout(timer);
+        reject(new Error('closed before it opened'));
       });
     });
-    socket.on('message', (data) => this.receive(connection, data.toString()));
-    socket.on('error', (error) => this.drop(connection, error.message));
-    socket.on('close', (code, reason) => {
-      if (code === MESSAGE_TOO_BIG) this.refuseLargest(connection);
-      this.drop(connection, `connection closed (${code}${reason.length ? ` ${reason}` : ''})`);
+    connection.open.catch(() => {});
+    socket.addEventListener('message', (event) =>
+      this.receive(connection, typeof event.data === 'string' ? event.data : String(event.data)),
+    );
+    socket.addEventListener('error', (event) => this.drop(connection, event.message || 'connection failed'));
+    socket.addEventListener('close', (event: WebSocketEventLike) => {
+      if (event.code === MESSAGE_TOO_BIG) this.refuseLargest(connection);
+      this.drop(connection, `connection closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`);
     });
     this.connection = connection;
     return connection;
@@ -187,7 +229,10 @@ export class WsRpc {
     }
     for (const message of replies) this.settle(connection, message);
     if (connection.pending.size === 0) {
-      connection.tcp?.unref();
+      if (!connection.idle) {
+        connection.idle = true;
+        this.platform.setIdle?.(connection.socket, true);
+      }
       if (connection.draining) connection.socket.close();
     }
   }
@@ -198,9 +243,14 @@ export class WsRpc {
       return;
     }
     if (message.id === null && message.error !== undefined) {
-      // The server could not read a frame, so it cannot say which calls it held: fail every call
-      // waiting here rather than leave some waiting forever.
+      // The server could not read a frame, or refused the connection params (then it closes the
+      // connection): it cannot say which calls it held, so every call waiting here fails rather
+      // than wait forever.
       const error = this.decodeError(message.error);
+      if (CREDENTIAL_REFUSALS.has(error.code)) {
+        connection.refusal = error;
+        connection.draining = true;
+      }
       for (const p of connection.pending.values()) p.reject(error);
       connection.pending.clear();
       return;
@@ -230,18 +280,17 @@ export class WsRpc {
    * the others only lost their connection.
    */
   private refuseLargest(connection: Connection): void {
-    let largest: [number, Pending] | undefined;
-    for (const entry of connection.pending) {
-      if ((entry[1].frameBytes ?? 0) > (largest?.[1].frameBytes ?? 0)) largest = entry;
+    let largest: { id: number; pending: Pending; bytes: number } | undefined;
+    for (const [id, pending] of connection.pending) {
+      const frame = pending.frame;
+      if (!frame) continue;
+      frame.bytes ??= utf8Length(frame.text);
+      if (frame.bytes > (largest?.bytes ?? ALONE_BYTES)) largest = { id, pending, bytes: frame.bytes };
     }
-    if (!largest || (largest[1].frameBytes ?? 0) <= ALONE_BYTES) return;
-    const [id, pending] = largest;
-    connection.pending.delete(id);
-    pending.reject(
-      new TaskwireError(
-        'PAYLOAD_TOO_LARGE',
-        `The call's message (${pending.frameBytes} bytes) is larger than the API accepts over WebSocket`,
-      ),
+    if (!largest) return;
+    connection.pending.delete(largest.id);
+    largest.pending.reject(
+      new TaskwireError('PAYLOAD_TOO_LARGE', `The call's message (${largest.bytes} bytes) is larger than the API accepts over WebSocket`),
     );
   }
 
@@ -250,15 +299,32 @@ export class WsRpc {
     if (this.connection === connection) this.connection = undefined;
     const pending = [...connection.pending.values()];
     connection.pending.clear();
-    if (connection.socket.readyState === WebSocket.OPEN || connection.socket.readyState === WebSocket.CONNECTING) {
-      connection.socket.terminate();
+    const { socket } = connection;
+    if (socket.readyState === OPEN || socket.readyState === CONNECTING) {
+      if (socket.terminate) socket.terminate();
+      else socket.close();
     }
-    for (const p of pending) {
-      p.reject(
-        refusal ?? new TaskwireError('QUEUE_UNAVAILABLE', `API unreachable: ${reason} (WebSocket ${this.url})`, { retryable: true }),
-      );
-    }
+    const error =
+      refusal ??
+      connection.refusal ??
+      new TaskwireError('QUEUE_UNAVAILABLE', `API unreachable: ${reason} (WebSocket ${this.url})`, { retryable: true });
+    for (const p of pending) p.reject(error);
   }
+}
+
+/** The UTF-8 size of a text, counted without `Buffer` (browsers) and without a copy of the text. */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) continue;
+    if (unit < 0x800) bytes += 1;
+    else if (unit >= 0xd800 && unit < 0xdc00 && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a surrogate pair: 4 bytes for 2 units
+      i += 1;
+    } else bytes += 2;
+  }
+  return bytes;
 }
 
 /** The codes of the HTTP statuses with which the API refuses a WebSocket upgrade. */
@@ -267,6 +333,9 @@ const UPGRADE_REFUSALS: Partial<Record<number, 'UNAUTHORIZED' | 'FORBIDDEN' | 'T
   403: 'FORBIDDEN',
   429: 'TOO_MANY_REQUESTS',
 };
+
+/** Codes of a connection-level error with which the API refuses a connection's credentials (it then closes it). */
+const CREDENTIAL_REFUSALS = new Set<string>(['UNAUTHORIZED', 'FORBIDDEN', 'TOO_MANY_REQUESTS']);
 
 /** The TaskwireError a tRPC error shape describes. */
 function errorFrom(shape: ErrorShape): TaskwireError {

@@ -11,6 +11,29 @@ export function bearerToken(req: http.IncomingMessage): string | undefined {
 }
 
 /**
+ * The `token` of tRPC's connection params sent in a request's URL (`?connectionParams={"token":…}`,
+ * as `httpSubscriptionLink` sends them): the only way a browser's `EventSource` can carry
+ * credentials, since it cannot set headers. Such a URL can land in proxy and access logs: accept
+ * it for subscriptions only (see the server), and give browsers short-lived tokens.
+ *
+ * @example
+ * connectionParamsToken('/trpc/email.send.watch?input=…&connectionParams=%7B%22token%22%3A%22tw_…%22%7D'); // 'tw_…'
+ */
+export function connectionParamsToken(url: string): string | undefined {
+  const query = url.indexOf('?');
+  if (query === -1 || !url.includes('connectionParams=', query)) return undefined;
+  const params = new URLSearchParams(url.slice(query + 1)).get('connectionParams');
+  if (!params) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(params);
+    const token = parsed !== null && typeof parsed === 'object' ? (parsed as { token?: unknown }).token : undefined;
+    return typeof token === 'string' && token !== '' ? token : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The one entrance for credentials: every transport (HTTP tRPC, WebSocket, REST, the dashboard,
  * `/metrics`) turns a token into a principal here, so the throttle of wrong tokens per client
  * address applies to all of them alike.

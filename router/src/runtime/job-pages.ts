@@ -1,4 +1,4 @@
-import { type JobView, type ListableState, type PageInput, TaskwireError } from '@taskwire/shared';
+import { type JobPage, type JobView, type ListableState, type PageInput, TaskwireError } from '@taskwire/shared';
 import type { JobType } from 'bullmq';
 import type { QueueHub } from './hub.ts';
 import { decodeListCursor, encodeListCursor } from './list-cursor.ts';
@@ -12,12 +12,6 @@ export const LISTABLE = {
   completed: ['completed'],
   failed: ['failed'],
 } as const satisfies Record<ListableState, JobType[]>;
-
-/** One page of a listing; pass `nextCursor` back as `cursor` for the next one (null: no more). */
-export interface JobPage<TView = JobView> {
-  jobs: TView[];
-  nextCursor: string | null;
-}
 
 /** Where a page starts, as the caller asked for it. */
 export type PageRequest = Pick<PageInput, 'cursor' | 'offset'>;

@@ -1,19 +1,12 @@
-import { type FamilyNameSchema, jobListInput, TaskwireError } from '@taskwire/shared';
+import { type CancelResult, type FamilyNameSchema, type HealthView, type JobPage, jobListInput, TaskwireError } from '@taskwire/shared';
 import { z } from 'zod';
 import { can, type Principal, requireScope } from './auth.ts';
 import type { QueueHub } from './hub.ts';
-import { type JobPage, listJobs, pageStart } from './job-pages.ts';
+import { listJobs, pageStart } from './job-pages.ts';
 import { consumeEnqueueBudget } from './rate-limit.ts';
 import { jobIdInput } from './task-procedures.ts';
 import { procedure } from './trpc.ts';
 import { toJobState, viewOf } from './views.ts';
-
-/** The outcome of `jobs.cancel`. */
-export interface CancelResult {
-  id: string;
-  /** `removed`: it had not started and is gone. `cancelling`: its worker was told to abort. */
-  outcome: 'removed' | 'cancelling';
-}
 
 /** The families a principal may read, of those asked for (all when none is named). */
 export function readableFamilies(hub: QueueHub, principal: Principal, family?: string): string[] {
@@ -87,10 +80,10 @@ export function opsProcedures(hub: QueueHub, startedAt = Date.now()) {
         return listJobs(hub, families, input.state, pageStart(families, input.state, input), input.limit);
       }),
     },
-    health: procedure.query(async () => {
+    health: procedure.query(async (): Promise<HealthView> => {
       const latencyMs = await hub.ping().catch(() => null);
       return {
-        status: latencyMs === null ? ('degraded' as const) : ('ok' as const),
+        status: latencyMs === null ? 'degraded' : 'ok',
         redis: { connected: latencyMs !== null, latencyMs },
         families: Object.keys(hub.registry),
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),

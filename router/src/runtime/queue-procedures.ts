@@ -3,7 +3,9 @@ import {
   decodeEnvelope,
   type ErrorInfo,
   formatIssues,
+  type JobPage,
   type QueueStats,
+  type ReplayResult,
   TaskwireError,
   taskOf,
   toIssues,
@@ -13,17 +15,10 @@ import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { requireScope } from './auth.ts';
 import type { QueueHub } from './hub.ts';
-import { type JobPage, listJobs, pageStart } from './job-pages.ts';
+import { listJobs, pageStart } from './job-pages.ts';
 import { familyNameInput, readableFamilies } from './ops-procedures.ts';
 import { jobIdInput } from './task-procedures.ts';
 import { procedure } from './trpc.ts';
-
-/** The outcome of `deadLetter.replay`. */
-export interface ReplayResult {
-  replayed: string[];
-  /** Failed jobs left where they are because their payload no longer fits the contract. */
-  rejected: { id: string; error: ErrorInfo }[];
-}
 
 /** Why a failed job's payload cannot run under today's contract, or undefined when it can. */
 function replayBlocker(hub: QueueHub, family: string, job: Job): ErrorInfo | undefined {

@@ -1,13 +1,15 @@
 import type {
+  AnyJobView,
   AnyTask,
   DeadLetterListInput,
   EnqueueOptions,
   JobListInput,
+  JobPage,
   JobRef,
   JobView,
   Registry,
-  RegistryTask,
   ScheduleInput,
+  ScheduleView,
   TaskCallInput,
   WatchEvent,
 } from '@taskwire/shared';
@@ -20,10 +22,8 @@ import type {
 import { type AdmissionSettings, type EnqueueAdmission, enqueueAdmissions } from './admission.ts';
 import { DEFAULT_ENQUEUE_SETTINGS } from './enqueue.ts';
 import type { QueueHub } from './hub.ts';
-import type { JobPage } from './job-pages.ts';
 import { opsProcedures } from './ops-procedures.ts';
 import { queueProcedures } from './queue-procedures.ts';
-import type { ScheduleView } from './schedule-procedures.ts';
 import { type TaskProcedureSettings, taskProcedures } from './task-procedures.ts';
 import { type Root, t } from './trpc.ts';
 
@@ -59,10 +59,6 @@ export type OpsProcedures<TRegistry extends Registry> = Omit<Ops, 'jobs' | 'dead
     list: QueryProcedure<Def<JobListInput<keyof TRegistry & string>, JobPage<AnyJobView<TRegistry>>>>;
   };
 };
-
-/** A JobView of any task of the registry, discriminated by `task`. */
-export type AnyJobView<TRegistry extends Registry> =
-  RegistryTask<TRegistry> extends infer TTask ? (TTask extends AnyTask ? JobView<TTask> : never) : never;
 
 /** The router type for a registry; what typed clients are built from. */
 export type TaskwireRouter<TRegistry extends Registry> = BuiltRouter<Root, RegistryProcedures<TRegistry> & OpsProcedures<TRegistry>>;

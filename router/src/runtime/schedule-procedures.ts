@@ -3,9 +3,9 @@ import {
   type AnyTask,
   decodeEnvelope,
   encodeEnvelope,
+  type ScheduleView,
   scheduleInput,
   scheduleKeySchema,
-  type TaskInput,
   TaskwireError,
 } from '@taskwire/shared';
 import type { JobSchedulerJson } from 'bullmq';
@@ -15,17 +15,6 @@ import { requireScope, type Scope } from './auth.ts';
 import { jobOptions } from './enqueue.ts';
 import type { QueueHub } from './hub.ts';
 import { procedure } from './trpc.ts';
-
-/** A recurring job of a task, as `schedules.list` shows it. */
-export interface ScheduleView<TTask extends AnyTask = AnyTask> {
-  key: string;
-  cron: string | null;
-  everyMs: number | null;
-  tz: string | null;
-  /** When the next job will be created. */
-  next: Date | null;
-  input: TaskInput<TTask>;
-}
 
 /** One BullMQ job scheduler per (task, key); the task name keeps keys of different tasks apart. */
 const schedulerId = (task: AnyTask, key: string) => `${task.name}~${key}`;

@@ -9,7 +9,7 @@ import { enqueueAdmissions } from './admission.ts';
 import { type AuthConfig, Authenticator, can, hashToken, type Principal } from './auth.ts';
 import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.ts';
 import { createDashboard, DASHBOARD_PATH } from './dashboard.ts';
-import { AccessGate, bearerToken } from './gate.ts';
+import { AccessGate, bearerToken, connectionParamsToken } from './gate.ts';
 import { QueueHub } from './hub.ts';
 import { limitedLog } from './limited-log.ts';
 import { ApiMetrics } from './metrics.ts';
@@ -159,6 +159,20 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
       if (error.code === 'INTERNAL_SERVER_ERROR') log(`${path ?? '?'}: ${error.message}`);
     },
   });
+  const procedures = router._def.procedures as Record<string, { _def?: { type?: string } } | undefined>;
+  /**
+   * The credentials of a tRPC request: the bearer header; else, for an SSE subscription only (a
+   * GET of one subscription procedure), the token of the connection params in its URL — browsers'
+   * `EventSource` cannot send headers. Both go through the same gate (and its throttle).
+   */
+  const trpcToken = (req: http.IncomingMessage, path: string): string | undefined => {
+    const header = bearerToken(req);
+    if (header || req.method !== 'GET') return header;
+    const name = path.slice('/trpc/'.length);
+    return Object.hasOwn(procedures, name) && procedures[name]?._def?.type === 'subscription'
+      ? connectionParamsToken(req.url ?? '')
+      : undefined;
+  };
   /**
    * tRPC over HTTP: the number of calls is bounded and the caller authenticated before anything
    * else, so that a request without credentials costs one small answer however many calls it names.
@@ -169,7 +183,7 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
     if (calls > maxBatchCalls) {
       return sendTrpcError(res, new TaskwireError('PAYLOAD_TOO_LARGE', `A batch may hold at most ${maxBatchCalls} calls`));
     }
-    gate.admit(bearerToken(req), gate.address(req)).then(
+    gate.admit(trpcToken(req, path), gate.address(req)).then(
       (principal) => {
         admitted.set(req, principal);
         const type = req.headers['content-type'] ?? '';

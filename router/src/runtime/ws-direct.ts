@@ -36,9 +36,10 @@ const MARKER = Buffer.from('.enqueue"');
  * A client that asks for it gets the replies of one turn in one frame (see `ws-replies` in
  * `@taskwire/shared`).
  *
- * Only for connections admitted at the upgrade (`ctx`); connections that send their credentials
- * as connection params are left to tRPC entirely, since their context exists only once tRPC has
- * read those params.
+ * Installed once a connection has its context (`ctx`): at the upgrade for a connection admitted
+ * by its headers; for one that sends its credentials as connection params (browsers), once tRPC
+ * has read them and the context is made — the calls that arrived before go to tRPC, which holds
+ * them until then.
  *
  * @example
  * wss.handleUpgrade(req, socket, head, (client) => {

@@ -7,7 +7,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { EnqueueAdmission } from './admission.ts';
 import type { LimitedLog } from './limited-log.ts';
 import type { TaskwireContext } from './trpc.ts';
-import { httpStatusOf } from './trpc.ts';
+import { httpStatusOf, toTaskwireError, toTRPCError } from './trpc.ts';
 import { interceptDirectCalls } from './ws-direct.ts';
 
 export interface WebSocketOptions {
@@ -52,12 +52,20 @@ export interface WebSocketOptions {
 export function attachWebSocket(server: http.Server, options: WebSocketOptions): { close(): Promise<void> } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false });
   const logInternal = (path: string | undefined, error: Error) => options.log(`ws ${path ?? '?'}: ${error.message}`);
+  const direct = { router: options.router, enqueues: options.directEnqueues ?? new Map(), onInternalError: logInternal };
   const contexts = new WeakMap<http.IncomingMessage, TaskwireContext>();
-  const createContext = async ({ req, info }: CreateWSSContextFnOptions): Promise<TaskwireContext> => {
+  const createContext = async ({ req, res, info }: CreateWSSContextFnOptions): Promise<TaskwireContext> => {
     const known = contexts.get(req);
     if (known) return known;
-    const ctx = await options.admitParams(req, info.connectionParams as Record<string, unknown> | null);
+    // A refusal (wrong token, locked out) goes to tRPC with its own code, which answers it and
+    // closes the connection; not as an internal error.
+    const ctx = await options.admitParams(req, info.connectionParams as Record<string, unknown> | null).catch((error: unknown) => {
+      throw toTRPCError(toTaskwireError(error));
+    });
     contexts.set(req, ctx);
+    // Admitted by its connection params (a browser): from now on its single enqueues take the
+    // fast path too. Calls that arrived before (tRPC holds them until this context exists) stay with tRPC.
+    interceptDirectCalls(res, req, ctx, direct);
     return ctx;
   };
   const handler = applyWSSHandler({
@@ -69,7 +77,6 @@ export function attachWebSocket(server: http.Server, options: WebSocketOptions):
       if (error.code === 'INTERNAL_SERVER_ERROR') logInternal(path, error);
     },
   });
-  const direct = { router: options.router, enqueues: options.directEnqueues ?? new Map(), onInternalError: logInternal };
   const open = new Map<string, number>();
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});

@@ -12,5 +12,6 @@ export * from './superjson-guard.ts';
 export * from './task.ts';
 export type { Simplify, TypeError } from './type-error.ts';
 export * from './versions.ts';
+export type * from './views.ts';
 export * from './wire.ts';
 export * from './ws-replies.ts';

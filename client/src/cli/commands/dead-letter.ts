@@ -1,4 +1,4 @@
-import type { ReplayResult } from '@taskwire/router';
+import type { ReplayResult } from '@taskwire/shared';
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-codes.ts';
 import { noteNextPage, renderJobTable } from '../job-views.ts';

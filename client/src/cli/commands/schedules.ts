@@ -1,5 +1,4 @@
-import type { ScheduleInput, ScheduleView } from '@taskwire/router';
-import type { AnyTask } from '@taskwire/shared';
+import type { AnyTask, ScheduleInput, ScheduleView } from '@taskwire/shared';
 import { fromJson } from '@taskwire/shared';
 import { readJsonArgument } from '../args.ts';
 import { taskClient } from '../catalog.ts';

@@ -1,0 +1,239 @@
+/**
+ * @taskwire/client as a browser app gets it: the built packages (dist/, under the conditions a
+ * bundler for the browser uses, not taskwire-source) bundled by esbuild for the browser, then the
+ * page run in headless Chromium against a live API, served from the same origin.
+ *
+ * Sizes are compared with stock tRPC clients bundled in the same run: bare (`httpBatchLink` +
+ * superjson) and with the same transports as the client's HTTP side (batching, plus SSE for
+ * subscriptions). They are written to var/browser-bundle/sizes.json, with a screenshot of the page.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildPackages } from '../fixtures/build.ts';
+import { startStack } from '../fixtures/harness.ts';
+import { labHandlers, labRegistry } from '../fixtures/lab.ts';
+
+const exec = promisify(execFile);
+const root = process.cwd();
+const dir = join(root, 'var', 'browser-bundle');
+const TOKEN = 'tw_browser-bundle-admin-token-000';
+
+/** Chromium's flags on these machines: no sandbox as root, and no background traffic to a closed network. */
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+interface Bundle {
+  path: string;
+  text: string;
+  gzipBytes: number;
+  /** The files esbuild put in it, relative to the repository. */
+  inputs: string[];
+}
+
+/** `esbuild --platform=browser --bundle --minify --format=esm` of an entry; rejects with esbuild's report. */
+async function bundle(entry: string, name: string, extra: string[] = []): Promise<Bundle> {
+  const path = join(dir, `${name}.js`);
+  const meta = join(dir, `${name}.meta.json`);
+  await exec(
+    join(root, 'node_modules/.bin/esbuild'),
+    [
+      entry,
+      '--bundle',
+      '--platform=browser',
+      '--minify',
+      '--format=esm',
+      `--outfile=${path}`,
+      `--metafile=${meta}`,
+      '--log-level=error',
+      ...extra,
+    ],
+    { cwd: root },
+  ).catch((error: { stderr?: string }) => {
+    throw new Error(`esbuild ${entry} failed:\n${error.stderr ?? ''}`);
+  });
+  const text = readFileSync(path, 'utf8');
+  const inputs = Object.keys((JSON.parse(readFileSync(meta, 'utf8')) as { inputs: Record<string, unknown> }).inputs);
+  return { path, text, gzipBytes: gzipSync(text).length, inputs };
+}
+
+/** The packages (node_modules/<name>) a bundle holds code of. */
+const packagesIn = (inputs: readonly string[]) =>
+  [...new Set(inputs.flatMap((input) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? []))].sort();
+
+/**
+ * Serves the page and its bundle, and passes everything else (tRPC over HTTP, SSE, WebSocket
+ * upgrades) to the API: the page and the API share an origin, as behind a reverse proxy.
+ */
+async function servePage(files: Record<string, { type: string; body: string }>, api: URL): Promise<{ url: string; close(): void }> {
+  const server = http.createServer((req, res) => {
+    const file = files[(req.url ?? '/').split('?')[0] as string];
+    if (file) {
+      res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-store' });
+      res.end(file.body);
+      return;
+    }
+    const upstream = http.request(
+      { host: api.hostname, port: api.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    res.on('close', () => upstream.destroy());
+    req.pipe(upstream);
+  });
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    const upstream = net.connect(Number(api.port), api.hostname, () => {
+      const lines = [`${req.method} ${req.url} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+      upstream.write(head);
+      socket.pipe(upstream).pipe(socket);
+    });
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+/** Debian's Chromium, which the CI script installs; a run without it fails rather than skips. */
+function chromiumPath(): string {
+  try {
+    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('chromium is not installed: apt-get install -y chromium (.ci/run does it)');
+  }
+}
+
+let client: Bundle;
+
+beforeAll(async () => {
+  mkdirSync(dir, { recursive: true });
+  await buildPackages(root);
+  client = await bundle('test/fixtures/browser-page.ts', 'page');
+}, 240_000);
+
+describe('the client in a browser', () => {
+  it('bundles for the browser with no Node built-ins, no Buffer, no throwing stubs and no zod, within 1.5× of a stock tRPC client', async () => {
+    expect(client.text).not.toMatch(/(?<![\w$])Buffer\b/);
+    expect(client.text).not.toMatch(/\brequire\(|["']node:|ws does not work in the browser/);
+    const packages = packagesIn(client.inputs);
+    for (const name of ['ws', 'eventsource', 'eventsource-parser', 'zod', 'ioredis', 'bullmq']) expect(packages).not.toContain(name);
+    expect(client.inputs.some((input) => input.startsWith('client/dist/'))).toBe(true);
+    expect(client.inputs.filter((input) => /^(client|shared|router)\/src\//.test(input))).toEqual([]);
+    // Without tree-shaking of side-effect-free modules (bundlers that ignore `sideEffects`), still no zod.
+    const untrimmed = await bundle('test/fixtures/browser-page.ts', 'page-ignoring-side-effects', ['--ignore-annotations']);
+    expect(packagesIn(untrimmed.inputs)).not.toContain('zod');
+
+    writeFileSync(
+      join(dir, 'bare.js'),
+      `import { createTRPCClient, httpBatchLink } from '@trpc/client';
+import superjson from 'superjson';
+globalThis.trpc = createTRPCClient({ links: [httpBatchLink({ url: '/trpc', transformer: superjson })] });
+`,
+    );
+    writeFileSync(
+      join(dir, 'stock.js'),
+      `import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
+import superjson from 'superjson';
+globalThis.trpc = createTRPCClient({
+  links: [splitLink({
+    condition: (op) => op.type === 'subscription',
+    true: httpSubscriptionLink({ url: '/trpc', transformer: superjson }),
+    false: httpBatchLink({ url: '/trpc', transformer: superjson }),
+  })],
+});
+`,
+    );
+    const bare = await bundle(join(dir, 'bare.js'), 'bare-trpc');
+    const stock = await bundle(join(dir, 'stock.js'), 'stock-trpc');
+    const sizes = {
+      client: client.gzipBytes,
+      bareTrpc: bare.gzipBytes,
+      stockTrpc: stock.gzipBytes,
+      clientOverBare: Number((client.gzipBytes / bare.gzipBytes).toFixed(2)),
+      clientOverStock: Number((client.gzipBytes / stock.gzipBytes).toFixed(2)),
+      clientPackages: packagesIn(client.inputs),
+    };
+    writeFileSync(join(dir, 'sizes.json'), `${JSON.stringify(sizes, null, 2)}\n`);
+    const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
+    console.log(
+      `browser bundle, gzip: @taskwire/client ${kb(sizes.client)}; bare @trpc/client + superjson ${kb(sizes.bareTrpc)} (${sizes.clientOverBare}×); ` +
+        `@trpc/client with batching + SSE + superjson ${kb(sizes.stockTrpc)} (${sizes.clientOverStock}×)`,
+    );
+    expect(sizes.clientOverStock).toBeLessThanOrEqual(1.5);
+    // Measured 1.72× (18.7 kB over 10.9 kB): what the client adds to bare tRPC is SSE (tRPC's
+    // subscription link), its WebSocket transport and the wire codec.
+    expect(sizes.clientOverBare).toBeLessThanOrEqual(1.8);
+  }, 60_000);
+
+  it('runs in headless Chromium against a live API: enqueue, get, run with progress over SSE, rich types, a refused token', async () => {
+    await using stack = await startStack({ registry: labRegistry, token: TOKEN, handlers: [labHandlers] });
+    const site = await servePage(
+      {
+        '/': {
+          type: 'text/html; charset=utf-8',
+          body: '<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>taskwire in a browser</title></head><body><h1>taskwire in a browser</h1><pre id="out"></pre><script type="module" src="/page.js"></script></body></html>',
+        },
+        '/page.js': { type: 'text/javascript; charset=utf-8', body: client.text },
+      },
+      new URL(stack.api.url),
+    );
+    const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_FLAGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+      page.on('console', (message) => {
+        if (message.type() === 'error' && !/401|Unauthorized/i.test(message.text())) problems.push(`console: ${message.text()}`);
+      });
+      await page.goto(`${site.url}/?token=${TOKEN}`);
+      await page.waitForSelector('#out[data-done]', { timeout: 30_000 });
+      await page.screenshot({ path: join(dir, 'page.png'), fullPage: true });
+      const { progress, ...seen } = JSON.parse((await page.textContent('#out')) ?? '{}') as { progress?: number[] };
+      // Progress reported before the stream opened is summed up by the current progress: the last is 3.
+      expect(progress?.at(-1)).toBe(3);
+      expect(seen).toEqual({
+        ok: true,
+        refTask: 'lab.echo',
+        enqueuedAtIsDate: true,
+        viewNote: 'enqueued from a browser',
+        resultAtIsDate: true,
+        resultAt: '2030-05-06T07:08:09.123Z',
+        resultTagsIsMap: true,
+        resultBig: (2n ** 70n).toString(),
+        resultSetIsSet: true,
+        seen: { dateIsDate: true, tagsIsMap: true, bigIsBigint: true, pid: process.pid },
+        steps: 3,
+        refused: 'UNAUTHORIZED',
+      });
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+      site.close();
+    }
+  }, 60_000);
+});
