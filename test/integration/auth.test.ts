@@ -45,6 +45,8 @@ describe('auth scopes', () => {
     };
     expect(await code(watch(PRODUCER))).toBe('FORBIDDEN');
     expect(await code(watch(READER))).toBe('OK');
+    // A stream the API refuses outright fails with the refusal's code, not as an unreachable API.
+    expect(await code(watch('tw_not-a-real-token-0000000000'))).toBe('UNAUTHORIZED');
     // HTTP status codes for plain callers.
     const plain = await fetch(`${stack.api.url}/trpc/health`);
     expect(plain.status).toBe(401);

@@ -96,3 +96,27 @@ describe('serializeWire / deserializeWire', () => {
     expect(serializeWire(refs)).toEqual(superjson.serialize(refs));
   });
 });
+
+describe('@taskwire/shared/wire for browsers', () => {
+  it('exports what the main entry exports, and its codec (superjson itself) and the fast one read each other', async () => {
+    const main = await import('../../shared/src/wire/index.ts');
+    const browser = await import('../../shared/src/wire/browser.ts');
+    expect(Object.keys(browser).sort()).toEqual(Object.keys(main).sort());
+    fc.assert(
+      fc.property(value, (v) => {
+        let written: ReturnType<typeof superjson.serialize>;
+        try {
+          written = browser.serializeWire(v);
+        } catch (error) {
+          expect(() => main.serializeWire(v)).toThrow((error as Error).message);
+          return;
+        }
+        const reference = superjson.deserialize(overTheWire(written));
+        expect(main.deserializeWire(overTheWire(written))).toEqual(reference);
+        expect(browser.deserializeWire(overTheWire(main.serializeWire(v)), { inPlace: true })).toEqual(reference);
+        expect(browser.serializeWireSized(v).maxBytes).toBe(Number.POSITIVE_INFINITY);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

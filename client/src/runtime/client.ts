@@ -22,9 +22,12 @@ import type {
 } from '@taskwire/shared';
 // Run-time imports of shared come from its zod-free entry only: a browser bundle carries no schema code.
 import { deserializeWire, serializeWire, TaskwireError, type WireValue, withBatchedReplies } from '@taskwire/shared/wire';
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, splitLink, type TRPCClient, TRPCClientError, type TRPCLink } from '@trpc/client';
+import type { AnyRouter } from '@trpc/server';
+import { observable } from '@trpc/server/observable';
 import { call, JobFailedError } from './errors.ts';
 import { type ClientPlatform, webPlatform } from './platform.ts';
+import { type SseOptions, subscribe } from './sse.ts';
 import { iterate } from './subscription.ts';
 import { type CallType, WsRpc } from './ws-rpc.ts';
 
@@ -172,28 +175,21 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
   const headers = { ...options.headers, ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) };
   // Without headers (browsers), the token travels as tRPC connection params.
   const connectionParams = !platform.sendsHeaders && options.token ? { token: options.token } : undefined;
+  const sse: SseOptions = { url: options.url, platform, headers, connectionParams };
   const trpc = createTRPCClient<TaskwireRouter<TRegistry>>({
     links: [
       splitLink({
         condition: (op) => op.type === 'subscription',
-        true: httpSubscriptionLink({
+        true: subscriptionLink(sse),
+        // Queries travel in the URL: a batch is cut before it exceeds what HTTP servers accept
+        // (16 KiB in Node; mutations send their input in the body). A batch holds at most as many
+        // calls as the API accepts in one request.
+        false: httpBatchLink({
           url: options.url,
           transformer: wire,
-          EventSource: platform.EventSource,
-          ...(platform.sendsHeaders ? { eventSourceOptions: platform.eventSourceOptions?.(headers) } : { connectionParams }),
-        }),
-        false: splitLink({
-          condition: (op) => op.type === 'query',
-          // Queries travel in the URL: long batches would exceed what HTTP servers accept (16 KiB in
-          // Node). A batch holds at most as many calls as the API accepts in one request.
-          true: httpBatchLink({
-            url: options.url,
-            transformer: wire,
-            headers: () => headers,
-            maxURLLength: 8_000,
-            maxItems: MAX_BATCH_CALLS,
-          }),
-          false: httpBatchLink({ url: options.url, transformer: wire, headers: () => headers, maxItems: MAX_BATCH_CALLS }),
+          headers: () => headers,
+          maxURLLength: 8_000,
+          maxItems: MAX_BATCH_CALLS,
         }),
       }),
     ],
@@ -213,13 +209,12 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
         });
 
   const taskClient = (family: string, name: string): TaskClient<AnyTask> => {
-    const p = raw[family][name];
     const at = `${family}.${name}`;
     const self: TaskClient<AnyTask> = {
       enqueue: (input, opts) => invoke('mutation', `${at}.enqueue`, { input, options: opts }),
       enqueueMany: (items) => invoke('mutation', `${at}.enqueueMany`, { items }),
       get: (id) => invoke('query', `${at}.get`, { id }),
-      watch: (id, opts) => iterate(p.watch, { id }, opts?.signal),
+      watch: (id, opts) => iterate(sse, `${at}.watch`, { id }, opts?.signal),
       schedules: {
         upsert: (schedule) => invoke('mutation', `${at}.schedules.upsert`, schedule),
         remove: (key) => invoke('mutation', `${at}.schedules.remove`, { key }),
@@ -283,6 +278,20 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
       return family;
     },
   }) as TaskwireClient<TRegistry>;
+}
+
+/** tRPC's link for subscriptions, on the client's own SSE reader: what `tw.trpc`'s `.subscribe` uses. */
+function subscriptionLink(options: SseOptions): TRPCLink<AnyRouter> {
+  return () =>
+    ({ op }) =>
+      observable((observer) => {
+        const stream = subscribe(options, op.path, op.input, {
+          onData: (data) => observer.next({ result: { type: 'data', data } }),
+          onError: (error) => observer.error(TRPCClientError.from(error)),
+          onComplete: () => observer.complete(),
+        });
+        return () => stream.unsubscribe();
+      });
 }
 
 async function waitForResult(

@@ -1,4 +1,4 @@
-import { type ErrorInfo, isErrorCode, TaskwireError } from '@taskwire/shared/wire';
+import { type ErrorInfo, isErrorCode, serializeWire, TaskwireError, type WireValue } from '@taskwire/shared/wire';
 import { TRPCClientError } from '@trpc/client';
 
 /** A job that ended in failure, as `run` reports it. */
@@ -16,6 +16,41 @@ export class JobFailedError extends TaskwireError {
 export interface ErrorData {
   taskwire?: { code?: unknown; issues?: ErrorInfo['issues']; retryable?: boolean };
   httpStatus?: number;
+}
+
+/** The wire form of a call's input; throws INVALID_INPUT when it cannot be encoded. */
+export function encodeInput(input: unknown): WireValue | undefined {
+  try {
+    return input === undefined ? undefined : serializeWire(input);
+  } catch (error) {
+    // superjson refuses keys such as `__proto__` (prototype pollution guard).
+    throw new TaskwireError('INVALID_INPUT', `Input cannot be sent: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** A tRPC error as the API sends it (over WebSocket and in SSE `serialized-error` events), decoded. */
+export interface ErrorShape {
+  message?: string;
+  data?: ErrorData;
+}
+
+/** The TaskwireError a decoded tRPC error shape describes. */
+export function errorFromShape(shape: ErrorShape): TaskwireError {
+  const message = shape.message ?? 'Request failed';
+  return fromErrorData(message, shape.data) ?? new TaskwireError('INTERNAL', message);
+}
+
+/** The codes of the HTTP statuses with which the API refuses a WebSocket upgrade or an SSE request. */
+const REFUSALS: Partial<Record<number, 'UNAUTHORIZED' | 'FORBIDDEN' | 'TOO_MANY_REQUESTS'>> = {
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  429: 'TOO_MANY_REQUESTS',
+};
+
+/** The error of a connection the API refused with `status`, if that status is a refusal of credentials. */
+export function refusalError(status: number, message: string): TaskwireError | undefined {
+  const code = REFUSALS[status];
+  return code ? new TaskwireError(code, message) : undefined;
 }
 
 /** The TaskwireError a tRPC error's data names (its code from `data.taskwire`), if any. */

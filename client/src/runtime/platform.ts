@@ -1,5 +1,3 @@
-import type { httpSubscriptionLink } from '@trpc/client';
-
 /** An event of a {@link WebSocketLike}: what the client reads of it. */
 export interface WebSocketEventLike {
   readonly type: string;
@@ -26,8 +24,29 @@ export interface WebSocketLike {
   terminate?(): void;
 }
 
-/** An `EventSource` class, as tRPC's `httpSubscriptionLink` takes it. */
-export type EventSourceConstructor = NonNullable<Parameters<typeof httpSubscriptionLink>[0]['EventSource']>;
+/** An event of an {@link EventSourceLike}: what the client reads of it. */
+export interface EventSourceEventLike {
+  /** A message's data (text). */
+  readonly data?: unknown;
+  /** An error event's HTTP status, where the platform gives one (the `eventsource` package). */
+  readonly code?: number | undefined;
+  readonly message?: string | undefined;
+}
+
+/** The part of the standard `EventSource` API the client uses. */
+export interface EventSourceLike {
+  /** 0 connecting, 1 open, 2 closed (for good). */
+  readonly readyState: number;
+  addEventListener(type: string, listener: (event: EventSourceEventLike) => void): void;
+  close(): void;
+}
+
+/**
+ * An `EventSource` class: the standard one (browsers, Deno, Bun, Node ≥ 22 behind a flag) and
+ * the `eventsource` package fit, as do the classes tRPC's `httpSubscriptionLink` takes.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: each EventSource class has its own init dictionary
+export type EventSourceConstructor = new (url: string, init?: any) => EventSourceLike;
 
 /** What {@link ClientPlatform.createWebSocket} is given besides the URL. */
 export interface WebSocketOpenOptions {
@@ -79,7 +98,7 @@ export const webPlatform: ClientPlatform = {
     const WebSocket = (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket;
     if (!WebSocket) {
       throw new Error(
-        'This runtime has no global WebSocket (Node 20): import @taskwire/client under the "node" condition (Node does by default), pass a `platform`, or use `transport: "http"`',
+        'No global WebSocket in this runtime (Node 20): use the "node" export condition, a `platform`, or `transport: "http"`',
       );
     }
     return new WebSocket(url);

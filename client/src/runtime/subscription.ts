@@ -1,14 +1,7 @@
-import { toClientError } from './errors.ts';
+import { type SseOptions, subscribe } from './sse.ts';
 
-interface Subscribable<T> {
-  subscribe(
-    input: unknown,
-    handlers: { onData(value: T): void; onError(error: unknown): void; onComplete(): void; signal?: AbortSignal },
-  ): { unsubscribe(): void };
-}
-
-/** Turns a tRPC subscription into an async iterable that ends when the server ends it. */
-export function iterate<T>(procedure: Subscribable<T>, input: unknown, signal?: AbortSignal): AsyncIterable<T> {
+/** A subscription of the API as an async iterable that ends when the server ends it (or `signal` aborts). */
+export function iterate<T>(options: SseOptions, path: string, input: unknown, signal?: AbortSignal): AsyncIterable<T> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<T> {
       const buffer: T[] = [];
@@ -19,13 +12,13 @@ export function iterate<T>(procedure: Subscribable<T>, input: unknown, signal?: 
         wake?.();
         wake = undefined;
       };
-      const subscription = procedure.subscribe(input, {
+      const subscription = subscribe<T>(options, path, input, {
         onData: (value) => {
           buffer.push(value);
           notify();
         },
         onError: (error) => {
-          failure = toClientError(error);
+          failure = error;
           finished = true;
           notify();
         },
@@ -39,7 +32,8 @@ export function iterate<T>(procedure: Subscribable<T>, input: unknown, signal?: 
         subscription.unsubscribe();
         notify();
       };
-      signal?.addEventListener('abort', stop, { once: true });
+      if (signal?.aborted) stop();
+      else signal?.addEventListener('abort', stop, { once: true });
       return {
         async next(): Promise<IteratorResult<T>> {
           while (buffer.length === 0 && !finished) await new Promise<void>((resolve) => (wake = resolve));

@@ -1,5 +1,5 @@
-import { decodeReplyFrame, deserializeWire, serializeWire, TaskwireError, type WireValue } from '@taskwire/shared/wire';
-import { type ErrorData, fromErrorData } from './errors.ts';
+import { decodeReplyFrame, deserializeWire, TaskwireError, type WireValue } from '@taskwire/shared/wire';
+import { type ErrorShape, encodeInput, errorFromShape, refusalError } from './errors.ts';
 import type { ClientPlatform, WebSocketEventLike, WebSocketLike } from './platform.ts';
 
 /** A query or mutation: what the lean transport carries (subscriptions stay on SSE). */
@@ -50,11 +50,6 @@ interface ServerMessage {
   method?: 'reconnect';
   result?: { type: 'data'; data: unknown };
   error?: unknown;
-}
-
-interface ErrorShape {
-  message?: string;
-  data?: ErrorData;
 }
 
 export interface WsRpcOptions {
@@ -113,10 +108,9 @@ export class WsRpc {
   call(type: CallType, path: string, input: unknown): Promise<unknown> {
     let serialized: unknown;
     try {
-      serialized = input === undefined ? undefined : serializeWire(input);
+      serialized = encodeInput(input);
     } catch (error) {
-      // superjson refuses keys such as `__proto__` (prototype pollution guard).
-      return Promise.reject(new TaskwireError('INVALID_INPUT', `Input cannot be sent: ${(error as Error).message}`, { cause: error }));
+      return Promise.reject(error);
     }
     const connection = this.current();
     const id = this.nextId++;
@@ -183,8 +177,7 @@ export class WsRpc {
     const socket = this.platform.createWebSocket(this.url, {
       headers: this.headers,
       onRefused: (status, message) => {
-        const code = UPGRADE_REFUSALS[status];
-        this.drop(connection, message, code ? new TaskwireError(code, message) : undefined);
+        this.drop(connection, message, refusalError(status, message));
       },
     });
     const connection: Connection = { socket, pending: new Map(), outbox: [], idle: false, draining: false, open: Promise.resolve() };
@@ -268,7 +261,7 @@ export class WsRpc {
 
   private decodeError(encoded: unknown): TaskwireError {
     try {
-      return errorFrom(deserializeWire(encoded as WireValue, { inPlace: true }) as ErrorShape);
+      return errorFromShape(deserializeWire(encoded as WireValue, { inPlace: true }) as ErrorShape);
     } catch (error) {
       return new TaskwireError('INTERNAL', `Unreadable error reply: ${(error as Error).message}`, { cause: error });
     }
@@ -284,7 +277,7 @@ export class WsRpc {
     for (const [id, pending] of connection.pending) {
       const frame = pending.frame;
       if (!frame) continue;
-      frame.bytes ??= utf8Length(frame.text);
+      frame.bytes ??= new TextEncoder().encode(frame.text).byteLength;
       if (frame.bytes > (largest?.bytes ?? ALONE_BYTES)) largest = { id, pending, bytes: frame.bytes };
     }
     if (!largest) return;
@@ -312,33 +305,5 @@ export class WsRpc {
   }
 }
 
-/** The UTF-8 size of a text, counted without `Buffer` (browsers) and without a copy of the text. */
-function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit < 0x80) continue;
-    if (unit < 0x800) bytes += 1;
-    else if (unit >= 0xd800 && unit < 0xdc00 && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 2; // a surrogate pair: 4 bytes for 2 units
-      i += 1;
-    } else bytes += 2;
-  }
-  return bytes;
-}
-
-/** The codes of the HTTP statuses with which the API refuses a WebSocket upgrade. */
-const UPGRADE_REFUSALS: Partial<Record<number, 'UNAUTHORIZED' | 'FORBIDDEN' | 'TOO_MANY_REQUESTS'>> = {
-  401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN',
-  429: 'TOO_MANY_REQUESTS',
-};
-
 /** Codes of a connection-level error with which the API refuses a connection's credentials (it then closes it). */
 const CREDENTIAL_REFUSALS = new Set<string>(['UNAUTHORIZED', 'FORBIDDEN', 'TOO_MANY_REQUESTS']);
-
-/** The TaskwireError a tRPC error shape describes. */
-function errorFrom(shape: ErrorShape): TaskwireError {
-  const message = shape.message ?? 'Request failed';
-  return fromErrorData(message, shape.data) ?? new TaskwireError('INTERNAL', message);
-}
