@@ -6,13 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chartPath, renderChart } from './core/chart.ts';
 import { type Orchestrator, orchestrate, readCommandLine } from './core/lifecycle.ts';
 import { loadAverageNow, machineInfo } from './core/machine.ts';
 import { type ColumnProcesses, Lab } from './core/measure.ts';
 import { type BenchConfig, parseOptions, USAGE, type Workload } from './core/options.ts';
 import { BenchChild } from './core/parent.ts';
 import type { ClientCommands, Column, ServerCommands, WorkerCommands } from './core/protocol.ts';
-import { buildReport, type ColumnRecord, emptyRecord, formatTable, type Results, recordRepetition } from './core/report.ts';
+import { buildReport, type ColumnRecord, emptyRecord, type Results, recordLatency, recordThroughput } from './core/report.ts';
+import { formatTable, rateLabel } from './core/table.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const entry = (name: string) => resolve(here, 'procs', `${name}.ts`);
@@ -41,32 +43,52 @@ function rotate<T>(items: readonly T[], rep: number): T[] {
   return [...items.slice(k), ...items.slice(0, k)];
 }
 
-async function runWorkload(lab: Lab, config: BenchConfig, workload: Workload, columns: ColumnProcesses[], results: Results): Promise<void> {
-  const once = async (p: ColumnProcesses, warmup: boolean): Promise<string> => {
-    const record = results[p.column] as ColumnRecord;
-    const measured =
-      workload === 'latency'
-        ? await lab.latency(p, warmup ? config.latency.warmupMs : config.latency.durationMs)
-        : await lab[workload](p, warmup ? config.warmupJobs : config.jobs);
-    if (workload === 'enqueue' && warmup) record.storedJob = await lab.storedJob(p.column);
-    if (!warmup) recordRepetition(record, workload, measured, await lab.rss(p));
-    const { value } = measured;
-    return typeof value === 'number'
-      ? `${Math.round(value).toLocaleString('en-US')} jobs/s`
-      : `p50 ${value.p50.toFixed(1)} ms, p99 ${value.p99.toFixed(1)} ms`;
-  };
-  for (const p of columns) {
-    const t0 = performance.now();
-    const figure = await once(p, true);
-    log(`  ${workload} warm-up  ${p.column.padEnd(8)} ${figure} (${((performance.now() - t0) / 1_000).toFixed(1)} s)`);
+/** One thing measured on every column, with its own warm-up and repetitions: a throughput workload, or (d) at one rate. */
+interface Phase {
+  name: string;
+  reps: number;
+  /** Measures once on the column and records it (unless a warm-up); returns the figure for the log. */
+  once(p: ColumnProcesses, warmup: boolean): Promise<string>;
+}
+
+function phasesOf(lab: Lab, config: BenchConfig, workload: Workload, results: Results): Phase[] {
+  const recordOf = (p: ColumnProcesses) => results[p.column] as ColumnRecord;
+  if (workload === 'latency') {
+    const { durationMs, warmupMs } = config.latency;
+    return config.latency.rates.map((rate) => ({
+      name: `latency ${rateLabel(rate)}`,
+      reps: config.reps.latency,
+      once: async (p, warmup) => {
+        const measured = await lab.latency(p, rate, warmup ? warmupMs : durationMs);
+        if (!warmup) recordLatency(recordOf(p), rate, measured, await lab.rss(p));
+        const { p50, p99, maxLagMs } = measured.value;
+        return `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, sender lag ≤ ${maxLagMs.toFixed(1)} ms`;
+      },
+    }));
   }
-  const reps = config.reps[workload];
-  for (let rep = 0; rep < reps; rep++) {
-    for (const p of rotate(columns, rep)) {
-      const t0 = performance.now();
-      const figure = await once(p, false);
-      log(`  ${workload} rep ${rep + 1}/${reps} ${p.column.padEnd(8)} ${figure} (${((performance.now() - t0) / 1_000).toFixed(1)} s)`);
-    }
+  return [
+    {
+      name: workload,
+      reps: config.reps[workload],
+      once: async (p, warmup) => {
+        const measured = await lab[workload](p, warmup ? config.warmupJobs : config.jobs);
+        if (workload === 'enqueue' && warmup) recordOf(p).storedJob = await lab.storedJob(p.column);
+        if (!warmup) recordThroughput(recordOf(p), workload, measured, await lab.rss(p));
+        return `${Math.round(measured.value).toLocaleString('en-US')} jobs/s`;
+      },
+    },
+  ];
+}
+
+async function runPhase(phase: Phase, columns: ColumnProcesses[]): Promise<void> {
+  const timed = async (p: ColumnProcesses, warmup: boolean, what: string) => {
+    const t0 = performance.now();
+    const figure = await phase.once(p, warmup);
+    log(`  ${phase.name} ${what} ${p.column.padEnd(8)} ${figure} (${((performance.now() - t0) / 1_000).toFixed(1)} s)`);
+  };
+  for (const p of columns) await timed(p, true, 'warm-up ');
+  for (let rep = 0; rep < phase.reps; rep++) {
+    for (const p of rotate(columns, rep)) await timed(p, false, `rep ${rep + 1}/${phase.reps}`);
   }
 }
 
@@ -89,11 +111,13 @@ async function main(orchestrator: Orchestrator): Promise<number> {
   const columns = settled.map((s) => (s as PromiseFulfilledResult<ColumnProcesses>).value);
 
   const results: Results = {};
-  for (const column of config.columns) results[column] = emptyRecord();
+  for (const column of config.columns) results[column] = emptyRecord(config.latency.rates);
   const lab = new Lab(admin, config);
   for (const workload of config.workloads) {
-    log(`bench: ${workload}`);
-    await runWorkload(lab, config, workload, columns, results);
+    for (const phase of phasesOf(lab, config, workload, results)) {
+      log(`bench: ${phase.name}`);
+      await runPhase(phase, columns);
+    }
   }
 
   const wallTimeS = (performance.now() - t0) / 1_000;
@@ -103,8 +127,10 @@ async function main(orchestrator: Orchestrator): Promise<number> {
   const rounded = (_key: string, value: unknown) =>
     typeof value === 'number' && !Number.isInteger(value) ? Number(value.toFixed(3)) : value;
   await writeFile(config.out, `${JSON.stringify(report, rounded, 2)}\n`);
+  const chart = chartPath(config.out);
+  await writeFile(chart, renderChart(report));
   process.stdout.write(`${formatTable(config, report, results)}\n\n`);
-  log(`bench: wrote ${config.out}; wall time ${wallTimeS.toFixed(1)} s (${config.mode} mode)`);
+  log(`bench: wrote ${config.out} and ${chart}; wall time ${wallTimeS.toFixed(1)} s (${config.mode} mode)`);
   return 0;
 }
 

@@ -26,6 +26,8 @@ export interface PerProcess {
 export interface LatencyFigure extends LatencySummary {
   /** Worst lateness of the sender against its schedule (a busy client shows here). */
   maxLagMs: number;
+  /** The send rate the client kept (jobs/s, first send to last). */
+  sentPerS: number;
   /** The enqueue call alone (send → reply, in the client), p50 and p99. */
   callP50: number;
   callP99: number;
@@ -160,10 +162,9 @@ export class Lab {
     }
   }
 
-  /** (d): enqueue → handler-start latency at a steady rate, worker running. */
-  async latency(p: ColumnProcesses, durationMs: number): Promise<Measured<LatencyFigure>> {
+  /** (d): enqueue → handler-start latency at a steady `rate` (jobs/s) for `durationMs`, worker running. */
+  async latency(p: ColumnProcesses, rate: number, durationMs: number): Promise<Measured<LatencyFigure>> {
     await this.clean();
-    const { rate } = this.config.latency;
     const total = Math.round((rate * durationMs) / 1_000);
     await p.worker.request('prepare', { concurrency: this.config.concurrency, target: total });
     try {
@@ -172,7 +173,13 @@ export class Lab {
         const sent = await p.client.request('paced', { rate, durationMs }, LONG);
         if (sent.sent !== total) throw new Error(`${p.column}: sent ${sent.sent} jobs, expected ${total}`);
         const { latency } = await p.worker.request('finish', null, LONG);
-        return { ...latency, maxLagMs: sent.maxLagMs, callP50: sent.roundTripMs.p50, callP99: sent.roundTripMs.p99 };
+        return {
+          ...latency,
+          maxLagMs: sent.maxLagMs,
+          sentPerS: sent.sentPerS,
+          callP50: sent.roundTripMs.p50,
+          callP99: sent.roundTripMs.p99,
+        };
       });
     } finally {
       await p.worker.request('stop', null);

@@ -5,6 +5,9 @@ import { COLUMNS, type Column } from './protocol.ts';
 export const WORKLOADS = ['enqueue', 'enqueueMany', 'process', 'latency'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
+/** (d)'s send rates, jobs/s: the base rate, then one where a path's per-job cost starts to show. */
+export const LATENCY_RATES = [500, 2_000] as const;
+
 export interface BenchConfig {
   mode: 'full' | 'quick';
   /** Jobs per measurement of workloads (a), (b) and (c). */
@@ -25,8 +28,11 @@ export interface BenchConfig {
   batch: number;
   /** (c), (d): worker concurrency. */
   concurrency: number;
-  /** (d): steady send rate (jobs/s), how long, and the warm-up. */
-  latency: { rate: number; durationMs: number; warmupMs: number };
+  /**
+   * (d): the steady send rates (jobs/s), each measured on its own with the same duration, warm-up
+   * and repetitions. The first is the base rate, whose figures keep the JSON's older keys.
+   */
+  latency: { rates: number[]; durationMs: number; warmupMs: number };
   columns: Column[];
   workloads: Workload[];
   /** Write V8 CPU profiles of every child here (`node --cpu-prof`). */
@@ -38,7 +44,7 @@ export interface BenchConfig {
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --quick              4,000 jobs, 2 repetitions, 3 s latency phase, shorter warm-ups (under 2 minutes)
+  --quick              4,000 jobs, 2 repetitions, 3 s per latency rate, shorter warm-ups (under 2 minutes)
   --jobs N             jobs per measurement of (a) (b) (c)        [full 20,000]
   --reps N             measured repetitions per figure            [full 5, (c) 9]
   --columns a,b        subset of raw,naive,taskwire               [all]
@@ -101,7 +107,7 @@ export function parseOptions(argv: string[]): BenchConfig | undefined {
     inFlight: 64,
     batch: 1_000,
     concurrency: 16,
-    latency: { rate: 500, durationMs: quick ? 3_000 : 10_000, warmupMs: quick ? 500 : 3_000 },
+    latency: { rates: [...LATENCY_RATES], durationMs: quick ? 3_000 : 10_000, warmupMs: quick ? 500 : 3_000 },
     columns,
     workloads,
     cpuProfDir: values['cpu-prof'],

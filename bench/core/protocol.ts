@@ -37,11 +37,12 @@ export type ClientCommands = BaseCommands & {
   bulk: Command<{ jobs: number; batch: number }, { ms: number }>;
   /**
    * Single enqueues at a steady `rate` (jobs/s) for `durationMs`; `maxLagMs`: worst lateness of a
-   * send; `roundTripMs`: p50/p99 of the enqueue calls themselves (send → reply).
+   * send; `sentPerS`: the rate the sender kept; `roundTripMs`: p50/p99 of the enqueue calls
+   * themselves (send → reply).
    */
   paced: Command<
     { rate: number; durationMs: number },
-    { sent: number; ms: number; maxLagMs: number; roundTripMs: { p50: number; p99: number } }
+    { sent: number; ms: number; maxLagMs: number; sentPerS: number; roundTripMs: { p50: number; p99: number } }
   >;
 };
 
@@ -54,6 +55,11 @@ export interface LatencySummary {
   p90: number;
   p99: number;
   max: number;
+  /**
+   * Every job's latency as `[ms, jobs]` pairs, ms ascending (whole ms: the job carries a `Date`),
+   * so that repetitions can be merged into one distribution.
+   */
+  histogram: [number, number][];
 }
 
 /** The consumer side: a worker that runs no-op jobs and counts them. */

@@ -1,46 +1,77 @@
-/** The results of a run: what was measured, the JSON written, the table printed. */
+/** The results of a run: what was measured, per repetition, and the JSON written from it. */
 import type { MachineInfo } from './machine.ts';
 import type { CommandsPerJob, LatencyFigure, Measured, PerProcess, StoredJob } from './measure.ts';
 import type { BenchConfig, Workload } from './options.ts';
-import { COLUMN_TITLES, COLUMNS, type Column } from './protocol.ts';
-import { ratio, type Spread, spread } from './stats.ts';
+import { COLUMN_TITLES, type Column } from './protocol.ts';
+import { histogramQuantile, ratio, type Spread, spread } from './stats.ts';
 
 export const THROUGHPUT = ['enqueue', 'enqueueMany', 'process'] as const;
 export type ThroughputWorkload = (typeof THROUGHPUT)[number];
-const PERCENTILES = ['p50', 'p90', 'p99', 'max'] as const;
-const PROCESSES = ['client', 'server', 'worker'] as const;
-type Process = (typeof PROCESSES)[number];
+export const PERCENTILES = ['p50', 'p90', 'p99', 'max'] as const;
+export const PROCESSES = ['client', 'server', 'worker'] as const;
+export type Process = (typeof PROCESSES)[number];
 /** CPU is counted for Redis too (one Redis serves every column, measured during each column's phase). */
-const CPU_PROCESSES = [...PROCESSES, 'redis'] as const;
-type CpuProcess = (typeof CPU_PROCESSES)[number];
+export const CPU_PROCESSES = [...PROCESSES, 'redis'] as const;
+export type CpuProcess = (typeof CPU_PROCESSES)[number];
+/** What (d) records per repetition, besides every job's latency. */
+const LATENCY_FIGURES = [...PERCENTILES, 'maxLagMs', 'sentPerS', 'callP50', 'callP99'] as const;
+type LatencyFigureName = (typeof LATENCY_FIGURES)[number];
+
+/** What one phase (a workload, or (d) at one rate) cost in each repetition, in run order. */
+export interface Costs {
+  /** RSS of each process at the end of the repetition (MB). */
+  rss: Record<Process, number[]>;
+  /** CPU time per job of each process, and of Redis, during the measured phase (µs). */
+  cpu: Record<CpuProcess, number[]>;
+  /** Redis commands per job, by command. */
+  commands: CommandsPerJob[];
+}
+
+/** (d) at one send rate: each repetition's figures, and every job's latency over all of them. */
+export interface LatencyRecord extends Costs {
+  figures: Record<LatencyFigureName, number[]>;
+  /** Enqueue → handler start: ms → jobs, merged over the repetitions. */
+  histogram: Map<number, number>;
+}
 
 /** Every repetition's figure, per column, in run order. */
 export interface ColumnRecord {
   throughput: Record<ThroughputWorkload, number[]>;
-  latency: Record<(typeof PERCENTILES)[number] | 'maxLagMs' | 'callP50' | 'callP99', number[]>;
-  rss: Record<Workload, Record<Process, number[]>>;
-  /** CPU time per job of each process, and of Redis, during the measured phase (µs). */
-  cpu: Record<Workload, Record<CpuProcess, number[]>>;
-  /** Redis commands per job during each repetition, by command. */
-  commands: Record<Workload, CommandsPerJob[]>;
+  costs: Record<ThroughputWorkload, Costs>;
+  /** (d), by send rate (jobs/s). */
+  latency: Record<number, LatencyRecord>;
   /** One job as the column stored it (read after the enqueue warm-up). */
   storedJob?: StoredJob;
 }
 
-export function emptyRecord(): ColumnRecord {
-  const processes = () => ({ client: [], server: [], worker: [], redis: [] });
-  const perWorkload = () => ({ enqueue: processes(), enqueueMany: processes(), process: processes(), latency: processes() });
+function emptyCosts(): Costs {
+  return { rss: { client: [], server: [], worker: [] }, cpu: { client: [], server: [], worker: [], redis: [] }, commands: [] };
+}
+
+function emptyLatency(): LatencyRecord {
   return {
-    throughput: { enqueue: [], enqueueMany: [], process: [] },
-    latency: { p50: [], p90: [], p99: [], max: [], maxLagMs: [], callP50: [], callP99: [] },
-    rss: perWorkload(),
-    cpu: perWorkload(),
-    commands: { enqueue: [], enqueueMany: [], process: [], latency: [] },
+    ...emptyCosts(),
+    figures: { p50: [], p90: [], p99: [], max: [], maxLagMs: [], sentPerS: [], callP50: [], callP99: [] },
+    histogram: new Map(),
   };
 }
 
+/** A column's record before anything ran; (d) gets an entry per rate. */
+export function emptyRecord(rates: readonly number[]): ColumnRecord {
+  return {
+    throughput: { enqueue: [], enqueueMany: [], process: [] },
+    costs: { enqueue: emptyCosts(), enqueueMany: emptyCosts(), process: emptyCosts() },
+    latency: Object.fromEntries(rates.map((rate) => [rate, emptyLatency()])),
+  };
+}
+
+/** The costs of workload `w`; for (d), those at `rate`. */
+export function costsOf(record: ColumnRecord, w: Workload, rate: number): Costs | undefined {
+  return w === 'latency' ? record.latency[rate] : record.costs[w];
+}
+
 /** Total Redis commands per job of each repetition. */
-function commandTotals(perRep: CommandsPerJob[]): number[] {
+export function commandTotals(perRep: CommandsPerJob[]): number[] {
   return perRep.map((commands) => Object.values(commands).reduce((a, b) => a + b, 0));
 }
 
@@ -56,35 +87,92 @@ function pushPerProcess(into: Record<Process, number[]>, values: PerProcess): vo
   into.worker.push(values.worker);
 }
 
-/** Records one measured repetition: its figure, Redis commands and CPU per job, and RSS after it. */
-export function recordRepetition(
-  record: ColumnRecord,
-  workload: Workload,
-  measured: Measured<number | LatencyFigure>,
-  rss: PerProcess,
-): void {
-  const { value } = measured;
-  if (typeof value === 'number') {
-    if (workload !== 'latency') record.throughput[workload].push(value);
-  } else {
-    for (const key of [...PERCENTILES, 'maxLagMs', 'callP50', 'callP99'] as const) record.latency[key].push(value[key]);
-  }
-  record.commands[workload].push(measured.commands);
-  pushPerProcess(record.cpu[workload], measured.cpuMicrosPerJob);
-  record.cpu[workload].redis.push(measured.redisCpuMicrosPerJob);
-  pushPerProcess(record.rss[workload], rss);
+function pushCosts(into: Costs, measured: Measured<unknown>, rss: PerProcess): void {
+  into.commands.push(measured.commands);
+  pushPerProcess(into.cpu, measured.cpuMicrosPerJob);
+  into.cpu.redis.push(measured.redisCpuMicrosPerJob);
+  pushPerProcess(into.rss, rss);
+}
+
+/** Records one measured repetition of a throughput workload: its figure, what it cost, and RSS after it. */
+export function recordThroughput(record: ColumnRecord, workload: ThroughputWorkload, measured: Measured<number>, rss: PerProcess): void {
+  record.throughput[workload].push(measured.value);
+  pushCosts(record.costs[workload], measured, rss);
+}
+
+/** Records one measured repetition of (d) at `rate`, and adds its jobs to the rate's distribution. */
+export function recordLatency(record: ColumnRecord, rate: number, measured: Measured<LatencyFigure>, rss: PerProcess): void {
+  const into = record.latency[rate];
+  if (!into) throw new Error(`no record for (d) at ${rate} jobs/s`);
+  for (const key of LATENCY_FIGURES) into.figures[key].push(measured.value[key]);
+  for (const [ms, jobs] of measured.value.histogram) into.histogram.set(ms, (into.histogram.get(ms) ?? 0) + jobs);
+  pushCosts(into, measured, rss);
 }
 
 export type Results = Partial<Record<Column, ColumnRecord>>;
 
 const maybe = (samples: number[]): Spread | null => (samples.length ? spread(samples) : null);
 const round = (value: number, digits: number) => (Number.isFinite(value) ? Number(value.toFixed(digits)) : null);
-const median = (samples: number[] | undefined) => (samples?.length ? spread(samples).median : Number.NaN);
+export const median = (samples: number[] | undefined) => (samples?.length ? spread(samples).median : Number.NaN);
+
+/** The 0th, 1st, … 100th percentile of a merged distribution; null when it holds no job. */
+function percentiles(histogram: Map<number, number>): number[] | null {
+  if (histogram.size === 0) return null;
+  const sorted = [...histogram].sort(([a], [b]) => a - b);
+  return Array.from({ length: 101 }, (_, i) => histogramQuantile(sorted, i / 100));
+}
 
 /** Per-repetition ratios (measured back to back in the same repetition): how noisy a ratio is. */
 function paired(a: number[] | undefined, b: number[] | undefined): Spread | null {
   if (!a?.length || !b?.length || a.length !== b.length) return null;
   return spread(a.map((value, i) => ratio(value, b[i])));
+}
+
+type ByProcess<P extends string> = Record<P, Spread | null>;
+
+/** What a phase cost, as written to the JSON. */
+interface CostsReport {
+  rssMB: ByProcess<Process>;
+  cpuMicrosPerJob: ByProcess<CpuProcess>;
+  redisCommandsPerJob: { total: Spread | null; byCommand: Record<string, number> };
+}
+
+/** (d) at one rate, as written to the JSON. */
+export interface LatencyReport extends CostsReport {
+  /** Enqueue → handler start, ms: each repetition's percentile, over repetitions. */
+  latencyMs: Record<(typeof PERCENTILES)[number], Spread | null>;
+  senderMaxLagMs: Spread | null;
+  /** The send rate the client kept, jobs/s. */
+  senderRatePerS: Spread | null;
+  enqueueCallMs: { p50: Spread | null; p99: Spread | null };
+  /** Jobs measured over all repetitions. */
+  jobs: number;
+  /**
+   * The 0th…100th percentile (101 values, ms) of enqueue → handler start over every job of every
+   * repetition: the distribution the chart draws. null when nothing was measured.
+   */
+  cdfMs: number[] | null;
+}
+
+export interface ColumnReport {
+  title: string;
+  storedJob: StoredJob | null;
+  unit: { throughput: 'jobs/s'; latency: 'ms'; rss: 'MB' };
+  enqueue: Spread | null;
+  enqueueMany: Spread | null;
+  process: Spread | null;
+  /** At the base rate (the first of `config.latency.rates`, 500/s), as before there were two. */
+  latencyMs: LatencyReport['latencyMs'];
+  /** At the base rate. */
+  senderMaxLagMs: Spread | null;
+  /** At the base rate. */
+  enqueueCallMs: LatencyReport['enqueueCallMs'];
+  /** By workload; `latency` is (d) at the base rate (each rate's own are under `latencyByRate`). */
+  rssMB: Partial<Record<Workload, ByProcess<Process>>>;
+  cpuMicrosPerJob: Partial<Record<Workload, ByProcess<CpuProcess>>>;
+  redisCommandsPerJob: Partial<Record<Workload, CostsReport['redisCommandsPerJob']>>;
+  /** (d) at each rate, keyed by jobs/s ("500", "2000"). */
+  latencyByRate: Record<string, LatencyReport>;
 }
 
 export interface Report {
@@ -103,9 +191,70 @@ export interface Report {
   pairedRatios: Record<'taskwire' | 'naive', Record<ThroughputWorkload, Spread | null>>;
   /** Whether every column stored its jobs with the same BullMQ options (the comparison is fair). */
   sameJobOptions: boolean | null;
-  /** Median over repetitions of each repetition's p50 / p99. */
-  latencyMs: Partial<Record<Column, { p50: number | null; p99: number | null }>>;
-  columns: Partial<Record<Column, unknown>>;
+  /** At the base rate (500/s): median over repetitions of each repetition's p50 / p99. */
+  latencyMs: Partial<Record<Column, LatencyMedians>>;
+  /** The same at every rate, keyed by jobs/s ("500", "2000"), then column. */
+  latencyMsByRate: Record<string, Partial<Record<Column, LatencyMedians>>>;
+  columns: Partial<Record<Column, ColumnReport>>;
+}
+
+export interface LatencyMedians {
+  p50: number | null;
+  p99: number | null;
+}
+
+function costsReport(costs: Costs): CostsReport {
+  const byProcess = <P extends string>(names: readonly P[], samples: Record<P, number[]>) =>
+    Object.fromEntries(names.map((name) => [name, maybe(samples[name])])) as ByProcess<P>;
+  return {
+    rssMB: byProcess(PROCESSES, costs.rss),
+    cpuMicrosPerJob: byProcess(CPU_PROCESSES, costs.cpu),
+    redisCommandsPerJob: { total: maybe(commandTotals(costs.commands)), byCommand: commandMedians(costs.commands) },
+  };
+}
+
+function latencyReport(record: LatencyRecord): LatencyReport {
+  const { figures } = record;
+  return {
+    latencyMs: Object.fromEntries(PERCENTILES.map((p) => [p, maybe(figures[p])])) as LatencyReport['latencyMs'],
+    senderMaxLagMs: maybe(figures.maxLagMs),
+    senderRatePerS: maybe(figures.sentPerS),
+    enqueueCallMs: { p50: maybe(figures.callP50), p99: maybe(figures.callP99) },
+    jobs: [...record.histogram.values()].reduce((a, b) => a + b, 0),
+    cdfMs: percentiles(record.histogram),
+    ...costsReport(record),
+  };
+}
+
+function columnReport(config: BenchConfig, column: Column, record: ColumnRecord): ColumnReport {
+  const base = config.latency.rates[0] ?? Number.NaN;
+  const byRate = Object.fromEntries(
+    config.latency.rates.flatMap((rate) => {
+      const latency = record.latency[rate];
+      return latency ? [[String(rate), latencyReport(latency)]] : [];
+    }),
+  ) as Record<string, LatencyReport>;
+  const atBase = byRate[String(base)] ?? latencyReport(emptyLatency());
+  const costs = Object.fromEntries(config.workloads.map((w) => [w, costsReport(costsOf(record, w, base) ?? emptyCosts())])) as Partial<
+    Record<Workload, CostsReport>
+  >;
+  const pick = <K extends keyof CostsReport>(key: K) =>
+    Object.fromEntries(Object.entries(costs).map(([w, c]) => [w, c?.[key]])) as Partial<Record<Workload, CostsReport[K]>>;
+  return {
+    title: COLUMN_TITLES[column],
+    storedJob: record.storedJob ?? null,
+    unit: { throughput: 'jobs/s', latency: 'ms', rss: 'MB' },
+    enqueue: maybe(record.throughput.enqueue),
+    enqueueMany: maybe(record.throughput.enqueueMany),
+    process: maybe(record.throughput.process),
+    latencyMs: atBase.latencyMs,
+    senderMaxLagMs: atBase.senderMaxLagMs,
+    enqueueCallMs: atBase.enqueueCallMs,
+    rssMB: pick('rssMB'),
+    cpuMicrosPerJob: pick('cpuMicrosPerJob'),
+    redisCommandsPerJob: pick('redisCommandsPerJob'),
+    latencyByRate: byRate,
+  };
 }
 
 export function buildReport(config: BenchConfig, machine: MachineInfo, results: Results, startedAt: Date, wallTimeS: number): Report {
@@ -117,34 +266,23 @@ export function buildReport(config: BenchConfig, machine: MachineInfo, results: 
     >;
   const pairs = (a: Column) =>
     Object.fromEntries(THROUGHPUT.map((w) => [w, paired(tp(a, w), tp('raw', w))])) as Record<ThroughputWorkload, Spread | null>;
-  const latencyMs: Report['latencyMs'] = {};
+  const medians = (record: LatencyRecord | undefined): LatencyMedians => ({
+    p50: round(median(record?.figures.p50), 2),
+    p99: round(median(record?.figures.p99), 2),
+  });
+  const latencyMsByRate: Report['latencyMsByRate'] = {};
+  for (const rate of config.latency.rates) latencyMsByRate[String(rate)] = {};
   const columns: Report['columns'] = {};
   for (const column of config.columns) {
     const record = results[column];
     if (!record) continue;
-    latencyMs[column] = { p50: round(median(record.latency.p50), 2), p99: round(median(record.latency.p99), 2) };
-    columns[column] = {
-      title: COLUMN_TITLES[column],
-      storedJob: record.storedJob ?? null,
-      unit: { throughput: 'jobs/s', latency: 'ms', rss: 'MB' },
-      ...Object.fromEntries(THROUGHPUT.map((w) => [w, maybe(record.throughput[w])])),
-      latencyMs: Object.fromEntries(PERCENTILES.map((p) => [p, maybe(record.latency[p])])),
-      senderMaxLagMs: maybe(record.latency.maxLagMs),
-      enqueueCallMs: { p50: maybe(record.latency.callP50), p99: maybe(record.latency.callP99) },
-      rssMB: Object.fromEntries(
-        config.workloads.map((w) => [w, Object.fromEntries(PROCESSES.map((proc) => [proc, maybe(record.rss[w][proc])]))]),
-      ),
-      cpuMicrosPerJob: Object.fromEntries(
-        config.workloads.map((w) => [w, Object.fromEntries(CPU_PROCESSES.map((proc) => [proc, maybe(record.cpu[w][proc])]))]),
-      ),
-      redisCommandsPerJob: Object.fromEntries(
-        config.workloads.map((w) => [
-          w,
-          { total: maybe(commandTotals(record.commands[w])), byCommand: commandMedians(record.commands[w]) },
-        ]),
-      ),
-    };
+    for (const rate of config.latency.rates) {
+      const into = latencyMsByRate[String(rate)] ?? {};
+      into[column] = medians(record.latency[rate]);
+    }
+    columns[column] = columnReport(config, column, record);
   }
+  const base = String(config.latency.rates[0]);
   return {
     date: startedAt.toISOString(),
     mode: config.mode,
@@ -166,7 +304,8 @@ export function buildReport(config: BenchConfig, machine: MachineInfo, results: 
     ratiosTaskwireToNaive: ratios('taskwire', 'naive'),
     pairedRatios: { taskwire: pairs('taskwire'), naive: pairs('naive') },
     sameJobOptions: sameJobOptions(results),
-    latencyMs,
+    latencyMs: latencyMsByRate[base] ?? {},
+    latencyMsByRate,
     columns,
   };
 }
@@ -177,156 +316,4 @@ function sameJobOptions(results: Results): boolean | null {
     .map((record) => record?.storedJob?.opts)
     .filter((opts): opts is string => opts !== undefined);
   return stored.length ? stored.every((opts) => opts === stored[0]) : null;
-}
-
-// ---- the table ----
-
-function num(value: number, digits = 0): string {
-  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
-function cell(samples: number[] | undefined, digits: number): string {
-  if (!samples?.length) return '—';
-  const s = spread(samples);
-  return `${num(s.median, digits)} [${num(s.min, digits)}–${num(s.max, digits)}]`;
-}
-
-function times(value: number): string {
-  return Number.isFinite(value) ? `${value.toFixed(2)}×` : '—';
-}
-
-function render(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
-  const line = (row: string[]) =>
-    row
-      .map((text, i) => (i === 0 ? text.padEnd(widths[i] ?? 0) : text.padStart(widths[i] ?? 0)))
-      .join('   ')
-      .trimEnd();
-  const [header, ...body] = rows;
-  return [line(header ?? []), widths.map((w) => '─'.repeat(w)).join('───'), ...body.map(line)].join('\n');
-}
-
-const WORKLOAD_LABELS: Record<Workload, string> = {
-  enqueue: '(a) enqueue',
-  enqueueMany: '(b) enqueueMany',
-  process: '(c) process',
-  latency: '(d) latency',
-};
-
-/**
- * One row: raw, naive with its ratio to raw, taskwire with its ratios to raw and naive.
- * `samples` gives each column's repetitions.
- */
-function row(label: string, samples: (column: Column) => number[] | undefined, digits: number, floor = 0): string[] {
-  const m = (column: Column) => median(samples(column));
-  // A ratio of two figures near zero (an idle process) says nothing.
-  const over = (a: Column, b: Column) => (m(a) >= floor && m(b) >= floor ? times(ratio(m(a), m(b))) : '—');
-  return [
-    label,
-    cell(samples('raw'), digits),
-    cell(samples('naive'), digits),
-    over('naive', 'raw'),
-    cell(samples('taskwire'), digits),
-    over('taskwire', 'raw'),
-    over('taskwire', 'naive'),
-  ];
-}
-
-const HEAD = (title: string) => [title, COLUMN_TITLES.raw, COLUMN_TITLES.naive, '÷ raw', COLUMN_TITLES.taskwire, '÷ raw', '÷ naive'];
-
-/** "5 repetitions per figure", or "5 repetitions per figure, 9 for (c)" when (c) gets more. */
-function repetitionsText(config: BenchConfig): string {
-  const { enqueue: each, process } = config.reps;
-  if (config.workloads.every((w) => w === 'process')) return `${process} repetitions per figure`;
-  const text = `${each} repetitions per figure`;
-  return config.workloads.includes('process') && process !== each ? `${text}, ${process} for (c)` : text;
-}
-
-/** The table printed on stdout. */
-export function formatTable(config: BenchConfig, report: Report, results: Results): string {
-  const m = report.machine;
-  const out: string[] = [];
-  const lat = config.latency;
-  out.push(
-    `taskwire bench — ${config.mode} mode: ${num(config.jobs)} jobs per measurement of (a)–(c), ${repetitionsText(config)} after a warm-up,`,
-    `latency at ${lat.rate} jobs/s for ${lat.durationMs / 1_000} s. Figures: median [min–max] over repetitions; ratios: medians of the same run.`,
-  );
-  if (config.mode === 'quick') {
-    out.push(
-      'QUICK MODE: fewer jobs and repetitions and a shorter latency phase than a full run — a smoke check; do not compare with full runs.',
-    );
-  }
-  out.push(
-    `${report.date} · ${m.cpus} × ${m.model} · node ${m.node} · redis ${m.redis} · load average at start ${m.loadAverageAtStart.join(' ')}, at end ${m.loadAverageAtEnd?.join(' ') ?? '?'}`,
-    '',
-  );
-
-  const tp = config.workloads.filter((w): w is ThroughputWorkload => w !== 'latency');
-  if (tp.length) {
-    const labels: Record<ThroughputWorkload, string> = {
-      enqueue: `(a) enqueue, ${config.inFlight} in flight`,
-      enqueueMany: `(b) enqueueMany, ${num(config.batch)} per call`,
-      process: `(c) process, concurrency ${config.concurrency}`,
-    };
-    const rows = [HEAD('throughput, jobs/s (higher is better)')];
-    for (const w of tp) rows.push(row(labels[w], (c) => results[c]?.throughput[w], 0));
-    out.push(render(rows), '');
-  }
-  if (config.workloads.includes('latency')) {
-    const rows = [HEAD(`(d) enqueue → handler start, ms (lower is better)`)];
-    for (const p of PERCENTILES) rows.push(row(p, (c) => results[c]?.latency[p], 1));
-    rows.push(row('enqueue call alone, p50', (c) => results[c]?.latency.callP50, 1));
-    rows.push(row('enqueue call alone, p99', (c) => results[c]?.latency.callP99, 1));
-    rows.push(row('sender max lag', (c) => results[c]?.latency.maxLagMs, 1));
-    out.push(render(rows), '');
-  }
-  const commandRows = [HEAD('Redis commands per job (all processes of the column)')];
-  for (const w of config.workloads) {
-    commandRows.push(row(WORKLOAD_LABELS[w], (c) => (results[c] ? commandTotals(results[c].commands[w]) : undefined), 2));
-  }
-  out.push(render(commandRows), '');
-  /** One row per process and workload; rows where every column is below `idleBelow` are left out. */
-  const perProcess = <P extends string>(
-    title: string,
-    processes: readonly P[],
-    pick: (record: ColumnRecord, w: Workload) => Record<P, number[]>,
-    idleBelow = 0,
-  ) => {
-    const rows = [HEAD(title)];
-    for (const w of config.workloads) {
-      let label = WORKLOAD_LABELS[w];
-      for (const proc of processes) {
-        const samples = (c: Column) => {
-          const record = results[c];
-          const values = record ? pick(record, w)[proc] : undefined;
-          return values?.length ? values : undefined;
-        };
-        if (COLUMNS.every((c) => !(median(samples(c)) >= idleBelow))) continue;
-        rows.push(row(`${label}  ${proc}`, samples, 0, idleBelow));
-        label = ' '.repeat(label.length);
-      }
-    }
-    return render(rows);
-  };
-  out.push(
-    perProcess('CPU time per job, µs (user + system; idle processes left out; redis: the one Redis)', CPU_PROCESSES, (r, w) => r.cpu[w], 1),
-    '',
-  );
-  out.push(
-    perProcess('(e) RSS at end of workload, MB', PROCESSES, (r, w) => r.rss[w]),
-    '',
-  );
-
-  const stored = config.columns.filter((c) => results[c]?.storedJob);
-  if (stored.length) {
-    const sizes = stored.map((c) => `${COLUMN_TITLES[c]} ${results[c]?.storedJob?.dataBytes} B`).join(', ');
-    out.push(`Job data as stored in Redis: ${sizes}. Same BullMQ job options in every column: ${report.sameJobOptions ? 'yes' : 'NO'}.`);
-  }
-  out.push(
-    'raw BullMQ: Queue.add/addBulk and a plain Worker (the ceiling; no API process). naive tRPC: a minimal tRPC v11 router',
-    '(superjson + zod, httpBatchLink) calling queue.add; plain Worker + zod parse. taskwire: createClient → startApiServer → FamilyWorker.',
-    'Every column uses the same job options and worker settings; client, API and worker are separate processes; Redis is flushed before',
-    'every measurement. Throughput ratios < 1 mean slower than raw; latency and RSS ratios > 1 mean more.',
-  );
-  return out.join('\n');
 }

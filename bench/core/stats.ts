@@ -29,3 +29,25 @@ export function ratio(a: number | undefined, b: number | undefined): number {
   if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return Number.NaN;
   return a / b;
 }
+
+/** `[value, count]` pairs, values ascending: a distribution of many equal values, kept small. */
+export type Histogram = readonly (readonly [number, number])[];
+
+/** `quantile` of the values a histogram counts, as if they were listed one by one and sorted. */
+export function histogramQuantile(histogram: Histogram, q: number): number {
+  const count = histogram.reduce((n, [, c]) => n + c, 0);
+  if (count === 0) return Number.NaN;
+  const valueAt = (index: number): number => {
+    let seen = 0;
+    for (const [value, c] of histogram) {
+      seen += c;
+      if (index < seen) return value;
+    }
+    return histogram.at(-1)?.[0] ?? Number.NaN;
+  };
+  const position = (count - 1) * q;
+  const lower = Math.floor(position);
+  const a = valueAt(lower);
+  const b = valueAt(Math.ceil(position));
+  return a + (b - a) * (position - lower);
+}

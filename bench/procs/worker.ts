@@ -42,12 +42,19 @@ let run: { consumer: Consumer; tally: Tally } | undefined;
 
 function summarize(values: number[]): LatencySummary {
   const sorted = [...values].sort((a, b) => a - b);
+  const histogram: [number, number][] = [];
+  for (const ms of sorted) {
+    const last = histogram.at(-1);
+    if (last?.[0] === ms) last[1]++;
+    else histogram.push([ms, 1]);
+  }
   return {
     count: sorted.length,
     p50: quantile(sorted, 0.5),
     p90: quantile(sorted, 0.9),
     p99: quantile(sorted, 0.99),
     max: sorted.at(-1) ?? Number.NaN,
+    histogram,
   };
 }
 
