@@ -64,6 +64,7 @@ describe('bench chart', () => {
     const svg = renderChart(source);
     expect(svg).toContain('Test &lt;CPU&gt; &amp; &quot;co&quot;');
     expect(svg.startsWith('<?xml')).toBe(true);
+    expect(svg).toMatch(/<svg [^>]*role="img"[^>]*>\n<title>taskwire bench, 2026-12-03T10:20:30.456Z, full mode: /);
     expect(svg).toMatch(/<svg [^>]*viewBox="0 0 900 \d+"/);
     expect(escapeXml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;');
     const quick = renderChart({ ...source, mode: 'quick', columns: { raw: { enqueue: { median: 1, min: 1, max: 1 } } } });
