@@ -331,7 +331,11 @@ export function renderChart(source: ChartSource): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="${FONT}" font-size="12" fill="${INK}">`,
-    tag('title', {}, escapeXml(`taskwire bench, ${source.date}, ${source.mode} mode: throughput per workload and enqueue → handler start latency`)),
+    tag(
+      'title',
+      {},
+      escapeXml(`taskwire bench, ${source.date}, ${source.mode} mode: throughput per workload and enqueue → handler start latency`),
+    ),
     tag('rect', { width: WIDTH, height, fill: 'white' }),
     ...panels,
     '</svg>',
