@@ -28,6 +28,7 @@ export {
 } from './runtime/auth.ts';
 export { AuthThrottle, type AuthThrottleOptions, DEFAULT_AUTH_THROTTLE } from './runtime/auth-throttle.ts';
 export { clientAddress } from './runtime/client-address.ts';
+export { parseCorsOrigins } from './runtime/cors.ts';
 // Enqueues enter through admission only (every transport calls it): the write path is not exported.
 export type { EnqueueItem, EnqueueSettings } from './runtime/enqueue.ts';
 export { AccessGate, bearerToken } from './runtime/gate.ts';

@@ -8,7 +8,7 @@
  * (batching, plus SSE for subscriptions). They are written to var/browser-bundle/sizes.json, with
  * the test page's own size and a screenshot of the page.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,9 +16,9 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildPackages } from '../fixtures/build.ts';
+import { launchChromium } from '../fixtures/chromium.ts';
 import { startStack } from '../fixtures/harness.ts';
 import { labHandlers, labRegistry } from '../fixtures/lab.ts';
 
@@ -26,17 +26,6 @@ const exec = promisify(execFile);
 const root = process.cwd();
 const dir = join(root, 'var', 'browser-bundle');
 const TOKEN = 'tw_browser-bundle-admin-token-000';
-
-/** Chromium's flags on these machines: no sandbox as root, and no background traffic to a closed network. */
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 interface Bundle {
   path: string;
@@ -118,15 +107,6 @@ async function servePage(files: Record<string, { type: string; body: string }>, 
       server.close();
     },
   };
-}
-
-/** Debian's Chromium, which the CI script installs; a run without it fails rather than skips. */
-function chromiumPath(): string {
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error('chromium is not installed: apt-get install -y chromium (.ci/run does it)');
-  }
 }
 
 let client: Bundle;
@@ -215,7 +195,7 @@ globalThis.trpc = createTRPCClient({
       },
       new URL(stack.api.url),
     );
-    const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_FLAGS });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
       const problems: string[] = [];
@@ -249,4 +229,54 @@ globalThis.trpc = createTRPCClient({
       site.close();
     }
   }, 60_000);
+
+  it('from a page of another origin: refused by default, served once TASKWIRE_CORS_ORIGINS names it (WebSocket, SSE, rich types)', async () => {
+    const pageFiles = {
+      '/': {
+        type: 'text/html; charset=utf-8',
+        body: '<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>another origin</title></head><body><h1>a page of another origin</h1><pre id="out"></pre><script type="module" src="/page.js"></script></body></html>',
+      },
+      '/page.js': { type: 'text/javascript; charset=utf-8', body: client.text },
+    };
+    // The page's own server (nothing proxied: the page calls the API's origin directly).
+    const site = await servePage(pageFiles, new URL('http://127.0.0.1:9'));
+    const browser = await launchChromium();
+    const open = async (api: string, shot: string) => {
+      const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
+      await page.goto(`${site.url}/?token=${TOKEN}&api=${encodeURIComponent(`${api}/trpc`)}`);
+      await page.waitForSelector('#out[data-done]', { timeout: 30_000 });
+      await page.screenshot({ path: join(dir, shot), fullPage: true });
+      const seen = JSON.parse((await page.textContent('#out')) ?? '{}') as {
+        ok: boolean;
+        code?: string;
+        steps?: number;
+        resultBig?: string;
+      };
+      await page.close();
+      return seen;
+    };
+    try {
+      {
+        await using closed = await startStack({ registry: labRegistry, token: TOKEN, handlers: [labHandlers] });
+        const seen = await open(closed.api.url, 'cross-origin-refused.png');
+        expect(seen.ok).toBe(false);
+        // Nothing was enqueued from the refused page.
+        expect(await closed.client.jobs.list({ state: 'completed' })).toEqual([]);
+        expect(await closed.client.jobs.list({ state: 'waiting' })).toEqual([]);
+      }
+      {
+        await using allowed = await startStack({
+          registry: labRegistry,
+          token: TOKEN,
+          handlers: [labHandlers],
+          api: { corsOrigins: [site.url] },
+        });
+        const seen = await open(allowed.api.url, 'cross-origin-allowed.png');
+        expect(seen).toMatchObject({ ok: true, steps: 3, resultBig: (2n ** 70n).toString() });
+      }
+    } finally {
+      await browser.close();
+      site.close();
+    }
+  }, 90_000);
 });

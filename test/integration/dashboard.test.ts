@@ -67,6 +67,25 @@ describe('dashboard', () => {
     expect(queues.status).toBe(200);
     const body = (await queues.json()) as { queues: { name: string; displayName?: string }[] };
     expect(body.queues.map((q) => q.displayName ?? q.name)).toEqual(['lab']);
+    expect(body.queues.map((q) => q.name)).toEqual(['lab']);
+    // Raw job data cannot be added or rewritten here: a job's data is a contract's envelope.
+    const bearer = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+    const added = await fetch(`${url}/api/queues/lab/add`, {
+      method: 'POST',
+      headers: bearer,
+      body: JSON.stringify({ name: 'echo', data: { raw: 1 } }),
+    });
+    expect(added.status).toBe(405);
+    const edited = await fetch(`${url}/api/queues/lab/1/update-data`, {
+      method: 'PATCH',
+      headers: bearer,
+      body: JSON.stringify({ jobData: { raw: 1 } }),
+    });
+    expect(edited.status).toBe(405);
+    const after = (await (await fetch(`${url}/api/queues`, { headers: bearer })).json()) as {
+      queues: { counts: Record<string, number> }[];
+    };
+    expect(Object.values(after.queues[0]?.counts ?? { missing: 1 }).every((n) => n === 0)).toBe(true);
     expect(await page(base, { cookie: session.replace(/\.[\w-]+$/, '.forged') })).toBe(303);
 
     const out = await fetch(`${base}/admin/logout`, { method: 'POST', headers: { cookie: session }, redirect: 'manual' });
@@ -161,7 +180,7 @@ describe('dashboard', () => {
     const base = stack.api.url;
     const session = await signIn(base, ADMIN);
     const pause = (headers: Record<string, string>) =>
-      fetch(`${base}/admin/queues/api/queues/${encodeURIComponent('{lab}')}/pause`, {
+      fetch(`${base}/admin/queues/api/queues/lab/pause`, {
         method: 'PUT',
         headers: { cookie: session, ...headers },
       });
@@ -175,7 +194,7 @@ describe('dashboard', () => {
     await stack.api.hub.queue('lab').resume();
     expect((await pause({ origin: base })).status).toBe(200);
     // A bearer token is not sent by browsers on their own: no origin needed.
-    const resume = await fetch(`${base}/admin/queues/api/queues/${encodeURIComponent('{lab}')}/resume`, {
+    const resume = await fetch(`${base}/admin/queues/api/queues/lab/resume`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${ADMIN}` },
     });

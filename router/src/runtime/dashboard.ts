@@ -5,6 +5,8 @@ import { ExpressAdapter } from '@bull-board/express';
 import { TaskwireError } from '@taskwire/shared';
 import express from 'express';
 import { can } from './auth.ts';
+import { crossSite } from './cors.ts';
+import { dashboardData, dashboardName, dashboardResult } from './dashboard-format.ts';
 import { type AccessGate, bearerToken } from './gate.ts';
 import type { QueueHub } from './hub.ts';
 import type { DashboardSessions } from './sessions.ts';
@@ -14,23 +16,6 @@ const LOGIN_PATH = '/admin/login';
 const LOGOUT_PATH = '/admin/logout';
 const COOKIE = 'taskwire_admin';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/**
- * Whether a browser sent the request from another site: `Sec-Fetch-Site` when the browser sends
- * it, else `Origin` against `Host`; `undefined` when the request carries neither (not a browser's
- * form or script).
- */
-function crossSite(req: http.IncomingMessage): boolean | undefined {
-  const site = req.headers['sec-fetch-site'];
-  if (typeof site === 'string') return site !== 'same-origin' && site !== 'none';
-  const origin = req.headers.origin;
-  if (typeof origin !== 'string') return undefined;
-  try {
-    return new URL(origin).host !== req.headers.host;
-  } catch {
-    return true;
-  }
-}
 
 function cookieOf(req: http.IncomingMessage): string | undefined {
   const cookie = (req.headers.cookie ?? '').split(/;\s*/).find((c) => c.startsWith(`${COOKIE}=`));
@@ -47,6 +32,23 @@ function loginPage(message = ''): string {
 form{background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px #0002;min-width:320px}input,button{width:100%;padding:.6rem;margin-top:.6rem;box-sizing:border-box}
 p{color:#b00}</style></head><body><form method="post" action="${LOGIN_PATH}"><h1>taskwire</h1>
 <label>Admin token<input type="password" name="token" autofocus required></label><button>Sign in</button>${message ? `<p>${escapeHtml(message)}</p>` : ''}</form></body></html>`;
+}
+
+/**
+ * Bull Board's BullMQ adapter under the family's name (`email`), in the menu, the URLs and the
+ * titles alike, instead of the queue's key with its cluster hash tag (`{email}`).
+ */
+class FamilyQueueAdapter extends BullMQAdapter {
+  constructor(
+    queue: ConstructorParameters<typeof BullMQAdapter>[0],
+    private readonly family: string,
+  ) {
+    super(queue, { displayName: family });
+  }
+
+  override getName(): string {
+    return this.family;
+  }
 }
 
 /**
@@ -69,7 +71,15 @@ export function createDashboard(hub: QueueHub, gate: AccessGate, sessions: Dashb
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(DASHBOARD_PATH);
   createBullBoard({
-    queues: Object.keys(hub.registry).map((family) => new BullMQAdapter(hub.queue(family), { displayName: family })),
+    queues: Object.entries(hub.registry).map(([name, family]) => {
+      // The family's name, not the queue's hash-tagged key; jobs shown as their contracts read them.
+      const adapter = new FamilyQueueAdapter(hub.queue(name), name);
+      adapter.setFormatter('data', dashboardData);
+      adapter.setFormatter('returnValue', dashboardResult);
+      adapter.setFormatter('progress', dashboardResult);
+      adapter.setFormatter('name', (job) => dashboardName(family, job));
+      return adapter;
+    }),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'taskwire' } },
   });
@@ -145,6 +155,14 @@ export function createDashboard(hub: QueueHub, gate: AccessGate, sessions: Dashb
       res.status(status).json({ error: error.message });
     });
   });
+  // A job's data is a taskwire envelope, and the dashboard shows it decoded: adding a job or
+  // rewriting its data here would store what no worker reads. Jobs are added through the API,
+  // which validates them against their contract (duplicates: enqueue again; retries still work).
+  const rawData = (_req: express.Request, res: express.Response) => {
+    res.status(405).json({ error: 'Add and edit jobs through the API (enqueue), which checks them against their contract' });
+  };
+  app.post(`${DASHBOARD_PATH}/api/queues/:queueName/add`, rawData);
+  app.patch(`${DASHBOARD_PATH}/api/queues/:queueName/:jobId/update-data`, rawData);
   app.use(DASHBOARD_PATH, serverAdapter.getRouter());
   return app;
 }

@@ -1,5 +1,6 @@
 import { ConfigError } from '@taskwire/shared/node';
 import { z } from 'zod';
+import { parseCorsOrigins } from './cors.ts';
 import type { ApiServerOptions } from './server.ts';
 import { parseSessionSecrets } from './sessions.ts';
 
@@ -17,13 +18,15 @@ export const securityEnv = {
   TASKWIRE_METRICS: z.enum(['public', 'token']).optional(),
   /** A token that may read /metrics and nothing else (for the scraper), at least 16 characters. */
   TASKWIRE_METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
+  /** Origins whose pages may call the API from a browser, comma-separated (`https://app.example.com`); unset: none. */
+  TASKWIRE_CORS_ORIGINS: z.string().optional(),
 };
 
 type SecurityConfig = { [K in keyof typeof securityEnv]?: z.output<(typeof securityEnv)[K]> };
 
 /**
  * The access settings of `startApiServer` from the environment. Throws a ConfigError on a
- * session secret too short to resist guessing.
+ * session secret too short to resist guessing, or a CORS origin that is not one.
  *
  * @example
  * const config = loadConfigOrExit(withRedisEnv({ ...securityEnv }), 'taskwire-api');
@@ -31,10 +34,12 @@ type SecurityConfig = { [K in keyof typeof securityEnv]?: z.output<(typeof secur
  */
 export function securityFromEnv(
   config: SecurityConfig,
-): Pick<ApiServerOptions<never>, 'sessions' | 'trustedProxies' | 'authThrottle' | 'metricsAccess'> {
+): Pick<ApiServerOptions<never>, 'sessions' | 'trustedProxies' | 'authThrottle' | 'metricsAccess' | 'corsOrigins'> {
   let secrets: string[] | undefined;
+  let corsOrigins: string[];
   try {
     secrets = parseSessionSecrets(config.TASKWIRE_SESSION_SECRET);
+    corsOrigins = parseCorsOrigins(config.TASKWIRE_CORS_ORIGINS);
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
@@ -43,5 +48,6 @@ export function securityFromEnv(
     trustedProxies: config.TASKWIRE_TRUSTED_PROXIES ?? 0,
     authThrottle: config.TASKWIRE_AUTH_MAX_FAILURES === undefined ? {} : { maxFailures: config.TASKWIRE_AUTH_MAX_FAILURES },
     metricsAccess: { public: config.TASKWIRE_METRICS === 'public', token: config.TASKWIRE_METRICS_TOKEN },
+    corsOrigins,
   };
 }

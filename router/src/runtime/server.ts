@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { enqueueAdmissions } from './admission.ts';
 import { type AuthConfig, Authenticator, can, hashToken, type Principal } from './auth.ts';
 import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.ts';
+import { CorsPolicy } from './cors.ts';
 import { createDashboard, DASHBOARD_PATH } from './dashboard.ts';
 import { AccessGate, bearerToken, connectionParamsToken } from './gate.ts';
 import { QueueHub } from './hub.ts';
@@ -60,6 +61,12 @@ export interface ApiServerOptions<TRegistry extends TaskRegistry> extends RedisT
    * scraper alone, `TASKWIRE_METRICS_TOKEN`); everyone with `public: true`. Default: admin only.
    */
   metricsAccess?: { public?: boolean | undefined; token?: string | undefined };
+  /**
+   * Origins (`https://app.example.com`) whose pages may call the API from the browser: tRPC over
+   * HTTP, SSE and WebSocket, and REST. Pages of the API's own origin need no entry; requests with
+   * no `Origin` (servers, scripts) are not affected. Default: none.
+   */
+  corsOrigins?: readonly string[];
 }
 
 /** The defaults of the limits above. */
@@ -133,6 +140,7 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
   const admissions = enqueueAdmissions(options.registry, hub, settings);
   const router = buildRouter(options.registry, hub, admissions, settings);
   const authenticator = new Authenticator(options.auth);
+  const cors = new CorsPolicy(options.corsOrigins);
   const gate = new AccessGate(authenticator, new AuthThrottle(hub, options.authThrottle), options.trustedProxies ?? 0);
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   const maxBatchCalls = options.maxBatchCalls ?? API_LIMITS.maxBatchCalls;
@@ -230,6 +238,7 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
       void readiness(hub).then(({ status, body }) => sendJson(res, status, body));
       return;
     }
+    if ((path.startsWith('/trpc/') || path.startsWith('/api/') || path === '/openapi.json') && cors.answer(req, res)) return;
     if (path.startsWith('/trpc/')) return serveTrpc(req, res, path);
     if (path === '/metrics') {
       const registry = options.extraMetrics?.length ? Registry.merge([metrics.registry, ...options.extraMetrics]) : metrics.registry;
@@ -267,6 +276,8 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
     // A bearer token on the upgrade request; else, for browsers (which cannot set headers), a
     // `token` in tRPC's connection params, expected within the deadline above.
     admitUpgrade: async (req) => {
+      const refused = cors.refusal(req);
+      if (refused) throw new TaskwireError('FORBIDDEN', refused);
       const token = bearerToken(req);
       if (!token && !gate.open && /[?&]connectionParams=1(?:&|$)/.test(req.url ?? '')) return 'params';
       return contextOf(req, await gate.admit(token, gate.address(req)));
