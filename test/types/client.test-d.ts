@@ -7,6 +7,8 @@ import type {
   JobView,
   QueueStats,
   ScheduleInput,
+  ScopedToken,
+  ScopedTokenRequest,
   TaskwireError,
   WatchEvent,
 } from '@taskwire/shared';
@@ -202,6 +204,21 @@ describe('typed client', () => {
     });
     expectTypeOf(stock.lab.echo.enqueue.mutate).returns.resolves.toEqualTypeOf<JobRef<'lab.echo'>>();
     expectTypeOf(stock.lab.steps.watch.subscribe).parameter(0).toEqualTypeOf<{ id: string }>();
+  });
+
+  it('mints scoped tokens typed from the registry: a job by id, a task of the registry', () => {
+    expectTypeOf(tw.tokens.create).parameter(0).toEqualTypeOf<ScopedTokenRequest<typeof labRegistry>>();
+    expectTypeOf(tw.tokens.create).returns.resolves.toEqualTypeOf<ScopedToken<typeof labRegistry>>();
+    expectTypeOf<ScopedToken['expiresAt']>().toEqualTypeOf<Date>();
+    const ref = {} as JobRef<'lab.echo'>;
+    void tw.tokens.create({ scopes: [`job:${ref.id}:read`, 'task:lab.echo:enqueue'], ttlMs: 600_000, ratePerSecond: 5 });
+    // @ts-expect-error no such task in the registry
+    void tw.tokens.create({ scopes: ['task:lab.nope:enqueue'] });
+    // @ts-expect-error only narrow scopes: not a family's
+    void tw.tokens.create({ scopes: ['lab:read'] });
+    // @ts-expect-error a job is read, not enqueued
+    void tw.tokens.create({ scopes: ['job:lab.1:enqueue'] });
+    expectTypeOf<TaskwireRouter<typeof labRegistry>['tokens']['create']>().not.toBeAny();
   });
 
   it('the reference client is typed for the reference families', () => {

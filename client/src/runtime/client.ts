@@ -15,6 +15,8 @@ import type {
   ReplayResult,
   ScheduleInput,
   ScheduleView,
+  ScopedToken,
+  ScopedTokenRequest,
   TaskCallInput,
   TaskOutput,
   TaskProgress,
@@ -141,6 +143,17 @@ export interface OpsClient<TRegistry extends Registry> {
     replay(target: { id: string } | { all: true; family?: keyof TRegistry & string }): Promise<ReplayResult>;
   };
   health(): Promise<HealthView>;
+  /** Short-lived tokens for browsers, scoped to one job or one task; signed by the API, verified by every replica. */
+  tokens: {
+    /**
+     * Mints a token; the caller must hold the family scope behind each scope asked for.
+     *
+     * @example
+     * // On your server, after enqueueing: a token the page may watch this job with, for 10 minutes.
+     * const { token } = await tw.tokens.create({ scopes: [`job:${ref.id}:read`], ttlMs: 600_000 });
+     */
+    create(request: ScopedTokenRequest<TRegistry>): Promise<ScopedToken<TRegistry>>;
+  };
   /**
    * The raw typed tRPC client (custom links, React Query integrations…), over HTTP. Its type
    * comes from `@taskwire/router/types`: install `@taskwire/router` (an optional peer; nothing of
@@ -250,6 +263,7 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
       replay: (target) => invoke('mutation', 'deadLetter.replay', target),
     },
     health: () => invoke('query', 'health'),
+    tokens: { create: (request) => invoke('mutation', 'tokens.create', request) },
     trpc,
     close: () => ws?.close(),
   };

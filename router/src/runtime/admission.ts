@@ -1,10 +1,11 @@
 import { type AnyTask, enqueueOptionsSchema, type JobRef, type Registry, TaskwireError } from '@taskwire/shared';
 import { tracingEnabled } from '@taskwire/shared/node';
 import { z } from 'zod';
-import { type Principal, requireScope, type Scope } from './auth.ts';
+import { type Principal, requireScope, requireUnexpired, type Scope } from './auth.ts';
 import { type EnqueueItem, type EnqueueSettings, enqueueItems } from './enqueue.ts';
 import type { QueueHub } from './hub.ts';
 import { consumeEnqueueBudget } from './rate-limit.ts';
+import { requireTaskEnqueue } from './scoped-tokens.ts';
 import { traceEnqueue } from './tracing.ts';
 import { invalidInput, type TaskwireContext, toTaskwireError } from './trpc.ts';
 
@@ -64,10 +65,10 @@ export function enqueueAdmissions(registry: Registry, hub: QueueHub, settings: A
 }
 
 /**
- * Whether a caller may add these jobs of a task: the family's `enqueue` scope, the scopes the
+ * Whether a caller may create a schedule of a task (jobs added for as long as it lives): the
+ * family's `enqueue` scope (a token scoped to one task may enqueue, not schedule), the scopes the
  * contract requires for each input (a task whose effect reaches other families), and the token's
- * rate budget. Enqueues pass here through {@link admitEnqueue}; schedules, which add jobs for as
- * long as they live, pass here too.
+ * rate budget. Enqueues are admitted by {@link admitEnqueue}, with the same checks.
  */
 export async function admitJobs(hub: QueueHub, principal: Principal, task: AnyTask, inputs: readonly { input: unknown }[]): Promise<void> {
   requireScope(principal, `${task.family}:enqueue`);
@@ -105,7 +106,8 @@ export async function admitEnqueue(
   try {
     const principal = ctx.principal;
     if (ctx.authError || !principal) throw ctx.authError ?? new TaskwireError('UNAUTHORIZED');
-    requireScope(principal, admission.scope);
+    requireUnexpired(principal);
+    requireTaskEnqueue(principal, task.family, task.id);
     let value = decode(payload);
     if (value instanceof Promise) value = await value;
     let items: readonly EnqueueItem[];

@@ -24,6 +24,18 @@ export interface Principal {
   name: string;
   scopes: ReadonlySet<string>;
   ratePerSecond: number | undefined;
+  /**
+   * Epoch ms after which a scoped token stops working, for every call of a connection it opened
+   * (a WebSocket admitted before then included); unset for configured tokens.
+   */
+  expiresAt?: number | undefined;
+}
+
+/** Throws UNAUTHORIZED once a scoped token's time is up (checked on every call, not only at connect). */
+export function requireUnexpired(principal: Principal, now = Date.now()): void {
+  if (principal.expiresAt !== undefined && now >= principal.expiresAt) {
+    throw new TaskwireError('UNAUTHORIZED', 'Token expired: ask your server for a new one');
+  }
 }
 
 const scope = z

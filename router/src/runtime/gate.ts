@@ -3,6 +3,7 @@ import { TaskwireError } from '@taskwire/shared';
 import type { Authenticator, Principal } from './auth.ts';
 import type { AuthThrottle } from './auth-throttle.ts';
 import { clientAddress } from './client-address.ts';
+import { SCOPED_TOKEN_PREFIX, ScopedTokenError, type ScopedTokens } from './scoped-tokens.ts';
 
 /** `Authorization: Bearer <token>` of a request, if any. */
 export function bearerToken(req: http.IncomingMessage): string | undefined {
@@ -47,6 +48,8 @@ export class AccessGate {
     private readonly throttle: AuthThrottle,
     /** Proxies in front of the API that append to `X-Forwarded-For` (see {@link clientAddress}). */
     readonly trustedProxies = 0,
+    /** Verifies scoped tokens (`twt_…`, minted by `tokens.create`); without it they are unknown tokens. */
+    private readonly scoped?: ScopedTokens,
   ) {}
 
   get open(): boolean {
@@ -67,9 +70,14 @@ export class AccessGate {
     if (!token) throw new TaskwireError('UNAUTHORIZED', 'Missing token: send Authorization: Bearer <token>');
     await this.throttle.check(address);
     try {
+      if (this.scoped && token.startsWith(SCOPED_TOKEN_PREFIX)) return await this.scoped.verify(token);
       return this.authenticator.authenticate(token);
     } catch (error) {
-      await this.throttle.failed(address);
+      // A wrong token counts; an expired scoped token (a page that kept it too long) does not,
+      // nor a secret that could not be read.
+      const wrong =
+        error instanceof TaskwireError && error.code === 'UNAUTHORIZED' && !(error instanceof ScopedTokenError && !error.forged);
+      if (wrong) await this.throttle.failed(address);
       throw error;
     }
   }

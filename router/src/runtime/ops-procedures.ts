@@ -1,9 +1,18 @@
-import { type CancelResult, type FamilyNameSchema, type HealthView, type JobPage, jobListInput, TaskwireError } from '@taskwire/shared';
+import {
+  type CancelResult,
+  type FamilyNameSchema,
+  formatJobId,
+  type HealthView,
+  type JobPage,
+  jobListInput,
+  TaskwireError,
+} from '@taskwire/shared';
 import { z } from 'zod';
 import { can, type Principal, requireScope } from './auth.ts';
 import type { QueueHub } from './hub.ts';
 import { listJobs, pageStart } from './job-pages.ts';
 import { consumeEnqueueBudget } from './rate-limit.ts';
+import { requireJobRead, type ScopedTokens, scopedTokenRequest } from './scoped-tokens.ts';
 import { jobIdInput } from './task-procedures.ts';
 import { procedure } from './trpc.ts';
 import { toJobState, viewOf } from './views.ts';
@@ -24,10 +33,11 @@ export const familyNameInput = (hub: QueueHub): FamilyNameSchema =>
   z.string().refine((name) => Object.hasOwn(hub.registry, name), { message: 'unknown family' });
 
 /** `jobs.*` and `health`: operations by job id, for any task. */
-export function opsProcedures(hub: QueueHub, startedAt = Date.now()) {
+export function opsProcedures(hub: QueueHub, tokens: ScopedTokens, startedAt = Date.now()) {
   const load = async (id: string, principal: Principal, action: 'read' | 'enqueue') => {
     const { family, queue, bullId } = hub.locate(id);
-    requireScope(principal, `${family.name}:${action}`);
+    if (action === 'read') requireJobRead(principal, family.name, formatJobId(family.name, bullId));
+    else requireScope(principal, `${family.name}:${action}`);
     const found = await hub.fetchJob(queue, bullId);
     if (!found) throw new TaskwireError('NOT_FOUND', `No job '${id}'`);
     return { ...found, family: family.name, bullId };
@@ -79,6 +89,13 @@ export function opsProcedures(hub: QueueHub, startedAt = Date.now()) {
         const families = readableFamilies(hub, ctx.principal, input.family);
         return listJobs(hub, families, input.state, pageStart(families, input.state, input), input.limit);
       }),
+    },
+    tokens: {
+      /**
+       * A short-lived token scoped to one job (`job:<family>.<id>:read`) or one task
+       * (`task:<family>.<task>:enqueue`), for a browser: the caller must hold the family's scope.
+       */
+      create: procedure.input(scopedTokenRequest).mutation(({ input, ctx }) => tokens.create(ctx.principal, input)),
     },
     health: procedure.query(async (): Promise<HealthView> => {
       const latencyMs = await hub.ping().catch(() => null);

@@ -24,6 +24,8 @@ import { DEFAULT_ENQUEUE_SETTINGS } from './enqueue.ts';
 import type { QueueHub } from './hub.ts';
 import { opsProcedures } from './ops-procedures.ts';
 import { queueProcedures } from './queue-procedures.ts';
+import { ScopedTokens } from './scoped-tokens.ts';
+import { ServerSecrets } from './server-secrets.ts';
 import { type TaskProcedureSettings, taskProcedures } from './task-procedures.ts';
 import { type Root, t } from './trpc.ts';
 
@@ -92,6 +94,7 @@ export function buildRouter<const TRegistry extends Registry>(
   hub: QueueHub,
   admissions: ReadonlyMap<string, EnqueueAdmission>,
   settings: TaskProcedureSettings,
+  tokens: ScopedTokens = new ScopedTokens(registry, new ServerSecrets(hub)),
 ): TaskwireRouter<TRegistry> {
   const record: Record<string, unknown> = {};
   for (const family of Object.values(registry)) {
@@ -103,7 +106,7 @@ export function buildRouter<const TRegistry extends Registry>(
     }
     record[family.name] = tasks;
   }
-  Object.assign(record, opsProcedures(hub), queueProcedures(hub));
+  Object.assign(record, opsProcedures(hub, tokens), queueProcedures(hub));
   // The runtime record is built by iteration; its type is the mapped type above.
   return t.router(record as Parameters<typeof t.router>[0]) as unknown as TaskwireRouter<TRegistry>;
 }

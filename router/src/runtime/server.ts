@@ -17,6 +17,8 @@ import { ApiMetrics } from './metrics.ts';
 import type { WaitReplicasOptions } from './replica-wait.ts';
 import { createRestHandler } from './rest.ts';
 import { buildRouter, type RouterOptions, routerSettings, type TaskwireRouter } from './router.ts';
+import { ScopedTokens } from './scoped-tokens.ts';
+import { ServerSecrets } from './server-secrets.ts';
 import { DashboardSessions, type SessionOptions } from './sessions.ts';
 import { readStrictBody, sendTrpcError } from './strict-body.ts';
 import { requestTraceContext } from './tracing.ts';
@@ -138,10 +140,13 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
   // One admission per task, shared by every transport that enqueues: tRPC, the WebSocket fast path, REST.
   const settings = routerSettings(options.router ?? {});
   const admissions = enqueueAdmissions(options.registry, hub, settings);
-  const router = buildRouter(options.registry, hub, admissions, settings);
+  // One server-side secret signs dashboard sessions and scoped tokens (each over its own message).
+  const secrets = new ServerSecrets(hub, options.sessions?.secrets);
+  const scopedTokens = new ScopedTokens(options.registry, secrets);
+  const router = buildRouter(options.registry, hub, admissions, settings, scopedTokens);
   const authenticator = new Authenticator(options.auth);
   const cors = new CorsPolicy(options.corsOrigins);
-  const gate = new AccessGate(authenticator, new AuthThrottle(hub, options.authThrottle), options.trustedProxies ?? 0);
+  const gate = new AccessGate(authenticator, new AuthThrottle(hub, options.authThrottle), options.trustedProxies ?? 0, scopedTokens);
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   const maxBatchCalls = options.maxBatchCalls ?? API_LIMITS.maxBatchCalls;
   const metrics = new ApiMetrics(hub);
@@ -222,7 +227,7 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
     return can(await gate.admit(token, gate.address(req)), 'admin');
   };
 
-  const dashboard = createDashboard(hub, gate, new DashboardSessions(hub, authenticator, options.sessions));
+  const dashboard = createDashboard(hub, gate, new DashboardSessions(hub, authenticator, options.sessions, secrets));
   const rest = createRestHandler({
     registry: options.registry,
     hub,

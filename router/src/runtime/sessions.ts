@@ -1,7 +1,8 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { TaskwireError } from '@taskwire/shared';
 import { type Authenticator, can, type Principal } from './auth.ts';
 import type { QueueHub } from './hub.ts';
+import { ServerSecrets } from './server-secrets.ts';
 
 /** How dashboard sessions are signed and how long they last. */
 export interface SessionOptions {
@@ -10,7 +11,7 @@ export interface SessionOptions {
    * 32 characters): the first signs, all verify, so a secret is rotated by putting a new one in
    * front and dropping the old one a session length later. When none is configured, a random
    * secret is created in Redis on first use and shared by every replica; deleting that key
-   * rotates it (every session ends within {@link SECRET_REFRESH_MS}).
+   * rotates it (every session ends within 30 s, as every replica reads it again).
    */
   secrets?: readonly string[] | undefined;
   /** How long a session lasts from its sign-in (ms); default 8 h. */
@@ -18,8 +19,7 @@ export interface SessionOptions {
 }
 
 export const DEFAULT_SESSION_MS = 8 * 3_600_000;
-/** How long a replica keeps the Redis-held secret before reading it again. */
-export const SECRET_REFRESH_MS = 30_000;
+
 /** Clock difference between replicas tolerated for a session's issue time. */
 const CLOCK_SKEW_MS = 60_000;
 
@@ -53,14 +53,17 @@ export function parseSessionSecrets(value: string | undefined): string[] | undef
  */
 export class DashboardSessions {
   readonly lengthMs: number;
-  private stored: { secret: string; readAt: number } | undefined;
+  private readonly signing: ServerSecrets;
 
   constructor(
-    private readonly hub: QueueHub,
+    hub: QueueHub,
     private readonly authenticator: Authenticator,
-    private readonly options: SessionOptions = {},
+    options: SessionOptions = {},
+    /** The API's secrets, when it shares them with its scoped tokens; else made from `options`. */
+    secrets?: ServerSecrets,
   ) {
     this.lengthMs = options.lengthMs ?? DEFAULT_SESSION_MS;
+    this.signing = secrets ?? new ServerSecrets(hub, options.secrets);
   }
 
   /** A cookie value for a principal that has just signed in with its token. */
@@ -99,18 +102,8 @@ export class DashboardSessions {
     return { ok: true, principal: configured.principal };
   }
 
-  /** The signing secrets: configured ones, else the one kept in Redis (created on first use). */
-  private async secrets(): Promise<string[]> {
-    if (this.options.secrets?.length) return [...this.options.secrets];
-    if (this.stored && Date.now() - this.stored.readAt < SECRET_REFRESH_MS) return [this.stored.secret];
-    const key = this.hub.keys.sessionSecret();
-    const secret = await this.hub.run(async () => {
-      await this.hub.redis.set(key, randomBytes(32).toString('base64url'), 'NX');
-      return this.hub.redis.get(key);
-    });
-    if (!secret) throw new TaskwireError('QUEUE_UNAVAILABLE', 'The session secret vanished while it was read');
-    this.stored = { secret, readAt: Date.now() };
-    return [secret];
+  private secrets(): Promise<string[]> {
+    return this.signing.list();
   }
 }
 

@@ -1,12 +1,13 @@
-import { type AnyTask, type JobRef, type JobView, TaskwireError, type WatchEvent } from '@taskwire/shared';
+import { type AnyTask, formatJobId, type JobRef, type JobView, TaskwireError, type WatchEvent } from '@taskwire/shared';
 import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { admitEnqueue, type EnqueueAdmission } from './admission.ts';
-import { type Principal, requireScope, type Scope } from './auth.ts';
+import type { Principal } from './auth.ts';
 import type { QueueHub } from './hub.ts';
 import { Inbox } from './inbox.ts';
 import type { RawJobEvent } from './job-events.ts';
 import { scheduleProcedures } from './schedule-procedures.ts';
+import { requireJobRead } from './scoped-tokens.ts';
 import { admittedProcedure, asTRPCError, procedure, type RawInputReader, toTaskwireError, toTRPCError } from './trpc.ts';
 import { decodeProgress, toJobView, toWatchEvent } from './views.ts';
 
@@ -86,9 +87,19 @@ async function* watchJob(hub: QueueHub, task: AnyTask, id: string, signal: Abort
   }
 }
 
-/** A job of a task as its typed view, for a caller allowed to read the family. */
+/**
+ * Throws FORBIDDEN unless the principal may read the job of this id: the task's family's `read`
+ * scope, or a token scoped to the job. Checked before the job is looked up, so that a caller
+ * without access cannot tell which jobs exist.
+ */
+export function requireReadOf(hub: QueueHub, task: AnyTask, id: string, principal: Principal): void {
+  const { family, bullId } = hub.locate(id);
+  requireJobRead(principal, task.family, formatJobId(family.name, bullId));
+}
+
+/** A job of a task as its typed view, for a caller allowed to read it. */
 export async function getJobAs(hub: QueueHub, task: AnyTask, id: string, principal: Principal): Promise<JobView> {
-  requireScope(principal, `${task.family}:read`);
+  requireReadOf(hub, task, id, principal);
   const { job, state } = await loadJob(hub, task, id);
   return toJobView(task, job, state);
 }
@@ -112,7 +123,6 @@ const readInput = (read: unknown) => (read as RawInputReader)();
 /** The procedures of one task, with schemas built once. */
 export function taskProcedures(hub: QueueHub, admission: EnqueueAdmission, settings: TaskProcedureSettings) {
   const { task } = admission;
-  const readScope: Scope = `${task.family}:read`;
   return {
     enqueue: admittedProcedure.mutation(async ({ input, ctx }): Promise<JobRef> => {
       try {
@@ -131,7 +141,7 @@ export function taskProcedures(hub: QueueHub, admission: EnqueueAdmission, setti
     }),
     get: procedure.input(jobIdInput).query(({ input, ctx }) => getJobAs(hub, task, input.id, ctx.principal)),
     watch: procedure.input(jobIdInput).subscription(({ input, signal, ctx }) => {
-      requireScope(ctx.principal, readScope);
+      requireReadOf(hub, task, input.id, ctx.principal);
       return withErrorCodes(watchJob(hub, task, input.id, signal ?? new AbortController().signal, settings.watchPollMs));
     }),
     schedules: scheduleProcedures(hub, task),

@@ -12,7 +12,7 @@ import {
 } from '@taskwire/shared';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
-import type { Principal } from './auth.ts';
+import { type Principal, requireUnexpired } from './auth.ts';
 import type { ApiObserver } from './metrics.ts';
 
 /** Per-request context, built by the HTTP layer from the bearer token. */
@@ -112,6 +112,13 @@ export const t = initTRPC.context<TaskwireContext>().create({
  */
 export const procedure = t.procedure.use(async ({ ctx, next }) => {
   if (ctx.authError || !ctx.principal) throw asTRPCError(ctx.authError ?? new TaskwireError('UNAUTHORIZED'));
+  if (ctx.principal.expiresAt !== undefined) {
+    try {
+      requireUnexpired(ctx.principal);
+    } catch (error) {
+      throw asTRPCError(error);
+    }
+  }
   // Same as `next({ ctx: { principal } })` for the types (the principal is set from here on),
   // without tRPC copying the context for every call.
   const narrowed = next as unknown as () => ReturnType<typeof next<{ principal: Principal }>>;

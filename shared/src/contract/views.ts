@@ -50,3 +50,27 @@ export interface HealthView {
   families: string[];
   uptimeSeconds: number;
 }
+
+/**
+ * A scope a scoped token may carry: reading one job (`job:<job id>:read`, e.g.
+ * `job:reports.15:read`: its view and its `watch`), or enqueueing one task
+ * (`task:<family>.<task>:enqueue`; typed from the registry, a task that does not exist is a
+ * compile error).
+ */
+export type NarrowScope<TRegistry extends Registry = Registry> = `job:${string}:read` | `task:${RegistryTask<TRegistry>['id']}:enqueue`;
+
+/** What `tokens.create` takes: the scopes (each backed by one the caller holds) and the token's life. */
+export interface ScopedTokenRequest<TRegistry extends Registry = Registry> {
+  scopes: NarrowScope<TRegistry>[];
+  /** Life of the token (ms), at most 24 h; default 10 min. */
+  ttlMs?: number | undefined;
+  /** Jobs per second the token may enqueue (enqueueMany counts each item); unlimited when unset. */
+  ratePerSecond?: number | undefined;
+}
+
+/** A minted scoped token: the secret to hand to the browser, when it stops working, what it allows. */
+export interface ScopedToken<TRegistry extends Registry = Registry> {
+  token: string;
+  expiresAt: Date;
+  scopes: NarrowScope<TRegistry>[];
+}
