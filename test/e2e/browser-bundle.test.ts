@@ -203,7 +203,10 @@ globalThis.trpc = createTRPCClient({
       page.on('console', (message) => {
         if (message.type() === 'error' && !/401|Unauthorized/i.test(message.text())) problems.push(`console: ${message.text()}`);
       });
-      await page.goto(`${site.url}/?token=${TOKEN}`);
+      // A scoped token that has expired by the time the page uses it.
+      const { token: expired } = await stack.client.tokens.create({ scopes: ['job:lab.1:read'], ttlMs: 1_000 });
+      await new Promise((r) => setTimeout(r, 1_100));
+      await page.goto(`${site.url}/?token=${TOKEN}&expired=${expired}`);
       await page.waitForSelector('#out[data-done]', { timeout: 30_000 });
       await page.screenshot({ path: join(dir, 'page.png'), fullPage: true });
       const { progress, ...seen } = JSON.parse((await page.textContent('#out')) ?? '{}') as { progress?: number[] };
@@ -222,6 +225,8 @@ globalThis.trpc = createTRPCClient({
         seen: { dateIsDate: true, tagsIsMap: true, bigIsBigint: true, pid: process.pid },
         steps: 3,
         refused: 'UNAUTHORIZED',
+        refusedWatch: 'UNAUTHORIZED',
+        expiredWatch: { code: 'UNAUTHORIZED', message: 'Token expired: ask your server for a new one' },
       });
       expect(problems).toEqual([]);
     } finally {

@@ -164,6 +164,17 @@ describe('scoped tokens', () => {
         expect(error).toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringContaining('expired') });
       }
       expect(await codeOf(reader.jobs.get('lab.1'))).toBe('NOT_FOUND');
+      // Over SSE too (a watch), the refusal says why: the API answers an EventSource with tRPC's error event.
+      const watching = (async () => {
+        for await (const _ of as(token).lab.steps.watch('lab.1')) return 'OK';
+        return 'OK';
+      })().catch((e: { code: string; message: string }) => e);
+      expect(await watching).toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringContaining('expired') });
+      const raw = await fetch(`${url}/lab.steps.watch?input=${encodeURIComponent(JSON.stringify({ json: { id: 'lab.1' } }))}`, {
+        headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      });
+      expect(raw.headers.get('content-type')).toBe('text/event-stream');
+      expect(await raw.text()).toMatch(/^event: serialized-error\ndata: \{"json":\{"message":"Token expired/);
       // Stretched: a valid MAC over a life longer than 24 h ends 24 h after its issue time.
       expect(await codeOf(as(sign({ ...claims, iat: Date.now() - 25 * 3_600_000, exp: Date.now() + 3_600_000 })).jobs.get('lab.1'))).toBe(
         'UNAUTHORIZED',

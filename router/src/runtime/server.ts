@@ -208,12 +208,12 @@ export async function startApiServer<const TRegistry extends TaskRegistry>(
             (req as http.IncomingMessage & { body?: string }).body = text;
             trpc(req, res);
           },
-          (error: TaskwireError) => sendTrpcError(res, error),
+          (error: TaskwireError) => sendTrpcError(res, error, req),
         );
       },
       (error: unknown) => {
         req.resume();
-        sendTrpcError(res, toTaskwireError(error));
+        sendTrpcError(res, toTaskwireError(error), req);
       },
     );
   };

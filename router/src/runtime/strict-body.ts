@@ -34,18 +34,23 @@ export function readStrictBody(req: http.IncomingMessage, limit: number): Promis
  * body). One error object, also for a batch: tRPC clients apply a non-array answer to every call
  * of the batch, so the answer's size does not grow with the number of calls a request names.
  */
-export function sendTrpcError(res: http.ServerResponse, error: TaskwireError): void {
+export function sendTrpcError(res: http.ServerResponse, error: TaskwireError, req?: http.IncomingMessage): void {
   const trpc = toTRPCError(error);
   const status = httpStatusOf(error);
-  const shape = {
-    error: {
-      json: {
-        message: error.message,
-        code: TRPC_ERROR_CODES_BY_KEY[trpc.code],
-        data: { code: trpc.code, httpStatus: status, taskwire: { code: error.code, retryable: error.retryable } },
-      },
-    },
+  const json = {
+    message: error.message,
+    code: TRPC_ERROR_CODES_BY_KEY[trpc.code],
+    data: { code: trpc.code, httpStatus: status, taskwire: { code: error.code, retryable: error.retryable } },
   };
+  if (req?.method === 'GET' && (req.headers.accept ?? '').includes('text/event-stream')) {
+    // An EventSource (a browser's `watch`) reads no status and no body of a refusal: it only sees
+    // a failure, and retries or gives up without saying why. Answered as the stream it asked
+    // for, with tRPC's error event, it gets the code and the message ("Token expired") and ends.
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+    res.end(`event: serialized-error\ndata: ${JSON.stringify({ json })}\n\n`);
+    return;
+  }
+  const shape = { error: { json } };
   const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', 'cache-control': 'no-store' };
   if (error.code === 'UNAUTHORIZED') headers['www-authenticate'] = 'Bearer';
   res.writeHead(status, headers);
