@@ -247,6 +247,7 @@ describe('typed client', () => {
       | 'FORBIDDEN'
       | 'TIMEOUT'
       | 'CANCELLED'
+      | 'EXPIRED'
       | 'HANDLER_ERROR'
       | 'INTERNAL'
     >();

@@ -86,7 +86,9 @@ function prepareJob(
 ): PreparedJob {
   let encoded: ReturnType<typeof encodeEnvelopeSized>;
   try {
-    encoded = encodeEnvelopeSized(task.version, item.input, { enqueuedAt: now, timeoutMs: item.options?.timeoutMs, traceparent });
+    const options = item.options;
+    const expiresAt = options?.expiresAt?.getTime() ?? (options?.ttlMs === undefined ? undefined : now + options.ttlMs);
+    encoded = encodeEnvelopeSized(task.version, item.input, { enqueuedAt: now, timeoutMs: options?.timeoutMs, traceparent, expiresAt });
   } catch (error) {
     // superjson refuses keys such as `__proto__` or `constructor` (prototype pollution guard).
     throw new TaskwireError('INVALID_INPUT', `Input cannot be stored: ${(error as Error).message}`, { cause: error });

@@ -20,6 +20,8 @@ const envelopeSchema = z.object({
      * (rolling deploys).
      */
     deferrals: z.number().int().nonnegative().optional(),
+    /** Epoch ms after which the job must not start (it fails with EXPIRED). */
+    expiresAt: z.number().optional(),
   }),
 });
 
@@ -41,6 +43,7 @@ export function encodeEnvelopeSized(version: number, input: unknown, meta: Envel
   const m: EnvelopeMeta = { enqueuedAt: meta.enqueuedAt };
   if (meta.timeoutMs !== undefined) m.timeoutMs = meta.timeoutMs;
   if (meta.traceparent !== undefined) m.traceparent = meta.traceparent;
+  if (meta.expiresAt !== undefined) m.expiresAt = meta.expiresAt;
   // Around the payload: the version, the keys and numbers of `meta`, a traceparent (55 characters).
   return { envelope: { v: version, p, meta: m }, maxBytes: maxBytes + 256 };
 }
@@ -59,10 +62,11 @@ const isString = (v: unknown) => typeof v === 'string';
  */
 function readEnvelope(data: unknown): { v: number; p: Envelope['p']; meta: EnvelopeMeta } | undefined {
   if (!isRecord(data) || !isPositiveInt(data.v) || !isRecord(data.p) || !isRecord(data.meta)) return undefined;
-  const { enqueuedAt, timeoutMs, traceparent, deferrals } = data.meta;
+  const { enqueuedAt, timeoutMs, traceparent, deferrals, expiresAt } = data.meta;
   if (
     typeof enqueuedAt !== 'number' ||
     !Number.isFinite(enqueuedAt) ||
+    !isOptional(expiresAt, Number.isFinite) ||
     !isOptional(timeoutMs, isPositiveInt) ||
     !isOptional(traceparent, isString) ||
     !isOptional(deferrals, isCount)
@@ -73,6 +77,7 @@ function readEnvelope(data: unknown): { v: number; p: Envelope['p']; meta: Envel
   if (timeoutMs !== undefined) meta.timeoutMs = timeoutMs as number;
   if (traceparent !== undefined) meta.traceparent = traceparent as string;
   if (deferrals !== undefined) meta.deferrals = deferrals as number;
+  if (expiresAt !== undefined) meta.expiresAt = expiresAt as number;
   return { v: data.v as number, p: { json: data.p.json, meta: data.p.meta }, meta };
 }
 

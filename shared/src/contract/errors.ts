@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   FORBIDDEN: { trpc: 'FORBIDDEN', retryable: false, summary: 'The credentials do not allow this operation' },
   TIMEOUT: { trpc: 'TIMEOUT', retryable: true, summary: 'The job or the wait for it ran out of time' },
   CANCELLED: { trpc: 'CLIENT_CLOSED_REQUEST', retryable: false, summary: 'The job was cancelled' },
+  EXPIRED: { trpc: 'PRECONDITION_FAILED', retryable: false, summary: 'The job was not started before its expiry' },
   HANDLER_ERROR: { trpc: 'INTERNAL_SERVER_ERROR', retryable: true, summary: 'The handler threw' },
   INTERNAL: { trpc: 'INTERNAL_SERVER_ERROR', retryable: false, summary: 'Unexpected internal error' },
 } as const satisfies Record<string, { trpc: string; retryable: boolean; summary: string }>;

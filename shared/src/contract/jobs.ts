@@ -34,11 +34,36 @@ export const enqueueOptionsSchema = z
       .min(1)
       .max(7 * DAY_MS)
       .optional(),
+    /**
+     * A job not started within this many ms of its enqueue fails with `EXPIRED` and never runs
+     * (a retry after its expiry too).
+     */
+    ttlMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(365 * DAY_MS)
+      .optional(),
+    /** The same, as an instant: a job not started by then fails with `EXPIRED` and never runs. */
+    expiresAt: z.date().optional(),
   })
   .refine((o) => o.delayMs === undefined || o.runAt === undefined, {
     message: 'delayMs and runAt are exclusive',
     path: ['runAt'],
-  });
+  })
+  .refine((o) => o.ttlMs === undefined || o.expiresAt === undefined, {
+    message: 'ttlMs and expiresAt are exclusive',
+    path: ['expiresAt'],
+  })
+  .refine(
+    (o) => {
+      // A job that cannot run before it expires is refused at once, not stored to fail later.
+      if (o.expiresAt === undefined) return o.ttlMs === undefined || o.delayMs === undefined || o.ttlMs > o.delayMs;
+      const start = o.runAt?.getTime() ?? Date.now() + (o.delayMs ?? 0);
+      return o.expiresAt.getTime() > start;
+    },
+    { message: 'the job would expire before it may run', path: ['expiresAt'] },
+  );
 
 export type EnqueueOptions = z.input<typeof enqueueOptionsSchema>;
 

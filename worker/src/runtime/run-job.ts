@@ -123,6 +123,11 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
   }
   const envelope = decodeEnvelope(job.data);
   if (!envelope.ok) throw failure({ code: 'INVALID_PAYLOAD', message: envelope.reason }, false);
+  const { expiresAt } = envelope.meta;
+  if (expiresAt !== undefined && Date.now() >= expiresAt) {
+    // Never run: not this attempt, nor any retry.
+    throw failure({ code: 'EXPIRED', message: `Not started before its expiry (${new Date(expiresAt).toISOString()})` }, false);
+  }
   const upgraded = upgradePayload(task, envelope.version, envelope.payload);
   if (upgraded.kind === 'newer') {
     throw failure(await deferToNewerWorker(job, token, task, envelope.version, envelope.meta, deps.deferral), false);
