@@ -1,7 +1,7 @@
 import { type AnyTask, enqueueOptionsSchema, type JobRef, type Registry, TaskwireError } from '@taskwire/shared';
 import { tracingEnabled } from '@taskwire/shared/node';
 import { z } from 'zod';
-import { type Principal, requireScope, requireUnexpired, type Scope } from './auth.ts';
+import { type Principal, requireScope, requireUnexpired } from './auth.ts';
 import { type EnqueueItem, type EnqueueSettings, enqueueItems } from './enqueue.ts';
 import type { QueueHub } from './hub.ts';
 import { consumeEnqueueBudget } from './rate-limit.ts';
@@ -29,10 +29,8 @@ export interface AdmissionSettings extends EnqueueSettings {
  */
 export type Decode = (payload: unknown) => unknown;
 
-/** One task's admission, built once: its scope, its schemas, its settings. */
+/** One task's admission, built once: its schemas and settings. */
 export class EnqueueAdmission {
-  /** The scope every caller needs: `<family>:enqueue`. */
-  readonly scope: Scope;
   /** What one enqueue takes: `{ input, options? }`. */
   readonly item: z.ZodType<EnqueueItem>;
   /** What `enqueueMany` takes: `{ items }`, at most `maxBatch` of them. */
@@ -43,7 +41,6 @@ export class EnqueueAdmission {
     readonly task: AnyTask,
     readonly settings: AdmissionSettings,
   ) {
-    this.scope = `${task.family}:enqueue`;
     this.item = z.object({ input: task.input, options: enqueueOptionsSchema.optional() }) as z.ZodType<EnqueueItem>;
     this.many = z.object({ items: z.array(this.item).min(1).max(settings.maxBatch) });
   }
