@@ -7,6 +7,7 @@
 import { createHmac } from 'node:crypto';
 import { createClient } from '@taskwire/client';
 import { hashToken } from '@taskwire/router';
+import { families } from '@taskwire-example/reference/contracts';
 import { describe, expect, it } from 'vitest';
 import { ScopedTokens } from '../../router/src/runtime/scoped-tokens.ts';
 import { ServerSecrets } from '../../router/src/runtime/server-secrets.ts';
@@ -197,6 +198,59 @@ describe('scoped tokens', () => {
     } finally {
       reader.close();
     }
+  });
+
+  it('stays inside its family: no minting for another family, no reading or enqueueing across families, no cross-family task effects', async () => {
+    const EMAIL_READER = 'tw_scoped-email-reader-0000000000';
+    const REPORTS = 'tw_scoped-reports-both-000000000';
+    const MAINTENANCE = 'tw_scoped-maintenance-enqueue-00';
+    const ADMIN = 'tw_scoped-admin-token-00000000000';
+    const cross = {
+      tokens: [
+        { name: 'email-reader', sha256: hashToken(EMAIL_READER), scopes: ['email:read' as const] },
+        { name: 'reports', sha256: hashToken(REPORTS), scopes: ['reports:read' as const, 'reports:enqueue' as const] },
+        { name: 'maintenance', sha256: hashToken(MAINTENANCE), scopes: ['maintenance:enqueue' as const] },
+        { name: 'admin', sha256: hashToken(ADMIN), scopes: ['admin' as const] },
+      ],
+    };
+    await using stack = await startStack({ registry: families, auth: cross, api: { sessions: { secrets: [SECRET] } } });
+    const url = `${stack.api.url}/trpc`;
+    const as = (token: string) => createClient<typeof families>({ url, token, transport: 'http' });
+    const report = await as(REPORTS).reports.generate.enqueue({ title: 't', from: new Date(0), to: new Date(1), families: ['reports'] });
+    const email = await as(ADMIN).email.send.enqueue({ to: 'a@b.example', subject: 's', html: '<p>h</p>' });
+
+    // A family reader cannot mint for another family, for reading or for enqueueing.
+    expect(await codeOf(as(EMAIL_READER).tokens.create({ scopes: [`job:${report.id}:read`] }))).toBe('FORBIDDEN');
+    expect(await codeOf(as(EMAIL_READER).tokens.create({ scopes: ['task:reports.generate:enqueue'] }))).toBe('FORBIDDEN');
+    expect(await codeOf(as(REPORTS).tokens.create({ scopes: [`job:${report.id}:read`, `job:${email.id}:read`] }))).toBe('FORBIDDEN');
+
+    // A token for a reports job reads that job, not an email job, and the email procedures do not serve it.
+    const { token: readsReport } = await as(REPORTS).tokens.create({ scopes: [`job:${report.id}:read`] });
+    expect(await codeOf(as(readsReport).jobs.get(report.id))).toBe('OK');
+    expect(await codeOf(as(readsReport).jobs.get(email.id))).toBe('FORBIDDEN');
+    expect(await codeOf(as(readsReport).email.send.get(email.id))).toBe('FORBIDDEN');
+    expect(await codeOf(as(readsReport).email.send.get(report.id))).toBe('NOT_FOUND');
+    expect(await codeOf(as(readsReport).jobs.list({ family: 'email' }))).toBe('FORBIDDEN');
+
+    // A token for one task enqueues that task, nothing of another family.
+    const { token: sends } = await as(ADMIN).tokens.create({ scopes: ['task:email.send:enqueue'] });
+    expect(await codeOf(as(sends).email.send.enqueue({ to: 'x@y.example', subject: 's', html: 'h' }))).toBe('OK');
+    expect(
+      await codeOf(as(sends).reports.generate.enqueue({ title: 't', from: new Date(0), to: new Date(1), families: ['reports'] })),
+    ).toBe('FORBIDDEN');
+    expect(await codeOf(as(sends).email.invite.enqueue({} as never))).toBe('FORBIDDEN');
+
+    // A task whose contract requires scopes of its input (reports over families, cleaning
+    // families) needs them held as family scopes: a task token never stands in for them, not
+    // even for its own family.
+    const { token: generates } = await as(REPORTS).tokens.create({ scopes: ['task:reports.generate:enqueue'] });
+    expect(
+      await codeOf(as(generates).reports.generate.enqueue({ title: 't', from: new Date(0), to: new Date(1), families: ['reports'] })),
+    ).toBe('FORBIDDEN');
+    const { token: cleans } = await as(MAINTENANCE).tokens.create({ scopes: ['task:maintenance.cleanJobs:enqueue'] });
+    const clean = (list: string[]) => as(cleans).maintenance.cleanJobs.enqueue({ olderThanMs: 0, states: ['completed'], families: list });
+    expect(await codeOf(clean(['email']))).toBe('FORBIDDEN');
+    expect(await codeOf(clean(['maintenance']))).toBe('FORBIDDEN');
   });
 
   it('verifies with every configured secret (rotation): a token outlives a new secret put in front, not the removal of its own', async () => {
