@@ -10,6 +10,7 @@ export {
   type TaskClient,
   type TaskwireClient,
   type TaskwireClientOptions,
+  type WatchOptions,
 } from './runtime/client.ts';
 export { call, JobFailedError, toClientError } from './runtime/errors.ts';
 export {

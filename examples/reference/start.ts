@@ -15,6 +15,7 @@ import {
   describeRedis,
   env,
   findOrStartRedis,
+  freePort,
   loadConfigOrExit,
   type RedisConnectionConfig,
   SHUTDOWN_BOUND_MS,
@@ -22,9 +23,12 @@ import {
   withRedisEnv,
 } from '@taskwire/shared/node';
 import { type FamilyWorker, startFamilyWorker, WorkerMetrics } from '@taskwire/worker';
+import { buildWebApp } from '@taskwire-example/web/build';
+import { startWebApp, type WebApp } from '@taskwire-example/web/server';
 import { z } from 'zod';
 import { families } from './contracts/index.ts';
 import { closeServices, familyHandlers } from './handlers/index.ts';
+import { serviceConfig } from './services/config.ts';
 
 const say = (line = '') => console.log(line);
 
@@ -44,9 +48,16 @@ async function main() {
       ...securityEnv,
       /** DEMO=0 skips the demo. */
       DEMO: z.enum(['0', '1']).default('1'),
+      /** Port of the example web app (0: any free port); WEB=0 does not serve it. */
+      WEB_PORT: env.port.default(5173),
+      WEB: z.enum(['0', '1']).default('1'),
     }),
     'npm start',
   );
+  // The web app talks to the API from its own origin: unless told otherwise, the API allows that one.
+  const webPort = config.WEB === '1' ? config.WEB_PORT || (await freePort()) : undefined;
+  const webOrigins = webPort === undefined ? [] : webOriginsOf(config.HOST, webPort);
+  if (webOrigins.length > 0 && config.TASKWIRE_CORS_ORIGINS === undefined) config.TASKWIRE_CORS_ORIGINS = webOrigins.join(',');
   let waitReplicas: ReturnType<typeof waitReplicasFromEnv>;
   let security: ReturnType<typeof securityFromEnv>;
   try {
@@ -110,6 +121,8 @@ async function main() {
     say(`backups may archive ${demoSource ?? 'nothing'}   (BACKUP_SOURCES unset; set it to the directories backups may read)`);
   }
 
+  // Small reports finish in milliseconds: the web app's progress bar is paced to be followed by eye.
+  if (webPort !== undefined) process.env.REPORTS_MIN_STEP_MS ??= '250';
   const workers: FamilyWorker[] = [];
   for (const handlers of Object.values(familyHandlers)) {
     workers.push(
@@ -125,6 +138,25 @@ async function main() {
   }
   say(`workers ${workers.map((w) => `${w.family.name}×${w.family.options.concurrency}`).join(', ')}`);
 
+  let web: WebApp | undefined;
+  if (webPort !== undefined) {
+    try {
+      await buildWebApp();
+      web = await startWebApp({
+        apiUrl: `${api.url}/trpc`,
+        token,
+        port: webPort,
+        host: config.HOST,
+        reportsDir: serviceConfig().REPORTS_DIR,
+      });
+      say(`web     ${web.url}   (example app: run a report with live progress, list recent jobs; the API allows its origin)`);
+    } catch (error) {
+      const reason =
+        (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `port ${webPort} is in use (set WEB_PORT)` : (error as Error).message;
+      say(`web     not served: ${reason}`);
+    }
+  }
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -133,6 +165,7 @@ async function main() {
     // Each step is bounded, and the API and the embedded Redis get what is left of one budget.
     const deadline = Date.now() + GRACE_MS + SHUTDOWN_BOUND_MS;
     const left = () => Math.max(0, deadline - Date.now());
+    await settleWithin(web?.close() ?? Promise.resolve(), left());
     const closed = await Promise.allSettled(workers.map((w) => w.close()));
     closeServices();
     await settleWithin(api.close(), left());
@@ -155,6 +188,13 @@ async function main() {
     await demo(`${api.url}/trpc`, token, demoSource).catch((error: Error) => console.error(`demo failed: ${error.message}`));
   }
   say(`\ntaskwire is serving at ${api.url}/trpc — Ctrl-C to stop.`);
+}
+
+/** The origins a browser may load the web app from on this host (both names of the loopback address). */
+function webOriginsOf(host: string, port: number): string[] {
+  if (host === '0.0.0.0' || host === '::') return [];
+  const names = host === '127.0.0.1' || host === 'localhost' ? ['127.0.0.1', 'localhost'] : [host.includes(':') ? `[${host}]` : host];
+  return names.map((name) => `http://${name}:${port}`);
 }
 
 /** One typed task per family through the client, printing progress and results. */

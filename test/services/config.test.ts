@@ -34,6 +34,7 @@ describe('serviceConfig', () => {
       MAIL_FROM: 'taskwire <no-reply@localhost>',
       OUTBOX_DIR: join(process.cwd(), 'tmp', 'outbox'),
       REPORTS_DIR: '/srv/reports',
+      REPORTS_MIN_STEP_MS: 0,
       BACKUPS_DIR: join(process.cwd(), 'var', 'backups'),
       LICENSES_FILE: join(process.cwd(), 'etc', 'licenses.json'),
       BACKUP_SOURCES: [],
@@ -41,12 +42,13 @@ describe('serviceConfig', () => {
     expect(serviceConfig({ SMTP_URL: '' }).SMTP_URL).toBeUndefined();
   });
 
-  test('its type is inferred from the schema: every variable a string, SMTP_URL optional', () => {
+  test('its type is inferred from the schema: SMTP_URL optional, REPORTS_MIN_STEP_MS a number', () => {
     expectTypeOf<ServiceConfig>().toEqualTypeOf<{
       SMTP_URL?: string | undefined;
       MAIL_FROM: string;
       OUTBOX_DIR: string;
       REPORTS_DIR: string;
+      REPORTS_MIN_STEP_MS: number;
       BACKUPS_DIR: string;
       LICENSES_FILE: string;
       BACKUP_SOURCES: string[];

@@ -75,6 +75,14 @@ export interface RunOptions<TTask extends AnyTask> extends Omit<EnqueueOptions, 
   signal?: AbortSignal;
 }
 
+/** Options of `watch`. */
+export interface WatchOptions {
+  /** Aborting ends the watch (the job goes on). */
+  signal?: AbortSignal | undefined;
+  /** A token for this watch only, in place of the client's: e.g. `job:<id>:read`, scoped to the job. */
+  token?: string | undefined;
+}
+
 /** Per-task calls, typed from the contract. */
 export interface TaskClient<TTask extends AnyTask> {
   /** Validates and enqueues one job. */
@@ -83,8 +91,12 @@ export interface TaskClient<TTask extends AnyTask> {
   enqueueMany(items: { input: TaskCallInput<TTask>; options?: EnqueueOptions }[]): Promise<JobRef<TTask['id']>[]>;
   /** The job now, typed with this task's input, progress and result. */
   get(id: string): Promise<JobView<TTask>>;
-  /** The job's state, then its progress, then `completed` or `failed`; ends after that. */
-  watch(id: string, options?: { signal?: AbortSignal }): AsyncIterable<WatchEvent<TTask>>;
+  /**
+   * The job's state, then its progress, then `completed` or `failed`; ends after that.
+   * `token` follows the job with another token than the client's (e.g. one scoped to this job,
+   * minted by your server); the API ends the watch with UNAUTHORIZED when that token expires.
+   */
+  watch(id: string, options?: WatchOptions): AsyncIterable<WatchEvent<TTask>>;
   /** Enqueues and waits for the typed result; rejects with a {@link JobFailedError} on failure. */
   run(input: TaskCallInput<TTask>, options?: RunOptions<TTask>): Promise<TaskOutput<TTask>>;
   /** Recurring jobs of this task (cron or every N ms), one per key. */
@@ -185,10 +197,8 @@ type Untyped = any;
  */
 export function createClient<TRegistry extends Registry>(options: TaskwireClientOptions): TaskwireClient<TRegistry> {
   const platform = options.platform ?? webPlatform;
-  const headers = { ...options.headers, ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) };
-  // Without headers (browsers), the token travels as tRPC connection params.
-  const connectionParams = !platform.sendsHeaders && options.token ? { token: options.token } : undefined;
-  const sse: SseOptions = { url: options.url, platform, headers, connectionParams };
+  const sse = withToken({ url: options.url, platform, headers: { ...options.headers } }, options.token);
+  const { headers, connectionParams } = sse;
   const trpc = createTRPCClient<TaskwireRouter<TRegistry>>({
     links: [
       splitLink({
@@ -227,7 +237,7 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
       enqueue: (input, opts) => invoke('mutation', `${at}.enqueue`, { input, options: opts }),
       enqueueMany: (items) => invoke('mutation', `${at}.enqueueMany`, { items }),
       get: (id) => invoke('query', `${at}.get`, { id }),
-      watch: (id, opts) => iterate(sse, `${at}.watch`, { id }, opts?.signal),
+      watch: (id, opts) => iterate(opts?.token ? withToken(sse, opts.token) : sse, `${at}.watch`, { id }, opts?.signal),
       schedules: {
         upsert: (schedule) => invoke('mutation', `${at}.schedules.upsert`, schedule),
         remove: (key) => invoke('mutation', `${at}.schedules.remove`, { key }),
@@ -292,6 +302,17 @@ export function createClient<TRegistry extends Registry>(options: TaskwireClient
       return family;
     },
   }) as TaskwireClient<TRegistry>;
+}
+
+/**
+ * Where a token goes: `Authorization: Bearer` on HTTP requests (and on WebSocket upgrades and SSE
+ * requests where the platform sends headers), and where it cannot (browsers), tRPC connection
+ * params too: in the first WebSocket message, in the URL of SSE requests.
+ */
+function withToken(options: SseOptions, token: string | undefined): SseOptions {
+  if (!token) return options;
+  const headers = { ...options.headers, authorization: `Bearer ${token}` };
+  return { ...options, headers, connectionParams: options.platform.sendsHeaders ? undefined : { token } };
 }
 
 /** tRPC's link for subscriptions, on the client's own SSE reader: what `tw.trpc`'s `.subscribe` uses. */

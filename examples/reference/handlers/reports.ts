@@ -10,12 +10,15 @@ import { generateActivityReport } from '../services/reports.ts';
  * await startFamilyWorker({ handlers: reportsHandlers, redisUrl, registry: families });
  */
 export const reportsHandlers = defineHandlers(reports, {
-  generate: (input, ctx) =>
-    generateActivityReport(input, {
+  generate: (input, ctx) => {
+    const { REPORTS_DIR, REPORTS_MIN_STEP_MS } = serviceConfig();
+    return generateActivityReport(input, {
       registry: ctx.registry,
       queue: ctx.queue,
-      dir: serviceConfig().REPORTS_DIR,
+      dir: REPORTS_DIR,
       signal: ctx.signal,
       progress: ctx.progress,
-    }),
+      minStepMs: REPORTS_MIN_STEP_MS,
+    });
+  },
 });

@@ -18,6 +18,11 @@ function serviceSchema(cwd: string) {
     OUTBOX_DIR: location('var', 'outbox'),
     /** `REPORTS_DIR`: where `reports.generate` writes its CSV files. Default `<cwd>/var/reports`. */
     REPORTS_DIR: location('var', 'reports'),
+    /**
+     * `REPORTS_MIN_STEP_MS`: the shortest time each step of a report takes (ms), so that a person
+     * can follow the progress of a small report by eye (the web example sets it). Default 0.
+     */
+    REPORTS_MIN_STEP_MS: z.coerce.number().int().min(0).max(60_000).default(0),
     /** `BACKUPS_DIR`: root of the backup sets (`<dir>/<name>/…tar.gz`). Default `<cwd>/var/backups`. */
     BACKUPS_DIR: location('var', 'backups'),
     /**

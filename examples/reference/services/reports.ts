@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry, TaskInput, TaskOutput, TaskProgress } from '@taskwire/shared';
 import type { Queue } from 'bullmq';
 import type { generateReport } from '../contracts/index.ts';
@@ -26,6 +27,8 @@ export interface ReportDeps {
   progress?: ((progress: ReportProgress) => Promise<void> | void) | undefined;
   /** The clock, for the file name. */
   now?: (() => Date) | undefined;
+  /** The shortest time a step takes (ms): a pause after a quicker one, so progress can be followed by eye. */
+  minStepMs?: number | undefined;
 }
 
 /**
@@ -45,7 +48,14 @@ export async function generateActivityReport(input: ReportInput, deps: ReportDep
   const families = selectFamilies(deps.registry, input.families);
   const of = families.length + 4;
   let step = 0;
+  let stepStarted = Date.now();
+  const pace = async () => {
+    const left = (deps.minStepMs ?? 0) - (Date.now() - stepStarted);
+    if (left > 0) await sleep(left, undefined, { signal: deps.signal });
+    stepStarted = Date.now();
+  };
   const advance = async (stage: ReportProgress['stage'], detail?: string) => {
+    if (step > 0) await pace();
     deps.signal?.throwIfAborted();
     step += 1;
     await deps.progress?.(detail === undefined ? { step, of, stage } : { step, of, stage, detail });
@@ -70,5 +80,6 @@ export async function generateActivityReport(input: ReportInput, deps: ReportDep
 
   await advance('checksum');
   const [sha256, { size }] = await Promise.all([sha256File(path, deps.signal), stat(path)]);
+  await pace();
   return { path, rows: rows.length, bytes: size, sha256 };
 }

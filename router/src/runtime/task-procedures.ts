@@ -2,7 +2,7 @@ import { type AnyTask, formatJobId, type JobRef, type JobView, TaskwireError, ty
 import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { admitEnqueue, type EnqueueAdmission } from './admission.ts';
-import type { Principal } from './auth.ts';
+import { type Principal, requireUnexpired } from './auth.ts';
 import type { QueueHub } from './hub.ts';
 import { Inbox } from './inbox.ts';
 import type { RawJobEvent } from './job-events.ts';
@@ -39,9 +39,18 @@ function terminalEvent(task: AnyTask, job: Job, state: string): WatchEvent | und
 /**
  * Follows one job: its state now, then progress as it comes, then one terminal event. Events
  * come from the family's shared event reader; a periodic re-read covers any event missed while
- * the reader (re)connected, so a watcher never waits forever.
+ * the reader (re)connected, so a watcher never waits forever. A watch opened with a scoped token
+ * ends with UNAUTHORIZED when the token expires: nothing of the job reaches it after that.
  */
-async function* watchJob(hub: QueueHub, task: AnyTask, id: string, signal: AbortSignal, pollMs: number): AsyncGenerator<WatchEvent> {
+async function* watchJob(
+  hub: QueueHub,
+  task: AnyTask,
+  id: string,
+  signal: AbortSignal,
+  pollMs: number,
+  principal: Principal,
+): AsyncGenerator<WatchEvent> {
+  const { expiresAt } = principal;
   const { bullId } = hub.locate(id);
   const bus = hub.events(task.family);
   const inbox = new Inbox<RawJobEvent>();
@@ -58,7 +67,8 @@ async function* watchJob(hub: QueueHub, task: AnyTask, id: string, signal: Abort
     const progress = decodeProgress(job.progress);
     if (progress !== null) yield { type: 'progress', progress };
     while (!signal.aborted) {
-      const event = await inbox.take(signal, pollMs);
+      const event = await inbox.take(signal, expiresAt === undefined ? pollMs : Math.max(0, Math.min(pollMs, expiresAt - Date.now())));
+      requireUnexpired(principal);
       if (event) {
         const watchEvent = toWatchEvent(event);
         yield watchEvent;
@@ -142,7 +152,7 @@ export function taskProcedures(hub: QueueHub, admission: EnqueueAdmission, setti
     get: procedure.input(jobIdInput).query(({ input, ctx }) => getJobAs(hub, task, input.id, ctx.principal)),
     watch: procedure.input(jobIdInput).subscription(({ input, signal, ctx }) => {
       requireReadOf(hub, task, input.id, ctx.principal);
-      return withErrorCodes(watchJob(hub, task, input.id, signal ?? new AbortController().signal, settings.watchPollMs));
+      return withErrorCodes(watchJob(hub, task, input.id, signal ?? new AbortController().signal, settings.watchPollMs, ctx.principal));
     }),
     schedules: scheduleProcedures(hub, task),
   };
