@@ -25,6 +25,8 @@ import { labHandlers, labRegistry } from '../fixtures/lab.ts';
 const exec = promisify(execFile);
 const root = process.cwd();
 const dir = join(root, 'var', 'browser-bundle');
+/** Screenshots, for a person to look at (ignored by git). */
+const artifacts = join(root, 'test', 'artifacts');
 const TOKEN = 'tw_browser-bundle-admin-token-000';
 
 interface Bundle {
@@ -183,6 +185,81 @@ globalThis.trpc = createTRPCClient({
     expect(alone.inputs).not.toContain('shared/dist/contract/wire.js');
   }, 60_000);
 
+  it('bundles the React hooks (@taskwire/client/react, from dist) for the browser with no Node built-ins and no zod', async () => {
+    writeFileSync(
+      join(dir, 'react.js'),
+      `import { createClient } from '@taskwire/client';
+import { useEnqueue, useJob, useRun } from '@taskwire/client/react';
+globalThis.tw = createClient({ url: '/trpc' });
+globalThis.hooks = { useEnqueue, useJob, useRun };
+`,
+    );
+    // React and TanStack Query are the app's own (peer dependencies): what the hooks add is measured without them.
+    const hooks = await bundle(join(dir, 'react.js'), 'react-hooks', ['--external:react', '--external:@tanstack/react-query']);
+    expect(hooks.text).not.toMatch(/(?<![\w$])Buffer\b/);
+    expect(hooks.text).not.toMatch(/\brequire\(|["']node:|ws does not work in the browser/);
+    expect(hooks.inputs).toContain('client/dist/react.js');
+    const packages = packagesIn(hooks.inputs);
+    for (const name of ['ws', 'eventsource', 'zod', 'ioredis', 'bullmq', 'react', '@tanstack/react-query'])
+      expect(packages).not.toContain(name);
+    const alone = await bundle(join(dir, 'taskwire.js'), 'taskwire-client');
+    console.log(
+      `browser bundle, gzip: @taskwire/client + its React hooks ${(hooks.gzipBytes / 1000).toFixed(1)} kB (the hooks add ${hooks.gzipBytes - alone.gzipBytes} B)`,
+    );
+    expect(hooks.gzipBytes - alone.gzipBytes).toBeLessThan(2_000);
+  }, 60_000);
+
+  it('runs the React hooks in headless Chromium against a live API: useRun to a result, useEnqueue refused, useJob with a job token', async () => {
+    await using stack = await startStack({
+      registry: labRegistry,
+      token: TOKEN,
+      handlers: [labHandlers],
+      api: { sessions: { secrets: ['react-hooks-page-secret-of-32-chars!!'] } },
+    });
+    const reactPage = await bundle('test/fixtures/react-page.ts', 'react-page', ['--define:process.env.NODE_ENV="production"']);
+    const followed = await stack.client.lab.steps.enqueue({ count: 2, delayMs: 300 });
+    const other = await stack.client.lab.steps.enqueue({ count: 1, delayMs: 0 });
+    const { token: jobToken } = await stack.client.tokens.create({ scopes: [`job:${followed.id}:read`] });
+    const site = await servePage(
+      {
+        '/': {
+          type: 'text/html; charset=utf-8',
+          body: '<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>taskwire hooks</title></head><body><div id="root"></div><pre id="out"></pre><script type="module" src="/page.js"></script></body></html>',
+        },
+        '/page.js': { type: 'text/javascript; charset=utf-8', body: reactPage.text },
+      },
+      new URL(stack.api.url),
+    );
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 900, height: 400 } });
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+      const search = new URLSearchParams({ token: TOKEN, follow: followed.id, jobToken, other: other.id });
+      await page.goto(`${site.url}/?${search}`);
+      await page.waitForSelector('#out[data-done]', { timeout: 30_000 });
+      mkdirSync(artifacts, { recursive: true });
+      await page.screenshot({ path: join(artifacts, 'react-hooks.png'), fullPage: true });
+      const seen = JSON.parse((await page.textContent('#out')) ?? '{}');
+      // useRun: idle → enqueueing → running → completed, progress at each step, the typed result.
+      expect(seen.run.statuses).toEqual(['idle', 'enqueueing', 'running', 'completed']);
+      expect(seen.run.steps).toEqual([1, 2, 3]);
+      expect(seen.run.result).toEqual({ done: 3 });
+      expect(seen.run.doneIsNumber).toBe(true);
+      // useEnqueue: the API's validation code, nothing queued.
+      expect(seen.invalid).toEqual({ code: 'INVALID_INPUT', statuses: ['idle', 'pending', 'error'] });
+      // useJob with a token for that job only: to the end; with it for another job: FORBIDDEN, not retried.
+      expect(seen.follow.error).toBeNull();
+      expect(seen.follow.states.at(-1)).toBe('completed');
+      expect(seen.follow.result).toEqual({ done: 2 });
+      expect(seen.crossed).toEqual({ error: 'FORBIDDEN', failures: 1 });
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+      site.close();
+    }
+  }, 60_000);
+
   it('runs in headless Chromium against a live API: enqueue, get, run with progress over SSE, rich types, a refused token', async () => {
     await using stack = await startStack({ registry: labRegistry, token: TOKEN, handlers: [labHandlers] });
     const site = await servePage(
@@ -208,7 +285,8 @@ globalThis.trpc = createTRPCClient({
       await new Promise((r) => setTimeout(r, 1_100));
       await page.goto(`${site.url}/?token=${TOKEN}&expired=${expired}`);
       await page.waitForSelector('#out[data-done]', { timeout: 30_000 });
-      await page.screenshot({ path: join(dir, 'page.png'), fullPage: true });
+      mkdirSync(artifacts, { recursive: true });
+      await page.screenshot({ path: join(artifacts, 'client-page.png'), fullPage: true });
       const { progress, ...seen } = JSON.parse((await page.textContent('#out')) ?? '{}') as { progress?: number[] };
       // Progress reported before the stream opened is summed up by the current progress: the last is 3.
       expect(progress?.at(-1)).toBe(3);
@@ -250,7 +328,8 @@ globalThis.trpc = createTRPCClient({
       const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
       await page.goto(`${site.url}/?token=${TOKEN}&api=${encodeURIComponent(`${api}/trpc`)}`);
       await page.waitForSelector('#out[data-done]', { timeout: 30_000 });
-      await page.screenshot({ path: join(dir, shot), fullPage: true });
+      mkdirSync(artifacts, { recursive: true });
+      await page.screenshot({ path: join(artifacts, shot), fullPage: true });
       const seen = JSON.parse((await page.textContent('#out')) ?? '{}') as {
         ok: boolean;
         code?: string;

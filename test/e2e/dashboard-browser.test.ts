@@ -3,7 +3,7 @@
  * reference families by name, open a queue and read a job as its contract reads it (the typed
  * input and its contract version), not the raw envelope. (Results and progress go through the
  * same decoding: test/unit/dashboard-format.test.ts.) Screenshots go to
- * var/browser-dashboard/.
+ * test/artifacts/.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { launchChromium } from '../fixtures/chromium.ts';
 import { startStack } from '../fixtures/harness.ts';
 
 const TOKEN = 'tw_dashboard-browser-admin-000000';
-const dir = join(process.cwd(), 'var', 'browser-dashboard');
+const dir = join(process.cwd(), 'test', 'artifacts');
 
 describe('the dashboard in a browser', () => {
   it('signs in, names the four families, and shows a job’s decoded input and contract version', async () => {
@@ -33,14 +33,14 @@ describe('the dashboard in a browser', () => {
       await page.fill('input[name=token]', TOKEN);
       await Promise.all([page.waitForURL(/\/admin\/queues/), page.click('button')]);
       for (const family of ['email', 'reports', 'backups', 'maintenance']) await page.getByText(family, { exact: true }).first().waitFor();
-      await page.screenshot({ path: join(dir, 'queues.png'), fullPage: true });
+      await page.screenshot({ path: join(dir, 'dashboard-queues.png'), fullPage: true });
       const overview = (await page.textContent('body')) ?? '';
       expect(overview).not.toContain('{email}');
 
       await page.getByText('reports', { exact: true }).first().click();
       await page.getByText('Waiting', { exact: false }).first().click();
       await page.getByText('Quarterly, seen in the dashboard').first().waitFor({ timeout: 15_000 });
-      await page.screenshot({ path: join(dir, 'job.png'), fullPage: true });
+      await page.screenshot({ path: join(dir, 'dashboard-job.png'), fullPage: true });
       const job = (await page.textContent('body')) ?? '';
       expect(job).toContain('reports.generate');
       expect(job).toContain('contractVersion');

@@ -13,6 +13,7 @@ describe('npm start', () => {
       REDIS_URL: redisUrl(),
       TASKWIRE_PREFIX: prefix,
       PORT: '0',
+      WEB_PORT: '0',
       OUTBOX_DIR: join(dir, 'outbox'),
       REPORTS_DIR: join(dir, 'reports'),
       BACKUPS_DIR: join(dir, 'backups'),
@@ -20,6 +21,13 @@ describe('npm start', () => {
     try {
       await start.waitFor(/taskwire is serving at http:\/\/127\.0\.0\.1:\d+\/trpc/, 60_000);
       const output = start.lines.join('\n');
+      const web = /web {5}(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+      expect(web).toBeDefined();
+      const page = await fetch(`${web}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<div id="root">');
+      const api = /api {5}(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+      expect(await (await fetch(`${web}/api/config`)).json()).toEqual({ json: { apiUrl: `${api}/trpc` } });
       expect(output).not.toMatch(/demo failed/);
       expect(output).toMatch(/email\.send\s+→ outbox messageId=<[^>]+> acceptedAt=\d{4}-/);
       expect(output).toMatch(/maintenance\.healthCheck → worker pid \d+/);

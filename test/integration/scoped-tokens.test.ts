@@ -11,7 +11,7 @@ import { families } from '@taskwire-example/reference/contracts';
 import { describe, expect, it } from 'vitest';
 import { ScopedTokens } from '../../router/src/runtime/scoped-tokens.ts';
 import { ServerSecrets } from '../../router/src/runtime/server-secrets.ts';
-import { startStack } from '../fixtures/harness.ts';
+import { eventually, startStack } from '../fixtures/harness.ts';
 import { labHandlers, labRegistry } from '../fixtures/lab.ts';
 import { codeOf } from '../fixtures/outcomes.ts';
 
@@ -116,6 +116,49 @@ describe('scoped tokens', () => {
       expect(await codeOf(enqueuePage.lab.echo.enqueue(input('too late')))).toBe('UNAUTHORIZED');
     } finally {
       for (const client of [producer, reader, readPage, enqueuePage]) client.close();
+    }
+  });
+
+  it('ends a watch that is streaming when its token expires, with UNAUTHORIZED, and the job goes on', async () => {
+    await using stack = await startStack({
+      registry: labRegistry,
+      auth,
+      handlers: [labHandlers],
+      api: { sessions: { secrets: [SECRET] } },
+    });
+    const url = `${stack.api.url}/trpc`;
+    const producer = createClient<typeof labRegistry>({ url, token: PRODUCER });
+    const reader = createClient<typeof labRegistry>({ url, token: READER });
+    // No token of its own: the watch carries the one its server minted for this job.
+    const page = createClient<typeof labRegistry>({ url, transport: 'http' });
+    try {
+      const ref = await producer.lab.steps.enqueue({ count: 40, delayMs: 100 });
+      const { token, expiresAt } = await reader.tokens.create({ scopes: [`job:${ref.id}:read`], ttlMs: 1_500 });
+      const seen: string[] = [];
+      let lastEventAt = 0;
+      const ended = await (async () => {
+        for await (const event of page.lab.steps.watch(ref.id, { token })) {
+          seen.push(event.type);
+          lastEventAt = Date.now();
+        }
+        return 'ended without an error';
+      })().catch((error: { code: string; message: string }) => error);
+      const endedAt = Date.now();
+      expect(ended).toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringContaining('expired') });
+      expect(seen).toContain('progress');
+      expect(seen).not.toContain('completed');
+      // Ended at the expiry (not at the job's end, 4 s away), and nothing came after it.
+      expect(endedAt).toBeGreaterThanOrEqual(expiresAt.getTime());
+      expect(endedAt - expiresAt.getTime()).toBeLessThan(1_500);
+      expect(lastEventAt).toBeLessThanOrEqual(expiresAt.getTime() + 50);
+      // The expiry ended the watch, not the job.
+      const finished = await eventually(async () => {
+        const view = await reader.lab.steps.get(ref.id);
+        return view.state === 'completed' ? view : undefined;
+      }, 15_000);
+      expect(finished.result).toEqual({ done: 40 });
+    } finally {
+      for (const client of [producer, reader, page]) client.close();
     }
   });
 

@@ -52,7 +52,9 @@ export function ReportPage({ tw, apiUrl }: { tw: TaskwireClient<Families>; apiUr
 }
 
 /** The line under the bar: where the job is, in words. */
-function stageLine(state: string | undefined, progress: ReportProgress | null | undefined): string {
+function stageLine(state: string | undefined, progress: ReportProgress | null | undefined, followed: boolean): string {
+  if (!followed)
+    return progress ? `No longer followed; last seen at step ${progress.step} of ${progress.of} (${progress.stage})` : 'Not followed';
   if (state === 'completed') return 'Done';
   if (state === 'failed') return progress ? `Failed at step ${progress.step} (${progress.stage})` : 'Failed';
   if (progress) return `Step ${progress.step} of ${progress.of}: ${progress.stage}`;
@@ -83,7 +85,7 @@ function ReportJob({ tw, grant, apiUrl }: { tw: TaskwireClient<Families>; grant:
         data-step={progress?.step ?? 0}
         data-stage={progress?.stage ?? ''}
       />
-      <p className="stage">{stageLine(job?.state, progress)}</p>
+      <p className="stage">{stageLine(job?.state, progress, !error)}</p>
       <ol className="steps">
         {steps.map((s) => (
           <li key={s.step} className={!done && s.step === progress?.step ? 'current' : 'done'} data-stage={s.stage}>
