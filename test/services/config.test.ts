@@ -14,6 +14,7 @@ describe('serviceConfig', () => {
       MAIL_FROM: 'taskwire <no-reply@localhost>',
       OUTBOX_DIR: join(cwd, 'var', 'outbox'),
       REPORTS_DIR: join(cwd, 'var', 'reports'),
+      REPORTS_MIN_STEP_MS: 0,
       BACKUPS_DIR: join(cwd, 'var', 'backups'),
       LICENSES_FILE: join(cwd, 'var', 'licenses.json'),
       BACKUP_SOURCES: [],
