@@ -76,6 +76,39 @@ describe('contract inference helpers', () => {
   });
 });
 
+describe('flow control in the contract', () => {
+  it('types each key function from the task input (parsed: defaults applied), one knob per task', () => {
+    const input = z.object({ orgId: z.string(), projectId: z.string(), region: z.enum(['eu', 'us']).default('eu') });
+    const output = z.object({ ok: z.boolean() });
+    const task = defineTask({
+      id: 'search.reindex',
+      version: 1,
+      input,
+      output,
+      flow: {
+        debounce: {
+          key: (value) => {
+            expectTypeOf(value).toEqualTypeOf<{ orgId: string; projectId: string; region: 'eu' | 'us' }>();
+            return `${value.orgId}/${value.projectId}`;
+          },
+          delayMs: 5_000,
+          maxDelayMs: 60_000,
+        },
+      },
+    });
+    expectTypeOf(task.flowSettings).toEqualTypeOf<import('@taskwire/shared').FlowSettings | undefined>();
+    // @ts-expect-error a field the input does not have
+    defineTask({ id: 'search.a', version: 1, input, output, flow: { unique: { key: (value) => value.tenant, ttlMs: 1_000 } } });
+    // @ts-expect-error a key is a string
+    defineTask({ id: 'search.b', version: 1, input, output, flow: { singleton: { key: (value) => value.region === 'eu' } } });
+    // @ts-expect-error throttle needs its window
+    defineTask({ id: 'search.c', version: 1, input, output, flow: { throttle: { key: (value) => value.orgId } } });
+    const middle = { key: (value: { orgId: string }) => value.orgId, delayMs: 1, mode: 'middle' as const };
+    // @ts-expect-error a mode that does not exist
+    defineTask({ id: 'search.d', version: 1, input, output, flow: { debounce: middle } });
+  });
+});
+
 describe('defineHandlers', () => {
   it('types handler input, context and return from the contract', () => {
     defineHandlers(lab, {

@@ -46,6 +46,45 @@ describe('checkContracts against the committed lock', () => {
     ]);
   });
 
+  it('reports a change of flow control (added, retuned, removed) as stale, not breaking, and records it in the lock', () => {
+    const throttled = defineTask({ ...sendDefinition, flow: { throttle: { key: (input) => input.to, ttlMs: 60_000 } } });
+    expect(checkContracts(withSend(throttled), committed).problems).toEqual([
+      { severity: 'stale', task: 'email.send', message: 'flow control changed: none → throttle ttlMs=60000' },
+    ]);
+    const locked = buildLock(withSend(throttled), committed);
+    expect(locked.tasks['email.send']?.flow).toEqual({ kind: 'throttle', ttlMs: 60_000 });
+    expect(checkContracts(withSend(throttled), locked).problems).toEqual([]);
+    // The key function is code the lock cannot record; its settings are.
+    const otherKey = defineTask({ ...sendDefinition, flow: { throttle: { key: (input) => input.subject, ttlMs: 60_000 } } });
+    expect(checkContracts(withSend(otherKey), locked).problems).toEqual([]);
+    const debounced = defineTask({
+      ...sendDefinition,
+      flow: { debounce: { key: (input) => input.to, delayMs: 5_000, maxDelayMs: 60_000 } },
+    });
+    expect(checkContracts(withSend(debounced), locked).problems).toEqual([
+      {
+        severity: 'stale',
+        task: 'email.send',
+        message: 'flow control changed: throttle ttlMs=60000 → debounce delayMs=5000 mode=trailing maxDelayMs=60000',
+      },
+    ]);
+    expect(checkContracts(withSend(defineTask(sendDefinition)), locked).problems).toEqual([
+      { severity: 'stale', task: 'email.send', message: 'flow control changed: throttle ttlMs=60000 → none' },
+    ]);
+  });
+
+  it('refuses flow settings that cannot work, naming the task', () => {
+    const key = (input: { to: string }) => input.to;
+    expect(() => defineTask({ ...sendDefinition, flow: { unique: { key, ttlMs: 0 } } })).toThrow(/email\.send.*flow\.unique\.ttlMs/);
+    expect(() => defineTask({ ...sendDefinition, flow: { debounce: { key, delayMs: 5_000, maxDelayMs: 1_000 } } })).toThrow(
+      /maxDelayMs is below delayMs/,
+    );
+    // @ts-expect-error one knob per task
+    expect(() => defineTask({ ...sendDefinition, flow: { unique: { key, ttlMs: 1_000 }, singleton: { key } } })).toThrow(/one of/);
+    // @ts-expect-error the key is a function of the input
+    expect(() => defineTask({ ...sendDefinition, flow: { singleton: { key: 'to' } } })).toThrow(/key must be a function/);
+  });
+
   it('judges output changes from the caller side', () => {
     const send = defineTask({ ...sendDefinition, output: sendEmail.output.omit({ accepted: true }) });
     const [problem] = checkContracts(withSend(send), committed).problems;

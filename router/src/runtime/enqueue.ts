@@ -9,6 +9,7 @@ import {
 } from '@taskwire/shared';
 import { holdWrites } from '@taskwire/shared/node';
 import type { JobJson, JobsOptions } from 'bullmq';
+import { applyFlowWindows, type FlowWrite, flowJobOptions, joinedJobTimes } from './flow-writes.ts';
 import type { QueueHub } from './hub.ts';
 import {
   type Claim,
@@ -46,6 +47,8 @@ export interface EnqueueItem {
 interface PreparedJob extends KeyedJob {
   /** The job as BullMQ's `Job.asJSON()` gives it to its backend: data as JSON, normalized options. */
   job: JobJson;
+  /** For a task with flow control: its deduplication (see flow-writes.ts). */
+  flow?: FlowWrite | undefined;
 }
 
 /** Per task, the job options of an enqueue without overrides: one object, so it is encoded once. */
@@ -99,10 +102,16 @@ function prepareJob(
     throw new TaskwireError('PAYLOAD_TOO_LARGE', `The ${task.name} payload exceeds ${opts.sizeLimit} bytes`);
   }
   const key = item.options?.idempotencyKey;
-  if (key === undefined) return { index, job: asJobJson(task.name, data, opts, now) };
-  const { jobId, claim } = newClaim(hub, task, key, now);
-  opts = { ...opts, jobId };
-  return { index, job: asJobJson(task.name, data, opts, now), claim };
+  let claim: Claim | undefined;
+  if (key !== undefined) {
+    const claimed = newClaim(hub, task, key, now);
+    claim = claimed.claim;
+    opts = { ...opts, jobId: claimed.jobId };
+  }
+  if (!task.flow)
+    return claim ? { index, job: asJobJson(task.name, data, opts, now), claim } : { index, job: asJobJson(task.name, data, opts, now) };
+  const planned = flowJobOptions(task, item.input, opts, now);
+  return { index, job: asJobJson(task.name, data, planned.opts, now), claim, flow: planned.flow };
 }
 
 /**
@@ -110,7 +119,7 @@ function prepareJob(
  * `asJSON` cost more than the rest of the API's per-job work): the backend stores the same hash.
  */
 function asJobJson(name: string, data: string, opts: JobsOptions, timestamp: number): JobJson {
-  return {
+  const json: JobJson = {
     id: opts.jobId ?? '',
     name,
     data,
@@ -124,6 +133,9 @@ function asJobJson(name: string, data: string, opts: JobsOptions, timestamp: num
     stacktrace: 'null',
     returnvalue: 'null',
   };
+  // What tells BullMQ's scripts the deduplication key (flow control; see flow-writes.ts).
+  if (opts.deduplication) json.deduplicationId = opts.deduplication.id;
+  return json;
 }
 
 function refOf(task: AnyTask, bullId: string, enqueuedAt: number, deduplicated: boolean): JobRef {
@@ -160,7 +172,7 @@ export async function enqueueItems(
  */
 async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly PreparedJob[], settings: EnqueueSettings): Promise<JobRef[]> {
   const [only] = prepared;
-  if (prepared.length === 1 && only && !only.claim) {
+  if (prepared.length === 1 && only && !only.claim && !only.flow) {
     // Nearly every enqueue: one job, no idempotency key. Its write shares the turn's socket write.
     holdWrites(hub.redis);
     const id = await hub.run(() => hub.writer(task.family).add(only.job));
@@ -177,11 +189,21 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
     try {
       // Single enqueues of one frame share one write; a bulk is one write already, and its
       // chunks must leave at once so Redis works on one while the next is encoded.
+      if (task.flow) await applyFlowWindows(hub, task, toAdd);
       if (toAdd.length === 1) holdWrites(hub.redis);
       const ids = await hub.run(() => addInChunks(hub, task.family, toAdd, writes, settings.idempotencyTtlMs));
+      // A repeat that flow control joined to an earlier job answers that job, as enqueued then.
+      const joined = task.flow
+        ? await joinedJobTimes(
+            hub,
+            task.family,
+            toAdd.map((p, i) => ({ ...p, id: ids[i] as string })),
+          )
+        : [];
       ids.forEach((id, i) => {
         const { index, job } = toAdd[i] as PreparedJob;
-        refs[index] = refOf(task, id, job.timestamp, false);
+        const joinedAt = joined[i];
+        refs[index] = refOf(task, id, joinedAt ?? job.timestamp, joinedAt !== undefined);
       });
     } catch (error) {
       if (claims && claims.ours.size > 0) releaseUnwritten(hub, toAdd, writes);

@@ -1,6 +1,7 @@
 export * from './envelope.ts';
 export * from './errors.ts';
 export * from './family.ts';
+export * from './flow.ts';
 export * from './job-lists.ts';
 export * from './job-options.ts';
 export * from './jobs.ts';

@@ -11,6 +11,8 @@ import { isIdentifier } from './task.ts';
  * - cancel channel:    `taskwire:{email}:cancel`
  * - service state:     `taskwire:{email}:svc:<name>:…` (e.g. `…:svc:delivered:<job id>`)
  * - schedule digests:  `taskwire:{email}:schedule:<task>~<key>`
+ * - deduplication:     `taskwire:{email}:de:<id>` (BullMQ's own key, named here for taskwire's scripts)
+ * - flow windows:      `taskwire:{email}:flow:window:<deduplication id>` (a debounce burst's start)
  * - token rate limits: `taskwire:{ratelimit}:<token name>:<window>`
  * - failed credentials: `taskwire:{auth}:fail:<client address>:<window>`
  * - session secret:     `taskwire:{auth}:session-secret` (dashboard sessions, when not configured)
@@ -25,6 +27,10 @@ export interface Keys {
   service(family: string, service: string, ...parts: string[]): string;
   /** The digest of a schedule's settings, so identical upserts (restarts) change nothing. */
   schedule(family: string, schedulerId: string): string;
+  /** BullMQ's deduplication key of a job deduplication id (BullMQ writes it; taskwire's scripts read it). */
+  deduplication(family: string, id: string): string;
+  /** When the current burst of a debounced key began (for `maxDelayMs`). */
+  flowWindow(family: string, deduplicationId: string): string;
   /** The enqueue counter of an API token for one rate-limit window. */
   rateLimit(tokenName: string, window: number): string;
   /** The count of failed credentials from one client address in one throttle window. */
@@ -55,6 +61,8 @@ export function createKeys(prefix = 'taskwire'): Keys {
     cancelChannel: (family: string) => `${prefix}:${tag(family)}:cancel`,
     service: (family: string, service: string, ...parts: string[]) => [prefix, tag(family), 'svc', service, ...parts].join(':'),
     schedule: (family: string, schedulerId: string) => `${prefix}:${tag(family)}:schedule:${schedulerId}`,
+    deduplication: (family: string, id: string) => `${prefix}:${tag(family)}:de:${id}`,
+    flowWindow: (family: string, deduplicationId: string) => `${prefix}:${tag(family)}:flow:window:${deduplicationId}`,
     rateLimit: (tokenName: string, window: number) => `${prefix}:{ratelimit}:${tokenName}:${window}`,
     authFailures: (address: string, window: number) => `${prefix}:{auth}:fail:${address}:${window}`,
     sessionSecret: () => `${prefix}:{auth}:session-secret`,

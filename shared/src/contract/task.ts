@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type FlowControl, type FlowSettings, validateFlow } from './flow.ts';
 // biome-ignore lint/suspicious/noShadowRestrictedNames: named like tRPC's readable compile-time error
 import type { TypeError } from './type-error.ts';
 
@@ -102,6 +103,9 @@ export interface Task<
    * reaches other families. Checked by the API at every enqueue and schedule of the task.
    */
   readonly requiredScopes: ((input: z.output<TInput>) => readonly Scope[]) | undefined;
+  /** Flow control by a key of the input (see {@link FlowControl}); its settings, without the key, in `flowSettings`. */
+  readonly flow: FlowControl<z.output<TInput>> | undefined;
+  readonly flowSettings: FlowSettings | undefined;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the widest task, for constraints only
@@ -152,6 +156,14 @@ export interface TaskDefinition<TId extends TaskIdShape, TInput extends z.ZodTyp
    * requiredScopes: (input) => (input.families ?? ['*']).map((family) => `${family}:enqueue` as const),
    */
   requiredScopes?: (input: z.output<TInput>) => readonly Scope[];
+  /**
+   * Flow control by a key of the input: `unique`, `throttle`, `debounce` or `singleton` (see
+   * {@link FlowControl}). A repeat it absorbs returns the job it joined, with `deduplicated: true`.
+   *
+   * @example
+   * flow: { debounce: { key: (input) => input.projectId, delayMs: 5_000, maxDelayMs: 60_000 } },
+   */
+  flow?: FlowControl<z.output<TInput>>;
 }
 
 const IDENTIFIER = /^[a-z][a-zA-Z0-9]*$/;
@@ -199,6 +211,7 @@ export function defineTask<
   }
   const defaults = { ...DEFAULT_TASK_POLICY, ...definition.defaults };
   validateDefaults(definition.id, defaults);
+  const flowSettings = validateFlow(definition.id, definition.flow as FlowControl<never> | undefined);
   return Object.freeze({
     id: definition.id,
     family,
@@ -212,6 +225,8 @@ export function defineTask<
     migrations: Object.freeze(migrations),
     logFields: Object.freeze([...(definition.logFields ?? [])]),
     requiredScopes: definition.requiredScopes,
+    flow: definition.flow,
+    flowSettings: flowSettings === undefined ? undefined : Object.freeze(flowSettings),
   });
 }
 

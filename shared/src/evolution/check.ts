@@ -1,4 +1,5 @@
 import { listTasks, type Registry } from '../contract/family.ts';
+import type { FlowSettings } from '../contract/flow.ts';
 import { VOCABULARY, type Vocabulary, wireJsonSchema } from '../contract/json-schema.ts';
 import type { AnyTask } from '../contract/task.ts';
 import type { Change } from './change.ts';
@@ -151,6 +152,9 @@ export function checkContracts(registry: Registry, lock: ContractLock): Contract
       problems.push({ severity: 'stale', task: task.id, message: 'new task, not in the lock yet' });
       continue;
     }
+    const flowChange = describeFlowChange(entry.flow, task.flowSettings);
+    // Flow control decides how enqueues are deduplicated, not what a job holds: reported, not breaking.
+    if (flowChange) problems.push({ severity: 'stale', task: task.id, message: `flow control changed: ${flowChange}` });
     if (task.version < entry.version) {
       problems.push({ severity: 'breaking', task: task.id, message: `version went back from ${entry.version} to ${task.version}` });
       continue;
@@ -178,6 +182,19 @@ export function checkContracts(registry: Registry, lock: ContractLock): Contract
     }
   }
   return { tasks: tasks.length, problems, notes, warnings: tasks.flatMap(warningsOf) };
+}
+
+/** What changed in a task's flow control, in words, or undefined when nothing did. */
+function describeFlowChange(before: FlowSettings | undefined, after: FlowSettings | undefined): string | undefined {
+  const text = (flow: FlowSettings | undefined) =>
+    flow
+      ? `${flow.kind}${Object.entries(flow)
+          .filter(([key]) => key !== 'kind')
+          .map(([key, value]) => ` ${key}=${value}`)
+          .join('')}`
+      : 'none';
+  const [from, to] = [text(before), text(after)];
+  return from === to ? undefined : `${from} → ${to}`;
 }
 
 function warningsOf(task: AnyTask): ContractWarning[] {

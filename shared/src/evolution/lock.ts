@@ -1,4 +1,5 @@
 import { listTasks, type Registry } from '../contract/family.ts';
+import type { FlowSettings } from '../contract/flow.ts';
 import { type JsonSchema, VOCABULARY, type Vocabulary, wireJsonSchema } from '../contract/json-schema.ts';
 import type { AnyTask } from '../contract/task.ts';
 
@@ -23,6 +24,8 @@ export interface LockedVersion {
 export interface LockedTask {
   /** The version producers write today. */
   version: number;
+  /** Its flow control (`unique`, `throttle`, `debounce`, `singleton`) without the key function; absent when none. */
+  flow?: FlowSettings;
   /** Every version whose jobs may still be queued, by version number. */
   versions: Record<string, LockedVersion>;
 }
@@ -89,7 +92,7 @@ export function buildLock(registry: Registry, previous: ContractLock = EMPTY_LOC
       };
     }
     const sorted = Object.fromEntries(Object.entries(versions).sort(([a], [b]) => Number(a) - Number(b)));
-    tasks[task.id] = { version: task.version, versions: sorted };
+    tasks[task.id] = { version: task.version, ...(task.flowSettings ? { flow: { ...task.flowSettings } } : {}), versions: sorted };
   }
   return { lockVersion: VOCABULARY, tasks };
 }

@@ -3,8 +3,13 @@ import { context, propagation } from '@opentelemetry/api';
 import {
   type AnyTask,
   contractJobOptions,
+  createKeys,
   encodeEnvelopeSized,
+  type FlowControl,
+  type FlowPlan,
   findTask,
+  flowJobId,
+  flowPlan,
   formatIssues,
   formatJobId,
   type Registry,
@@ -12,6 +17,7 @@ import {
   TaskwireError,
   toIssues,
 } from '@taskwire/shared';
+import { type RedisConnection, readFlowWindows } from '@taskwire/shared/node';
 import type { JobsOptions, Queue } from 'bullmq';
 
 /** Options of `ctx.enqueue`. */
@@ -105,8 +111,11 @@ export async function enqueueTask<TTask extends AnyTask>(
   if (options.key !== undefined) opts.jobId = keyedJobId(task, options.key);
 
   const queue = deps.queue(task.family);
+  const plan = task.flow ? await flowOptions(task, parsed.data, opts, queue) : undefined;
   const job = await queue.add(task.name, encoded.envelope, opts);
   const bullId = job.id as string;
+  // Flow control joined the enqueue to an earlier job when BullMQ answers another id than ours.
+  if (plan) return { id: formatJobId(task.family, bullId), deduplicated: bullId !== opts.jobId };
   if (opts.jobId === undefined) return { id: formatJobId(task.family, bullId), deduplicated: false };
   // BullMQ answers an add whose id exists with that id and leaves the stored job alone; the job
   // it returns is the one built here, so only the stored one tells whose it is. A job already
@@ -115,4 +124,35 @@ export async function enqueueTask<TTask extends AnyTask>(
   const ours =
     stored === undefined || (stored.timestamp === job.timestamp && JSON.stringify(stored.data) === JSON.stringify(encoded.envelope));
   return { id: formatJobId(task.family, bullId), deduplicated: !ours };
+}
+
+/**
+ * Sets the deduplication of a flow-controlled task's job (its key from the input; see the
+ * contract's `flow`), as the API does, and an id of its own to tell a joined job by.
+ */
+async function flowOptions(task: AnyTask, input: unknown, opts: JobsOptions, queue: Queue): Promise<FlowPlan> {
+  if (opts.jobId !== undefined) {
+    throw new TaskwireError('INVALID_INPUT', `${task.id} deduplicates by its flow key (${task.flowSettings?.kind}); a key is not accepted`);
+  }
+  let plan: FlowPlan;
+  try {
+    plan = flowPlan(task.id, task.flow as FlowControl<unknown>, input);
+  } catch (error) {
+    throw new TaskwireError('INVALID_INPUT', (error as Error).message, { cause: error });
+  }
+  opts.jobId = flowJobId();
+  opts.deduplication = plan.deduplication;
+  if (plan.delayMs !== undefined) opts.delay = plan.delayMs;
+  if (plan.window) {
+    const [delay] = await readFlowWindows(
+      (await queue.getBackend().client) as unknown as RedisConnection,
+      createKeys(queue.opts.prefix),
+      task.family,
+      [plan],
+      Date.now(),
+    );
+    if (delay !== undefined && delay > 0) opts.delay = delay;
+    else if (delay !== undefined) delete opts.delay;
+  }
+  return plan;
 }

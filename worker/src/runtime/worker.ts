@@ -1,6 +1,6 @@
-import { type AnyFamily, createKeys, formatJobId, type Registry } from '@taskwire/shared';
+import { type AnyFamily, createKeys, formatJobId, type Registry, taskOf } from '@taskwire/shared';
 import { createRedis, type RedisConnection, type RedisTargetOptions, redisTarget, SHUTDOWN_BOUND_MS } from '@taskwire/shared/node';
-import { type Job, Queue } from 'bullmq';
+import { type Job, Queue, type Worker } from 'bullmq';
 import { DEFAULT_DEFERRAL_POLICY, type DeferralPolicy } from './deferral.ts';
 import { forwardWorkerEvents, type WorkerEvent } from './events.ts';
 import type { FamilyHandlers } from './handlers.ts';
@@ -96,6 +96,7 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
     );
     const emit = options.onEvent ?? (() => {});
     forwardWorkerEvents(this.worker, family, emit);
+    releaseUniqueKeys(this.worker, family);
 
     this.subscriber.on('message', (_channel: string, bullId: string) => this.abort(bullId, 'cancelled'));
   }
@@ -191,4 +192,20 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
 /** Creates and starts a {@link FamilyWorker}. */
 export async function startFamilyWorker<TFamily extends AnyFamily>(options: FamilyWorkerOptions<TFamily>): Promise<FamilyWorker<TFamily>> {
   return new FamilyWorker(options).start();
+}
+
+/**
+ * A `unique` task's key is held by its job until the job finishes, at most its TTL: once a job
+ * is done for good (completed, or failed with no attempt left), its deduplication key goes, so
+ * the next enqueue of that key adds a job. (BullMQ keeps a key with a TTL until the TTL ends.)
+ */
+function releaseUniqueKeys(worker: Worker, family: AnyFamily): void {
+  if (!Object.values(family.tasks).some((task) => task.flowSettings?.kind === 'unique')) return;
+  const release = (job: Job | undefined) => {
+    if (!job?.finishedOn || taskOf(family, job.name)?.flowSettings?.kind !== 'unique') return;
+    // At worst (Redis away now) the key lives out its TTL.
+    job.removeDeduplicationKey().catch(() => {});
+  };
+  worker.on('completed', release);
+  worker.on('failed', release);
 }

@@ -1,0 +1,163 @@
+/**
+ * Flow control a task declares in its contract, each knob keyed by a function of the input (typed
+ * from the task's input schema) and carried by BullMQ's job deduplication:
+ *
+ * - `unique`: while a job of a key is unfinished, and for at most `ttlMs`, enqueues of that key
+ *   return it (`deduplicated: true`) instead of adding a job (Asynq's `Unique`).
+ * - `throttle`: at most one job per key per `ttlMs` window, whether the first has finished or not;
+ *   the window's repeats return its job.
+ * - `debounce`: a burst of enqueues of one key becomes one run. `trailing` (default): it runs
+ *   `delayMs` after the last enqueue of the burst, with the last input; `leading`: it runs at
+ *   once with the first input, and repeats until the key has been quiet for `delayMs` return it.
+ *   `maxDelayMs` bounds a burst that never goes quiet: a trailing run starts at most that long
+ *   after the burst's first enqueue, and a leading burst starts a new run after that long.
+ * - `singleton`: one job of a key at a time: while one waits to start, repeats return it; while
+ *   one runs, the latest repeat is kept and runs after it (earlier ones are dropped).
+ *
+ * One of them per task (a job has one deduplication id).
+ */
+export type FlowControl<TInput> =
+  | { unique: UniqueFlow<TInput>; throttle?: never; debounce?: never; singleton?: never }
+  | { throttle: ThrottleFlow<TInput>; unique?: never; debounce?: never; singleton?: never }
+  | { debounce: DebounceFlow<TInput>; unique?: never; throttle?: never; singleton?: never }
+  | { singleton: SingletonFlow<TInput>; unique?: never; throttle?: never; debounce?: never };
+
+/** The key of a flow knob: jobs with equal keys are one flow. Returns a non-empty string (at most 500 characters). */
+export type FlowKey<TInput> = (input: TInput) => string;
+
+export interface UniqueFlow<TInput> {
+  key: FlowKey<TInput>;
+  /** Longest time a job holds its key (ms); it is released earlier when the job finishes. */
+  ttlMs: number;
+}
+
+export interface ThrottleFlow<TInput> {
+  key: FlowKey<TInput>;
+  /** The window (ms): one job per key in it. */
+  ttlMs: number;
+}
+
+export interface DebounceFlow<TInput> {
+  key: FlowKey<TInput>;
+  /** Quiet time that ends a burst (ms). */
+  delayMs: number;
+  /** `trailing` (default): one run after the burst, with the last input; `leading`: one run at its start, with the first. */
+  mode?: 'trailing' | 'leading';
+  /** Longest a burst may defer its run (trailing) or suppress a new one (leading), from its first enqueue (ms). */
+  maxDelayMs?: number;
+}
+
+export interface SingletonFlow<TInput> {
+  key: FlowKey<TInput>;
+}
+
+/** Which knob, for the contract check and the docs. */
+export type FlowKind = 'unique' | 'throttle' | 'debounce' | 'singleton';
+
+/** The settings of a task's flow control without its key function: what the contract lock records. */
+export interface FlowSettings {
+  kind: FlowKind;
+  ttlMs?: number;
+  delayMs?: number;
+  mode?: 'trailing' | 'leading';
+  maxDelayMs?: number;
+}
+
+/** BullMQ's job deduplication options (`JobsOptions['deduplication']`), as taskwire sets them. */
+export interface DeduplicationOptions {
+  id: string;
+  ttl?: number;
+  extend?: boolean;
+  replace?: boolean;
+  keepLastIfActive?: boolean;
+}
+
+/** How one enqueue of a flow-controlled task is written. */
+export interface FlowPlan {
+  /** BullMQ's deduplication of the job. */
+  deduplication: DeduplicationOptions;
+  /** A trailing debounce's delay before `maxDelayMs` is applied (ms). */
+  delayMs?: number;
+  /** Set for a debounce with `maxDelayMs`: the burst window to read before writing (see `flowWindow`). */
+  window?: { maxDelayMs: number; delayMs: number; leading: boolean };
+}
+
+const MAX_KEY_LENGTH = 500;
+
+/** A job id of taskwire's own for a flow-controlled job (never an integer, no `:`), so that the id BullMQ answers tells a new job from a joined one. */
+export function flowJobId(now = Date.now()): string {
+  return `f${now.toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+}
+const MAX_WINDOW_MS = 366 * 86_400_000;
+
+/** Checks a contract's flow settings; throws a message naming the task. */
+export function validateFlow(taskId: string, flow: FlowControl<never> | undefined): FlowSettings | undefined {
+  if (flow === undefined) return undefined;
+  const kinds = (['unique', 'throttle', 'debounce', 'singleton'] as const).filter((kind) => flow[kind] !== undefined);
+  if (kinds.length !== 1)
+    throw new Error(`defineTask(${taskId}): flow takes one of unique, throttle, debounce or singleton, got ${kinds.length}`);
+  const kind = kinds[0] as FlowKind;
+  const knob = flow[kind] as { key: unknown; ttlMs?: unknown; delayMs?: unknown; mode?: unknown; maxDelayMs?: unknown };
+  if (typeof knob.key !== 'function') throw new Error(`defineTask(${taskId}): flow.${kind}.key must be a function of the input`);
+  const duration = (name: string, value: unknown, required: boolean): number | undefined => {
+    if (value === undefined && !required) return undefined;
+    if (!(Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_WINDOW_MS)) {
+      throw new Error(`defineTask(${taskId}): flow.${kind}.${name} must be an integer of milliseconds from 1 to ${MAX_WINDOW_MS}`);
+    }
+    return value as number;
+  };
+  switch (kind) {
+    case 'unique':
+    case 'throttle':
+      return { kind, ttlMs: duration('ttlMs', knob.ttlMs, true) as number };
+    case 'debounce': {
+      if (knob.mode !== undefined && knob.mode !== 'trailing' && knob.mode !== 'leading') {
+        throw new Error(`defineTask(${taskId}): flow.debounce.mode must be 'trailing' or 'leading'`);
+      }
+      const delayMs = duration('delayMs', knob.delayMs, true) as number;
+      const maxDelayMs = duration('maxDelayMs', knob.maxDelayMs, false);
+      if (maxDelayMs !== undefined && maxDelayMs < delayMs)
+        throw new Error(`defineTask(${taskId}): flow.debounce.maxDelayMs is below delayMs`);
+      const mode = (knob.mode as 'trailing' | 'leading' | undefined) ?? 'trailing';
+      return maxDelayMs === undefined ? { kind, delayMs, mode } : { kind, delayMs, mode, maxDelayMs };
+    }
+    case 'singleton':
+      return { kind };
+  }
+}
+
+/**
+ * The deduplication of one enqueue: its id (the task, the knob and the key from the input) and
+ * BullMQ's options for the knob. Throws a message when the key function gives no usable key.
+ *
+ * @example
+ * flowPlan('search.reindex', { debounce: { key: (i) => i.projectId, delayMs: 5_000 } }, { projectId: 'p1' });
+ * // { deduplication: { id: 'search.reindex:debounce:p1', ttl: 5000, extend: true, replace: true, keepLastIfActive: true }, delayMs: 5000 }
+ */
+export function flowPlan(taskId: string, flow: FlowControl<unknown>, input: unknown): FlowPlan {
+  const kind = (flow.unique ? 'unique' : flow.throttle ? 'throttle' : flow.debounce ? 'debounce' : 'singleton') as FlowKind;
+  const knob = flow[kind] as { key: FlowKey<unknown> };
+  const key = knob.key(input);
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    throw new Error(`the ${kind} key of ${taskId} must be a non-empty string of at most ${MAX_KEY_LENGTH} characters`);
+  }
+  const id = `${taskId}:${kind}:${key}`;
+  switch (kind) {
+    case 'unique':
+    case 'throttle':
+      return { deduplication: { id, ttl: (flow[kind] as UniqueFlow<unknown>).ttlMs } };
+    case 'singleton':
+      return { deduplication: { id, keepLastIfActive: true } };
+    case 'debounce': {
+      const { delayMs, mode, maxDelayMs } = flow.debounce as DebounceFlow<unknown>;
+      const leading = mode === 'leading';
+      const window = maxDelayMs === undefined ? undefined : { maxDelayMs, delayMs, leading };
+      if (leading) return { deduplication: { id, ttl: delayMs, extend: true }, ...(window ? { window } : {}) };
+      return {
+        deduplication: { id, ttl: delayMs, extend: true, replace: true, keepLastIfActive: true },
+        delayMs,
+        ...(window ? { window } : {}),
+      };
+    }
+  }
+}
