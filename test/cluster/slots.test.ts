@@ -33,7 +33,11 @@ describe('key layout on a Redis Cluster', () => {
         keys.service(family, 'licenses', 'reminded', 'x'),
         keys.schedule(family, 'task~nightly'),
         keys.cancelChannel(family),
+        keys.deduplication(family, 'task:debounce:k'),
+        keys.flowWindow(family, 'task:debounce:k'),
       ];
+      // The flow window script reads BullMQ's deduplication key by the name taskwire builds.
+      expect(keys.deduplication(family, 'task:debounce:k')).toBe(`${queue.keys.de}:task:debounce:k`);
       await queue.close();
       const slots = new Set(await Promise.all(names.map(slotOf)));
       expect(slots.size, family).toBe(1);

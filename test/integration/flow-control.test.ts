@@ -3,74 +3,11 @@
  * Redis with a real worker. Each knob is carried by BullMQ's job deduplication; what the tests
  * record is what ran, with which input, and what each enqueue answered.
  */
-import { defineFamily, defineRegistry, defineTask, type JobRef } from '@taskwire/shared';
-import { defineHandlers } from '@taskwire/worker';
+import type { JobRef } from '@taskwire/shared';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { type Run, ran, recordingHandlers, flowRegistry as registry, sleep } from '../fixtures/flow.ts';
 import { eventually, startStack } from '../fixtures/harness.ts';
 import { codeOf } from '../fixtures/outcomes.ts';
-
-const input = z.object({ key: z.string(), n: z.number().int(), ms: z.number().int().min(0).default(0) });
-const output = z.object({ n: z.number().int() });
-const byKey = (i: { key: string }) => i.key;
-
-const unique = defineTask({ id: 'flow.unique', version: 1, input, output, flow: { unique: { key: byKey, ttlMs: 1_500 } } });
-const throttle = defineTask({ id: 'flow.throttle', version: 1, input, output, flow: { throttle: { key: byKey, ttlMs: 2_000 } } });
-const trailing = defineTask({
-  id: 'flow.trailing',
-  version: 1,
-  input,
-  output,
-  flow: { debounce: { key: byKey, delayMs: 300, maxDelayMs: 1_200 } },
-});
-const leading = defineTask({
-  id: 'flow.leading',
-  version: 1,
-  input,
-  output,
-  flow: { debounce: { key: byKey, delayMs: 300, mode: 'leading', maxDelayMs: 1_200 } },
-});
-const singleton = defineTask({ id: 'flow.singleton', version: 1, input, output, flow: { singleton: { key: byKey } } });
-const fanOut = defineTask({
-  id: 'flow.fanOut',
-  version: 1,
-  input: z.object({ key: z.string() }),
-  output: z.object({ deduplicated: z.array(z.boolean()) }),
-});
-
-const flow = defineFamily('flow', { unique, throttle, trailing, leading, singleton, fanOut }, { concurrency: 8 });
-const registry = defineRegistry({ flow });
-
-/** What ran: task name, key, input number, and when it started. */
-interface Run {
-  task: string;
-  key: string;
-  n: number;
-  at: number;
-}
-
-function recordingHandlers(runs: Run[]) {
-  const run = (task: string) => async (i: z.output<typeof input>) => {
-    runs.push({ task, key: i.key, n: i.n, at: Date.now() });
-    if (i.ms > 0) await new Promise((r) => setTimeout(r, i.ms));
-    return { n: i.n };
-  };
-  return defineHandlers(flow, {
-    unique: run('unique'),
-    throttle: run('throttle'),
-    trailing: run('trailing'),
-    leading: run('leading'),
-    singleton: run('singleton'),
-    fanOut: async (i, ctx) => {
-      const first = await ctx.enqueue(throttle, { key: i.key, n: 1 });
-      const second = await ctx.enqueue(throttle, { key: i.key, n: 2 });
-      return { deduplicated: [first.deduplicated, second.deduplicated] };
-    },
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const ran = (runs: Run[], task: string, key?: string) => runs.filter((r) => r.task === task && (key === undefined || r.key === key));
 
 describe('flow control by key', () => {
   it('unique: repeats of a key return the first job while it is unfinished, within its TTL; after it finishes, a new job', async () => {
