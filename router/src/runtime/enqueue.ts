@@ -9,7 +9,7 @@ import {
 } from '@taskwire/shared';
 import { holdWrites } from '@taskwire/shared/node';
 import type { JobJson, JobsOptions } from 'bullmq';
-import { applyFlowWindows, type FlowWrite, flowJobOptions, joinedJobTimes } from './flow-writes.ts';
+import { applyFlowWindows, type FlowWrite, flowJobOptions, joinedJobTimes, parkOnGate } from './flow-writes.ts';
 import type { QueueHub } from './hub.ts';
 import {
   type Claim,
@@ -193,13 +193,10 @@ async function addJobs(hub: QueueHub, task: AnyTask, prepared: readonly Prepared
       if (toAdd.length === 1) holdWrites(hub.redis);
       const ids = await hub.run(() => addInChunks(hub, task.family, toAdd, writes, settings.idempotencyTtlMs));
       // A repeat that flow control joined to an earlier job answers that job, as enqueued then.
-      const joined = task.flow
-        ? await joinedJobTimes(
-            hub,
-            task.family,
-            toAdd.map((p, i) => ({ ...p, id: ids[i] as string })),
-          )
-        : [];
+      const written = toAdd.map((p, i) => ({ ...p, id: ids[i] as string }));
+      const joined = task.flow ? await joinedJobTimes(hub, task.family, written) : [];
+      // A job waiting on a concurrency or rate limit is queued by key, and promoted if there is room.
+      if (task.flowSettings?.kind === 'gate') await parkOnGate(hub, task, written);
       ids.forEach((id, i) => {
         const { index, job } = toAdd[i] as PreparedJob;
         const joinedAt = joined[i];

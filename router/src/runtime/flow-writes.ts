@@ -1,5 +1,14 @@
-import { type AnyTask, type FlowControl, type FlowPlan, flowJobId, flowPlan, TaskwireError } from '@taskwire/shared';
-import { readFlowWindows } from '@taskwire/shared/node';
+import {
+  type AnyTask,
+  type FlowControl,
+  type FlowPlan,
+  flowJobId,
+  flowPlan,
+  type GateKeys,
+  gateKeys,
+  TaskwireError,
+} from '@taskwire/shared';
+import { GATE_PARK_MS, readFlowWindows } from '@taskwire/shared/node';
 import type { JobJson, JobsOptions } from 'bullmq';
 import type { QueueHub } from './hub.ts';
 
@@ -10,10 +19,8 @@ import type { QueueHub } from './hub.ts';
  * with `maxDelayMs` reads its burst's start first (`readFlowWindows`) to bound the delay.
  */
 
-/** What a flow-controlled job carries until it is written. */
-export interface FlowWrite {
-  plan: FlowPlan;
-}
+/** What a flow-controlled job carries until it is written: its deduplication, or its gate keys. */
+export type FlowWrite = { plan: FlowPlan; gate?: undefined } | { gate: { keys: GateKeys; parks: boolean }; plan?: undefined };
 
 /**
  * The job options of one enqueue of a flow-controlled task. Throws INVALID_INPUT when the key
@@ -26,6 +33,7 @@ export function flowJobOptions(
   opts: Readonly<JobsOptions>,
   now: number,
 ): { opts: JobsOptions; flow: FlowWrite } {
+  if (task.flowSettings?.kind === 'gate') return gateJobOptions(task, input, opts);
   if (opts.jobId !== undefined) {
     throw new TaskwireError(
       'INVALID_INPUT',
@@ -44,11 +52,45 @@ export function flowJobOptions(
 }
 
 /**
+ * A job of a task with concurrency or rate limits waits on its gate: added delayed (see
+ * GATE_PARK_MS), queued by key once written, and promoted when admitted. One the caller delays
+ * itself is queued by the worker that takes it when its time comes.
+ */
+function gateJobOptions(task: AnyTask, input: unknown, opts: Readonly<JobsOptions>): { opts: JobsOptions; flow: FlowWrite } {
+  let keys: GateKeys;
+  try {
+    keys = gateKeys(task.id, task.flow as FlowControl<unknown>, input);
+  } catch (error) {
+    throw new TaskwireError('INVALID_INPUT', (error as Error).message, { cause: error });
+  }
+  const parks = opts.delay === undefined;
+  return { opts: parks ? { ...opts, delay: GATE_PARK_MS } : { ...opts }, flow: { gate: { keys, parks } } };
+}
+
+/**
+ * Queues written jobs on their task's gate and promotes those admitted at once. A job not queued
+ * here (Redis failed in between) is queued by the worker that takes it after GATE_PARK_MS.
+ */
+export async function parkOnGate(hub: QueueHub, task: AnyTask, written: readonly { id: string; flow?: FlowWrite | undefined }[]) {
+  const parked = written.flatMap(({ id, flow }) => (flow?.gate?.parks ? [{ id, keys: flow.gate.keys }] : []));
+  if (parked.length === 0) return;
+  const { admitted } = await hub.run(() => hub.gate(task).park(parked));
+  await promoteAll(hub, task.family, admitted);
+}
+
+/** Moves admitted jobs from delayed to waiting; one that is not delayed any more (a worker took it) is left as it is. */
+export async function promoteAll(hub: QueueHub, family: string, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const backend = hub.queue(family).getBackend();
+  await Promise.all(ids.map((id) => backend.promote(id).catch(() => {})));
+}
+
+/**
  * For debounces with `maxDelayMs`: reads (or starts) each burst's window (see `readFlowWindows`)
  * and sets each trailing job's delay so it runs at most `maxDelayMs` after its burst began.
  */
 export async function applyFlowWindows(hub: QueueHub, task: AnyTask, jobs: readonly { job: JobJson; flow?: FlowWrite | undefined }[]) {
-  if (!jobs.some((j) => j.flow?.plan.window)) return;
+  if (!jobs.some((j) => j.flow?.plan?.window)) return;
   const delays = await hub.run(() =>
     readFlowWindows(
       hub.redis,
@@ -75,7 +117,7 @@ export async function joinedJobTimes(
   family: string,
   written: readonly { job: JobJson; id: string; flow?: FlowWrite | undefined }[],
 ): Promise<(number | undefined)[]> {
-  const joined = written.map((w) => (w.flow && w.id !== w.job.id ? w.id : undefined));
+  const joined = written.map((w) => (w.flow?.plan && w.id !== w.job.id ? w.id : undefined));
   if (joined.every((id) => id === undefined)) return joined.map(() => undefined);
   const queue = hub.queue(family);
   const pipeline = hub.redis.pipeline();

@@ -1,7 +1,8 @@
-import { type AnyFamily, createKeys, type Keys, parseJobId, type Registry, TaskwireError } from '@taskwire/shared';
+import { type AnyFamily, type AnyTask, createKeys, type Keys, parseJobId, type Registry, TaskwireError } from '@taskwire/shared';
 import {
   classifyRedisError,
   createRedis,
+  FlowGate,
   type RedisConnection,
   type RedisConnectionConfig,
   type RedisTargetOptions,
@@ -41,6 +42,7 @@ export class QueueHub {
   readonly redisConfig: RedisConnectionConfig;
   private readonly queues = new Map<string, Queue>();
   private readonly writers = new Map<string, JobWriter>();
+  private readonly gates = new Map<string, FlowGate>();
   private readonly buses = new Map<string, JobEventBus>();
   /** How long one Redis call may take before it fails with QUEUE_UNAVAILABLE (ms). */
   readonly deadlineMs: number;
@@ -81,6 +83,16 @@ export class QueueHub {
     const queue = this.queues.get(family);
     if (!queue) throw new TaskwireError('NOT_FOUND', `No family '${family}'`);
     return queue;
+  }
+
+  /** The concurrency and rate limits of a task with `flow.concurrency` / `flow.rateLimit` (see FlowGate). */
+  gate(task: AnyTask): FlowGate {
+    let gate = this.gates.get(task.id);
+    if (!gate) {
+      gate = new FlowGate(this.redis, this.keys, task);
+      this.gates.set(task.id, gate);
+    }
+    return gate;
   }
 
   /** Adds the jobs of a family (see {@link JobWriter}). */

@@ -17,10 +17,41 @@
  * One of them per task (a job has one deduplication id).
  */
 export type FlowControl<TInput> =
-  | { unique: UniqueFlow<TInput>; throttle?: never; debounce?: never; singleton?: never }
-  | { throttle: ThrottleFlow<TInput>; unique?: never; debounce?: never; singleton?: never }
-  | { debounce: DebounceFlow<TInput>; unique?: never; throttle?: never; singleton?: never }
-  | { singleton: SingletonFlow<TInput>; unique?: never; throttle?: never; debounce?: never };
+  | { unique: UniqueFlow<TInput>; throttle?: never; debounce?: never; singleton?: never; concurrency?: never; rateLimit?: never }
+  | { throttle: ThrottleFlow<TInput>; unique?: never; debounce?: never; singleton?: never; concurrency?: never; rateLimit?: never }
+  | { debounce: DebounceFlow<TInput>; unique?: never; throttle?: never; singleton?: never; concurrency?: never; rateLimit?: never }
+  | { singleton: SingletonFlow<TInput>; unique?: never; throttle?: never; debounce?: never; concurrency?: never; rateLimit?: never }
+  | GateFlow<TInput>;
+
+/**
+ * Limits on running jobs, per key and in total, and a rate per key, across every worker process
+ * of the family: `concurrency` is one rule or two (one with a `key`, one without); `rateLimit`
+ * starts at most `max` jobs of a key per `durationMs`. Jobs waiting on a limit are served
+ * round-robin by key (the key of the keyed concurrency rule, else of the rate limit), so a key
+ * with a deep backlog does not delay a key that enqueues one job. They wait as delayed jobs.
+ */
+export type GateFlow<TInput> = {
+  unique?: never;
+  throttle?: never;
+  debounce?: never;
+  singleton?: never;
+} & (
+  | { concurrency: ConcurrencyRule<TInput> | readonly ConcurrencyRule<TInput>[]; rateLimit?: RateRule<TInput> }
+  | { rateLimit: RateRule<TInput>; concurrency?: ConcurrencyRule<TInput> | readonly ConcurrencyRule<TInput>[] }
+);
+
+/** At most `limit` jobs of the task running at once: per value of `key`, or in total without one. */
+export interface ConcurrencyRule<TInput> {
+  key?: FlowKey<TInput>;
+  limit: number;
+}
+
+/** At most `max` jobs of a key started per `durationMs` (a sliding window). */
+export interface RateRule<TInput> {
+  key: FlowKey<TInput>;
+  max: number;
+  durationMs: number;
+}
 
 /** The key of a flow knob: jobs with equal keys are one flow. Returns a non-empty string (at most 500 characters). */
 export type FlowKey<TInput> = (input: TInput) => string;
@@ -51,8 +82,10 @@ export interface SingletonFlow<TInput> {
   key: FlowKey<TInput>;
 }
 
-/** Which knob, for the contract check and the docs. */
-export type FlowKind = 'unique' | 'throttle' | 'debounce' | 'singleton';
+/** Which knob, for the contract check and the docs (`gate`: concurrency and rate limits). */
+export type FlowKind = DeduplicationKind | 'gate';
+/** The knobs carried by BullMQ's deduplication. */
+export type DeduplicationKind = 'unique' | 'throttle' | 'debounce' | 'singleton';
 
 /** The settings of a task's flow control without its key function: what the contract lock records. */
 export interface FlowSettings {
@@ -61,6 +94,17 @@ export interface FlowSettings {
   delayMs?: number;
   mode?: 'trailing' | 'leading';
   maxDelayMs?: number;
+  /** For `gate`: running jobs per key, in total, and starts per key per window; each absent when not limited. */
+  perKey?: number;
+  total?: number;
+  rateMax?: number;
+  rateDurationMs?: number;
+}
+
+/** A gated job's keys: its fairness group (the keyed concurrency rule's key, else the rate key, else '') and its rate key. */
+export interface GateKeys {
+  group: string;
+  rate: string;
 }
 
 /** BullMQ's job deduplication options (`JobsOptions['deduplication']`), as taskwire sets them. */
@@ -94,9 +138,16 @@ const MAX_WINDOW_MS = 366 * 86_400_000;
 export function validateFlow(taskId: string, flow: FlowControl<never> | undefined): FlowSettings | undefined {
   if (flow === undefined) return undefined;
   const kinds = (['unique', 'throttle', 'debounce', 'singleton'] as const).filter((kind) => flow[kind] !== undefined);
-  if (kinds.length !== 1)
-    throw new Error(`defineTask(${taskId}): flow takes one of unique, throttle, debounce or singleton, got ${kinds.length}`);
-  const kind = kinds[0] as FlowKind;
+  const gated = flow.concurrency !== undefined || flow.rateLimit !== undefined;
+  if (gated && kinds.length > 0)
+    throw new Error(`defineTask(${taskId}): flow.concurrency and flow.rateLimit do not combine with ${kinds[0]}`);
+  if (gated) return validateGate(taskId, flow as GateFlow<never>);
+  if (kinds.length !== 1) {
+    throw new Error(
+      `defineTask(${taskId}): flow takes one of unique, throttle, debounce or singleton (or concurrency and rateLimit), got ${kinds.length}`,
+    );
+  }
+  const kind = kinds[0] as DeduplicationKind;
   const knob = flow[kind] as { key: unknown; ttlMs?: unknown; delayMs?: unknown; mode?: unknown; maxDelayMs?: unknown };
   if (typeof knob.key !== 'function') throw new Error(`defineTask(${taskId}): flow.${kind}.key must be a function of the input`);
   const duration = (name: string, value: unknown, required: boolean): number | undefined => {
@@ -135,7 +186,7 @@ export function validateFlow(taskId: string, flow: FlowControl<never> | undefine
  * // { deduplication: { id: 'search.reindex:debounce:p1', ttl: 5000, extend: true, replace: true, keepLastIfActive: true }, delayMs: 5000 }
  */
 export function flowPlan(taskId: string, flow: FlowControl<unknown>, input: unknown): FlowPlan {
-  const kind = (flow.unique ? 'unique' : flow.throttle ? 'throttle' : flow.debounce ? 'debounce' : 'singleton') as FlowKind;
+  const kind: DeduplicationKind = flow.unique ? 'unique' : flow.throttle ? 'throttle' : flow.debounce ? 'debounce' : 'singleton';
   const knob = flow[kind] as { key: FlowKey<unknown> };
   const key = knob.key(input);
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
@@ -160,4 +211,53 @@ export function flowPlan(taskId: string, flow: FlowControl<unknown>, input: unkn
       };
     }
   }
+}
+
+/** The concurrency rules of a gated task, as a list. */
+function rulesOf<TInput>(flow: GateFlow<TInput>): readonly ConcurrencyRule<TInput>[] {
+  if (flow.concurrency === undefined) return [];
+  return Array.isArray(flow.concurrency) ? flow.concurrency : [flow.concurrency as ConcurrencyRule<TInput>];
+}
+
+function validateGate(taskId: string, flow: GateFlow<never>): FlowSettings {
+  const rules = rulesOf(flow);
+  const count = (value: unknown, what: string, max: number) => {
+    if (!(Number.isInteger(value) && (value as number) >= 1 && (value as number) <= max)) {
+      throw new Error(`defineTask(${taskId}): flow.${what} must be an integer from 1 to ${max}`);
+    }
+    return value as number;
+  };
+  const keyed = rules.filter((rule) => rule.key !== undefined);
+  const total = rules.filter((rule) => rule.key === undefined);
+  if (keyed.length > 1 || total.length > 1 || (rules.length === 0 && flow.concurrency !== undefined)) {
+    throw new Error(`defineTask(${taskId}): flow.concurrency takes one or two rules: at most one with a key and one without`);
+  }
+  if (keyed[0] && typeof keyed[0].key !== 'function')
+    throw new Error(`defineTask(${taskId}): flow.concurrency key must be a function of the input`);
+  const settings: FlowSettings = { kind: 'gate' };
+  if (keyed[0]) settings.perKey = count(keyed[0].limit, 'concurrency limit', 10_000);
+  if (total[0]) settings.total = count(total[0].limit, 'concurrency limit', 100_000);
+  if (flow.rateLimit !== undefined) {
+    if (typeof flow.rateLimit.key !== 'function')
+      throw new Error(`defineTask(${taskId}): flow.rateLimit.key must be a function of the input`);
+    settings.rateMax = count(flow.rateLimit.max, 'rateLimit.max', 100_000);
+    settings.rateDurationMs = count(flow.rateLimit.durationMs, 'rateLimit.durationMs', MAX_WINDOW_MS);
+  }
+  return settings;
+}
+
+/** The keys of a gated job, from its input. Throws a message when a key function gives no usable key. */
+export function gateKeys(taskId: string, flow: FlowControl<unknown>, input: unknown): GateKeys {
+  const gate = flow as GateFlow<unknown>;
+  const keyOf = (fn: FlowKey<unknown>, what: string) => {
+    const key = fn(input);
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+      throw new Error(`the ${what} key of ${taskId} must be a non-empty string of at most ${MAX_KEY_LENGTH} characters`);
+    }
+    return key;
+  };
+  const keyed = rulesOf(gate).find((rule) => rule.key !== undefined);
+  const rate = gate.rateLimit ? keyOf(gate.rateLimit.key, 'rateLimit') : '';
+  const group = keyed?.key ? keyOf(keyed.key, 'concurrency') : rate;
+  return { group, rate };
 }

@@ -13,6 +13,7 @@ import { isIdentifier } from './task.ts';
  * - schedule digests:  `taskwire:{email}:schedule:<task>~<key>`
  * - deduplication:     `taskwire:{email}:de:<id>` (BullMQ's own key, named here for taskwire's scripts)
  * - flow windows:      `taskwire:{email}:flow:window:<deduplication id>` (a debounce burst's start)
+ * - flow gates:        `taskwire:{email}:flow:gate:<task>:…` (jobs waiting on a limit, per key; running jobs; rates)
  * - token rate limits: `taskwire:{ratelimit}:<token name>:<window>`
  * - failed credentials: `taskwire:{auth}:fail:<client address>:<window>`
  * - session secret:     `taskwire:{auth}:session-secret` (dashboard sessions, when not configured)
@@ -31,6 +32,10 @@ export interface Keys {
   deduplication(family: string, id: string): string;
   /** When the current burst of a debounced key began (for `maxDelayMs`). */
   flowWindow(family: string, deduplicationId: string): string;
+  /** The start of every key of a task's concurrency and rate limits (its scripts append the rest). */
+  flowGate(family: string, task: string): string;
+  /** A BullMQ job's hash (`''` gives the prefix of them all, for scripts). */
+  jobHash(family: string, bullId: string): string;
   /** The enqueue counter of an API token for one rate-limit window. */
   rateLimit(tokenName: string, window: number): string;
   /** The count of failed credentials from one client address in one throttle window. */
@@ -63,6 +68,8 @@ export function createKeys(prefix = 'taskwire'): Keys {
     schedule: (family: string, schedulerId: string) => `${prefix}:${tag(family)}:schedule:${schedulerId}`,
     deduplication: (family: string, id: string) => `${prefix}:${tag(family)}:de:${id}`,
     flowWindow: (family: string, deduplicationId: string) => `${prefix}:${tag(family)}:flow:window:${deduplicationId}`,
+    flowGate: (family: string, task: string) => `${prefix}:${tag(family)}:flow:gate:${task}:`,
+    jobHash: (family: string, bullId: string) => `${prefix}:${tag(family)}:${bullId}`,
     rateLimit: (tokenName: string, window: number) => `${prefix}:{ratelimit}:${tokenName}:${window}`,
     authFailures: (address: string, window: number) => `${prefix}:{auth}:fail:${address}:${window}`,
     sessionSecret: () => `${prefix}:{auth}:session-secret`,

@@ -1,5 +1,6 @@
 export * from './config.ts';
 export * from './deployment.ts';
+export * from './flow-gate.ts';
 export * from './flow-window.ts';
 export * from './redis-client.ts';
 export * from './redis-config.ts';

@@ -12,12 +12,14 @@ import {
   flowPlan,
   formatIssues,
   formatJobId,
+  type GateKeys,
+  gateKeys,
   type Registry,
   type TaskCallInput,
   TaskwireError,
   toIssues,
 } from '@taskwire/shared';
-import { type RedisConnection, readFlowWindows } from '@taskwire/shared/node';
+import { FlowGate, GATE_PARK_MS, type RedisConnection, readFlowWindows } from '@taskwire/shared/node';
 import type { JobsOptions, Queue } from 'bullmq';
 
 /** Options of `ctx.enqueue`. */
@@ -111,9 +113,11 @@ export async function enqueueTask<TTask extends AnyTask>(
   if (options.key !== undefined) opts.jobId = keyedJobId(task, options.key);
 
   const queue = deps.queue(task.family);
-  const plan = task.flow ? await flowOptions(task, parsed.data, opts, queue) : undefined;
+  const gated = task.flowSettings?.kind === 'gate' ? gatedOptions(task, parsed.data, opts) : undefined;
+  const plan = task.flow && !gated ? await flowOptions(task, parsed.data, opts, queue) : undefined;
   const job = await queue.add(task.name, encoded.envelope, opts);
   const bullId = job.id as string;
+  if (gated?.parks) await parkOnGate(queue, task, bullId, gated.keys);
   // Flow control joined the enqueue to an earlier job when BullMQ answers another id than ours.
   if (plan) return { id: formatJobId(task.family, bullId), deduplicated: bullId !== opts.jobId };
   if (opts.jobId === undefined) return { id: formatJobId(task.family, bullId), deduplicated: false };
@@ -155,4 +159,24 @@ async function flowOptions(task: AnyTask, input: unknown, opts: JobsOptions, que
     else if (delay !== undefined) delete opts.delay;
   }
   return plan;
+}
+
+/** A job of a task with concurrency or rate limits waits on its gate (see FlowGate), as from the API. */
+function gatedOptions(task: AnyTask, input: unknown, opts: JobsOptions): { keys: GateKeys; parks: boolean } {
+  let keys: GateKeys;
+  try {
+    keys = gateKeys(task.id, task.flow as FlowControl<unknown>, input);
+  } catch (error) {
+    throw new TaskwireError('INVALID_INPUT', (error as Error).message, { cause: error });
+  }
+  const parks = opts.delay === undefined;
+  if (parks) opts.delay = GATE_PARK_MS;
+  return { keys, parks };
+}
+
+async function parkOnGate(queue: Queue, task: AnyTask, bullId: string, keys: GateKeys): Promise<void> {
+  const redis = (await queue.getBackend().client) as unknown as RedisConnection;
+  const { admitted } = await new FlowGate(redis, createKeys(queue.opts.prefix), task).park([{ id: bullId, keys }]);
+  const backend = queue.getBackend();
+  await Promise.all(admitted.map((id) => backend.promote(id).catch(() => {})));
 }

@@ -4,16 +4,21 @@ import {
   type ErrorInfo,
   encodeFailureReason,
   encodeValue,
+  type FlowControl,
   formatIssues,
   formatJobId,
+  type GateKeys,
+  gateKeys,
   TaskwireError,
   taskOf,
   toIssues,
   upgradePayload,
 } from '@taskwire/shared';
-import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import { GATE_PARK_MS } from '@taskwire/shared/node';
+import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { type DeferralPolicy, deferToNewerWorker } from './deferral.ts';
 import { enqueueTask } from './enqueue-task.ts';
+import type { WorkerGates } from './gates.ts';
 import type { FamilyHandlers, HandlerContext, JobInfo } from './handlers.ts';
 import { JobAbort } from './job-abort.ts';
 
@@ -24,6 +29,8 @@ export interface RunJobDeps {
   /** The stop switches of the jobs running now, by BullMQ id, so cancel and shutdown can reach them. */
   running: Map<string, JobAbort>;
   deferral: DeferralPolicy;
+  /** The family's concurrency and rate limits: a gated job runs only with a slot. */
+  gates: WorkerGates;
 }
 
 /** The error BullMQ stores for a failed attempt; retryable or not, per the error table. */
@@ -139,6 +146,12 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
     throw failure({ code: 'INVALID_PAYLOAD', message: `Invalid ${task.id} payload: ${formatIssues(issues)}`, issues }, false);
   }
 
+  if (task.flowSettings?.kind === 'gate' && !(await mayRun(deps.gates, task, job, parsed.data))) {
+    // Back in line for a slot (delayed, no attempt spent): promoted when its turn comes.
+    await job.moveToDelayed(Date.now() + GATE_PARK_MS, token);
+    throw new DelayedError();
+  }
+
   const stop = new JobAbort();
   const bullId = job.id as string;
   deps.running.set(bullId, stop);
@@ -184,4 +197,15 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
   } catch (error) {
     throw failure({ code: 'INVALID_OUTPUT', message: `${task.id} output cannot be stored: ${(error as Error).message}` }, false);
   }
+}
+
+/** Whether a job of a task with concurrency or rate limits holds (or now takes) a slot. */
+async function mayRun(gates: WorkerGates, task: AnyTask, job: Job, input: unknown): Promise<boolean> {
+  let keys: GateKeys;
+  try {
+    keys = gateKeys(task.id, task.flow as FlowControl<unknown>, input);
+  } catch (error) {
+    throw failure({ code: 'INVALID_PAYLOAD', message: (error as Error).message }, false);
+  }
+  return gates.enter(task, job.id as string, keys);
 }

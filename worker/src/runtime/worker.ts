@@ -3,6 +3,7 @@ import { createRedis, type RedisConnection, type RedisTargetOptions, redisTarget
 import { type Job, Queue, type Worker } from 'bullmq';
 import { DEFAULT_DEFERRAL_POLICY, type DeferralPolicy } from './deferral.ts';
 import { forwardWorkerEvents, type WorkerEvent } from './events.ts';
+import { WorkerGates } from './gates.ts';
 import type { FamilyHandlers } from './handlers.ts';
 import type { AbortReason, JobAbort } from './job-abort.ts';
 import { JobLedger, LedgerWorker } from './job-ledger.ts';
@@ -56,6 +57,8 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
   /** Which jobs BullMQ handed to this process and whether their outcome reached Redis. */
   private readonly ledger = new JobLedger();
   private closing: Promise<CloseOutcome> | undefined;
+  /** The concurrency and rate limits of the family's tasks that have them. */
+  private readonly gates: WorkerGates;
 
   constructor(private readonly options: FamilyWorkerOptions<TFamily>) {
     const { family } = options.handlers;
@@ -71,8 +74,10 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
       registry,
       queue: (name: string) => this.queue(name, keys.prefix, keys.queueName(name)),
     };
+    this.gates = new WorkerGates(family, this.connection, keys, () => base.queue(family.name));
     const deps = {
       handlers: options.handlers as unknown as FamilyHandlers,
+      gates: this.gates,
       base,
       deferral: { ...DEFAULT_DEFERRAL_POLICY, ...options.deferral },
       running: this.running,
@@ -97,6 +102,7 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
     const emit = options.onEvent ?? (() => {});
     forwardWorkerEvents(this.worker, family, emit);
     releaseUniqueKeys(this.worker, family);
+    this.gates.attach(this.worker);
 
     this.subscriber.on('message', (_channel: string, bullId: string) => this.abort(bullId, 'cancelled'));
   }
@@ -148,6 +154,7 @@ export class FamilyWorker<TFamily extends AnyFamily = AnyFamily> {
   }
 
   private async shutdown(graceMs: number): Promise<CloseOutcome> {
+    this.gates.stop();
     const closed = this.worker.close().then(() => Promise.allSettled([...this.queues.values()].map((q) => q.close())));
     let graceTimer: NodeJS.Timeout | undefined;
     let boundTimer: NodeJS.Timeout | undefined;
