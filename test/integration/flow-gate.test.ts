@@ -10,7 +10,8 @@ import { createKeys, type JobRef } from '@taskwire/shared';
 import { createRedis, FlowGate } from '@taskwire/shared/node';
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import { call, gatedRegistry, paced, probeKeys, readStarts } from '../fixtures/gated.ts';
+import { renderStats } from '../../client/src/cli/commands/queues.ts';
+import { call, gatedHandlers, gatedRegistry, paced, probeKeys, readStarts } from '../fixtures/gated.ts';
 import { eventually, redisConfig, redisUrl, startStack } from '../fixtures/harness.ts';
 import { type Child, spawnTs } from '../fixtures/processes.ts';
 
@@ -171,6 +172,38 @@ describe('concurrency and rate limits per key', () => {
       await worker?.stop('SIGTERM');
     }
   }, 60_000);
+
+  it('shows what waits on a limit: queues.stats per task and top keys, /metrics, the CLI table', async () => {
+    await using stack = await startStack({ registry: gatedRegistry, token: 'tkn', handlers: [gatedHandlers()] });
+    await stack.client.gated.call.enqueueMany([
+      ...Array.from({ length: 8 }, (_, n) => ({ input: { org: 'big', n, ms: 1_500 } })),
+      ...Array.from({ length: 3 }, (_, n) => ({ input: { org: 'small', n, ms: 1_500 } })),
+    ]);
+    const [stats] = await eventually(async () => {
+      const answer = await stack.client.queues.stats('gated');
+      return answer[0]?.flow[0]?.running === 4 ? answer : undefined;
+    });
+    expect(stats?.flow).toEqual([
+      {
+        task: 'gated.call',
+        running: 4,
+        waiting: 7,
+        keys: [
+          { key: 'big', waiting: 6, running: 2 },
+          { key: 'small', waiting: 1, running: 2 },
+        ],
+      },
+      { task: 'gated.paced', running: 0, waiting: 0, keys: [] },
+    ]);
+    // Waiting on a limit shows as delayed in the queue counts (and in Bull Board).
+    expect(stats?.delayed).toBe(7);
+    const metrics = await (await fetch(`${stack.api.url}/metrics`, { headers: { authorization: 'Bearer tkn' } })).text();
+    expect(metrics).toContain('taskwire_flow_jobs{task="gated.call",key="",state="waiting"} 7');
+    expect(metrics).toContain('taskwire_flow_jobs{task="gated.call",key="big",state="running"} 2');
+    expect(renderStats(stats ? [stats] : [])).toContain(
+      'gated.call: 4 running, 7 waiting on a flow limit; by key: big 6 waiting / 2 running, small 1 waiting / 2 running',
+    );
+  }, 30_000);
 
   it('refuses a key function that gives no key', async () => {
     await using stack = await startStack({ registry: gatedRegistry, token: 'tkn' });

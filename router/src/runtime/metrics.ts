@@ -12,8 +12,9 @@ export interface ApiObserver {
 
 /**
  * The API's Prometheus metrics, on a registry of its own: jobs enqueued and inputs rejected per
- * task, queue depth per family and state (read from Redis at scrape time), and the process's
- * default metrics.
+ * task, queue depth per family and state and, for tasks with concurrency or rate limits, jobs
+ * running and waiting on a limit per task and top key (read from Redis at scrape time), and the
+ * process's default metrics.
  *
  * @example
  * const metrics = new ApiMetrics(hub);
@@ -54,6 +55,34 @@ export class ApiMetrics implements ApiObserver {
         );
       },
     });
+    const gated = Object.values(hub.registry).flatMap((family) =>
+      Object.values(family.tasks).filter((task) => task.flowSettings?.kind === 'gate'),
+    );
+    if (gated.length > 0) {
+      // Per task, and per key for the 10 keys with the most waiting (a bounded number of series).
+      const flowJobs = new Gauge({
+        name: 'taskwire_flow_jobs',
+        help: 'Jobs of tasks with concurrency or rate limits, running or waiting on a limit, per task (key="") and for the 10 keys with the most waiting; read at scrape time.',
+        labelNames: ['task', 'key', 'state'],
+        registers: [this.registry],
+        async collect() {
+          if (!hub.connected) return;
+          flowJobs.reset();
+          await Promise.all(
+            gated.map(async (task) => {
+              const stats = await hub.run(() => hub.gate(task).stats(10)).catch(() => undefined);
+              if (!stats) return;
+              this.set({ task: task.id, key: '', state: 'running' }, stats.running);
+              this.set({ task: task.id, key: '', state: 'waiting' }, stats.waiting);
+              for (const key of stats.keys) {
+                this.set({ task: task.id, key: key.key, state: 'running' }, key.running);
+                this.set({ task: task.id, key: key.key, state: 'waiting' }, key.waiting);
+              }
+            }),
+          );
+        },
+      });
+    }
     const required = hub.requiredReplicas;
     if (required > 0) {
       new Gauge({

@@ -60,11 +60,13 @@ export function queueProcedures(hub: QueueHub) {
           Promise.all(
             families.map(async (name): Promise<QueueStats> => {
               const queue = hub.queue(name);
-              const [counts, paused, workers, limitedForMs] = await Promise.all([
+              const gated = Object.values(hub.family(name).tasks).filter((task) => task.flowSettings?.kind === 'gate');
+              const [counts, paused, workers, limitedForMs, flow] = await Promise.all([
                 queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'),
                 queue.isPaused(),
                 queue.getWorkersCount(),
                 queue.getRateLimitTtl(),
+                Promise.all(gated.map((task) => hub.gate(task).stats(10))),
               ]);
               const n = (key: string) => counts[key] ?? 0;
               const limit = hub.family(name).options.rateLimit;
@@ -78,6 +80,7 @@ export function queueProcedures(hub: QueueHub) {
                 paused,
                 workers,
                 rateLimit: limit ? { max: limit.max, durationMs: limit.durationMs, limitedForMs: Math.max(0, limitedForMs) } : null,
+                flow,
               };
             }),
           ),

@@ -101,6 +101,22 @@ export interface FlowSettings {
   rateDurationMs?: number;
 }
 
+/** Per key of a gated task: jobs waiting on a limit, and running. */
+export interface GateKeyStats {
+  key: string;
+  waiting: number;
+  running: number;
+}
+
+/** A gated task's jobs running and waiting on a limit, in total and for the keys with the most waiting. */
+export interface GateStats {
+  task: string;
+  running: number;
+  waiting: number;
+  /** The keys with the most waiting jobs (then the most running), at most 10 in `queues.stats`. */
+  keys: GateKeyStats[];
+}
+
 /** A gated job's keys: its fairness group (the keyed concurrency rule's key, else the rate key, else '') and its rate key. */
 export interface GateKeys {
   group: string;

@@ -1,3 +1,4 @@
+import type { GateStats } from './flow.ts';
 import { z } from 'zod';
 import type { ErrorInfo } from './errors.ts';
 import type { AnyTask, TaskInput, TaskOutput, TaskProgress } from './task.ts';
@@ -121,4 +122,9 @@ export interface QueueStats {
   workers: number;
   /** The family's rate limit, and how long workers must still wait because of it (0 when not limited now). */
   rateLimit: { max: number; durationMs: number; limitedForMs: number } | null;
+  /**
+   * Per task with concurrency or rate limits (`flow.concurrency`, `flow.rateLimit`): jobs running
+   * and waiting on a limit (those count as `delayed` above), and the keys with the most waiting.
+   */
+  flow: GateStats[];
 }

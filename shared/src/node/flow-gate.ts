@@ -1,4 +1,4 @@
-import type { FlowSettings, GateKeys } from '../contract/flow.ts';
+import type { FlowSettings, GateKeys, GateStats } from '../contract/flow.ts';
 import type { Keys } from '../contract/keys.ts';
 import type { AnyTask } from '../contract/task.ts';
 import type { RedisConnection } from './redis-client.ts';
@@ -155,21 +155,6 @@ return dispatch()`;
 export interface GateAnswer {
   admitted: string[];
   wakeAt: number;
-}
-
-/** Per key: jobs waiting and running. */
-export interface GateKeyStats {
-  key: string;
-  waiting: number;
-  running: number;
-}
-
-export interface GateStats {
-  task: string;
-  running: number;
-  waiting: number;
-  /** The keys with the most waiting jobs (then running), at most the number asked for. */
-  keys: GateKeyStats[];
 }
 
 /**

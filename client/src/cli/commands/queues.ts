@@ -43,8 +43,21 @@ export const resumeCommand: Command = {
   },
 };
 
-/** Queue counts as a table, numbers right-aligned. */
+/**
+ * Queue counts as a table, numbers right-aligned; then, for tasks with concurrency or rate limits,
+ * their running and waiting jobs and the keys with the most waiting.
+ */
 export function renderStats(stats: readonly QueueStats[]): string {
+  const flow = stats.flatMap((s) => s.flow ?? []);
+  const lines = flow.map(
+    (gate) =>
+      `${gate.task}: ${gate.running} running, ${gate.waiting} waiting on a flow limit` +
+      (gate.keys.length > 0 ? `; by key: ${gate.keys.map((k) => `${k.key} ${k.waiting} waiting / ${k.running} running`).join(', ')}` : ''),
+  );
+  return [renderCounts(stats), ...lines].join('\n');
+}
+
+function renderCounts(stats: readonly QueueStats[]): string {
   const right = { align: 'right' } as const;
   return renderTable(
     [
