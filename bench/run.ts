@@ -15,6 +15,7 @@ import { BenchChild } from './core/parent.ts';
 import type { ClientCommands, Column, ServerCommands, WorkerCommands } from './core/protocol.ts';
 import { buildReport, type ColumnRecord, emptyRecord, type Results, recordLatency, recordThroughput } from './core/report.ts';
 import { formatTable, rateLabel } from './core/table.ts';
+import { type FairnessResult, formatFairness, measureFairness } from './fairness/measure.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const entry = (name: string) => resolve(here, 'procs', `${name}.ts`);
@@ -120,8 +121,14 @@ async function main(orchestrator: Orchestrator): Promise<number> {
     }
   }
 
+  let fairness: FairnessResult | undefined;
+  if (config.fairness) {
+    log('bench: (e) fairness: keyed round-robin, then FIFO (taskwire only)');
+    fairness = await measureFairness(redis.url, log);
+  }
+
   const wallTimeS = (performance.now() - t0) / 1_000;
-  const report = buildReport(config, { ...machine, loadAverageAtEnd: loadAverageNow() }, results, startedAt, wallTimeS);
+  const report = { ...buildReport(config, { ...machine, loadAverageAtEnd: loadAverageNow() }, results, startedAt, wallTimeS), fairness };
   if (report.sameJobOptions === false) log('bench: WARNING: the columns stored different BullMQ job options; see "storedJob" in the JSON');
   await mkdir(dirname(config.out), { recursive: true });
   const rounded = (_key: string, value: unknown) =>
@@ -130,6 +137,7 @@ async function main(orchestrator: Orchestrator): Promise<number> {
   const chart = chartPath(config.out);
   await writeFile(chart, renderChart(report));
   process.stdout.write(`${formatTable(config, report, results)}\n\n`);
+  if (fairness) process.stdout.write(`${formatFairness(fairness)}\n\n`);
   log(`bench: wrote ${config.out} and ${chart}; wall time ${wallTimeS.toFixed(1)} s (${config.mode} mode)`);
   return 0;
 }

@@ -35,6 +35,8 @@ export interface BenchConfig {
   latency: { rates: number[]; durationMs: number; warmupMs: number };
   columns: Column[];
   workloads: Workload[];
+  /** (e) fairness: per-key limits round-robin against arrival order, on taskwire alone. */
+  fairness: boolean;
   /** Write V8 CPU profiles of every child here (`node --cpu-prof`). */
   cpuProfDir: string | undefined;
   verbose: boolean;
@@ -48,7 +50,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --jobs N             jobs per measurement of (a) (b) (c)        [full 20,000]
   --reps N             measured repetitions per figure            [full 5, (c) 9]
   --columns a,b        subset of raw,naive,taskwire               [all]
-  --only a,b           subset of enqueue,enqueueMany,process,latency  [all]
+  --only a,b           subset of enqueue,enqueueMany,process,latency,fairness  [all]
   --cpu-prof DIR       write a .cpuprofile of every child process to DIR
   --out FILE           JSON output [bench/results/latest.json; bench/results/subset.json for a subset]
   --verbose            print the children's output
@@ -97,8 +99,11 @@ export function parseOptions(argv: string[]): BenchConfig | undefined {
   const quick = values.quick ?? false;
   const jobs = positiveInt(values.jobs, quick ? 4_000 : 20_000, 'jobs');
   const columns = list(values.columns, COLUMNS, 'columns');
-  const workloads = list(values.only, WORKLOADS, 'only');
-  const subset = columns.length < COLUMNS.length || workloads.length < WORKLOADS.length;
+  const only = values.only?.split(',').map((item) => item.trim());
+  const fairness = only === undefined || only.includes('fairness');
+  const rest = only?.filter((item) => item !== 'fairness');
+  const workloads = rest === undefined ? [...WORKLOADS] : rest.length === 0 ? [] : list(rest.join(','), WORKLOADS, 'only');
+  const subset = columns.length < COLUMNS.length || workloads.length < WORKLOADS.length || !fairness;
   return {
     mode: quick ? 'quick' : 'full',
     jobs,
@@ -110,6 +115,7 @@ export function parseOptions(argv: string[]): BenchConfig | undefined {
     latency: { rates: [...LATENCY_RATES], durationMs: quick ? 3_000 : 10_000, warmupMs: quick ? 500 : 3_000 },
     columns,
     workloads,
+    fairness,
     cpuProfDir: values['cpu-prof'],
     verbose: values.verbose ?? false,
     out: values.out ?? (subset ? 'bench/results/subset.json' : 'bench/results/latest.json'),
