@@ -87,7 +87,15 @@ async function side(redisUrl: string, task: 'keyed' | 'fifo', log: (line: string
     return result;
   } finally {
     tw.close();
-    await Promise.all(workers.map((w) => new Promise<void>((done) => (w.once('exit', () => done()), w.kill('SIGTERM')))));
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((done) => {
+            w.once('exit', () => done());
+            w.kill('SIGTERM');
+          }),
+      ),
+    );
     await api.close();
     redis.disconnect();
   }
