@@ -1,6 +1,6 @@
-import type { GateStats } from './flow.ts';
 import { z } from 'zod';
 import type { ErrorInfo } from './errors.ts';
+import type { GateStats } from './flow.ts';
 import type { AnyTask, TaskInput, TaskOutput, TaskProgress } from './task.ts';
 
 /** BullMQ's ceiling for a priority value. */
