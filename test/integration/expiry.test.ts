@@ -2,8 +2,10 @@
  * Queued-job expiry (`ttlMs` / `expiresAt` per enqueue): a job not started by then fails with
  * EXPIRED, its handler never called, not retried; a job that starts in time runs as usual.
  */
+import { defineFamily, defineRegistry, defineTask } from '@taskwire/shared';
 import { defineHandlers } from '@taskwire/worker';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { eventually, startStack } from '../fixtures/harness.ts';
 import { lab, labHandlers, labRegistry } from '../fixtures/lab.ts';
 import { codeOf } from '../fixtures/outcomes.ts';
@@ -56,12 +58,51 @@ describe('queued-job expiry', () => {
     await using stack = await startStack({ registry: labRegistry, token: 'tkn' });
     const tw = stack.client;
     expect(await codeOf(tw.lab.echo.enqueue(input('x'), { ttlMs: 1_000, expiresAt: new Date(Date.now() + 1_000) }))).toBe('INVALID_INPUT');
-    expect(await codeOf(tw.lab.echo.enqueue(input('x'), { delayMs: 5_000, ttlMs: 1_000 }))).toBe('INVALID_INPUT');
     expect(
       await codeOf(tw.lab.echo.enqueue(input('x'), { runAt: new Date(Date.now() + 5_000), expiresAt: new Date(Date.now() + 1_000) })),
     ).toBe('INVALID_INPUT');
     expect(await codeOf(tw.lab.echo.enqueue(input('x'), { expiresAt: new Date(Date.now() - 1) }))).toBe('INVALID_INPUT');
     expect(await codeOf(tw.lab.echo.enqueue(input('x'), { delayMs: 1_000, ttlMs: 5_000 }))).toBe('OK');
-    expect(await tw.jobs.list({ state: 'delayed' })).toHaveLength(1);
+    // A time to live counts from the end of the delay: shorter than the delay is fine.
+    const delayed = await tw.lab.echo.enqueue(input('x'), { delayMs: 5_000, ttlMs: 1_000 });
+    expect(await tw.jobs.list({ state: 'delayed' })).toHaveLength(2);
+    const view = await tw.lab.echo.get(delayed.id);
+    expect(view.runAt?.getTime()).toBeGreaterThan(delayed.enqueuedAt.getTime() + 4_900);
+  });
+
+  it('the contract’s defaults.ttlMs expires a job not started in time, counted from when it may run; an enqueue overrides it', async () => {
+    const expiring = defineTask({
+      id: 'lab.expiring',
+      version: 1,
+      input: z.object({ note: z.string() }),
+      output: z.object({ note: z.string() }),
+      defaults: { ttlMs: 300, attempts: 2 },
+    });
+    const family = defineFamily('lab', { expiring }, { concurrency: 4 });
+    const registry = defineRegistry({ lab: family });
+    await using stack = await startStack({ registry, token: 'tkn' });
+    const tw = stack.client.lab.expiring;
+    const late = await tw.enqueue({ note: 'late' });
+    const afterDelay = await tw.enqueue({ note: 'delayed, in time' }, { delayMs: 600 });
+    const longer = await tw.enqueue({ note: 'its own ttl' }, { ttlMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 700));
+    const ran: string[] = [];
+    await stack.startWorker(
+      defineHandlers(family, {
+        expiring: (value) => {
+          ran.push(value.note);
+          return value;
+        },
+      }),
+    );
+    await eventually(async () => ((await tw.get(longer.id)).state === 'completed' ? true : undefined));
+    await eventually(async () => ((await tw.get(afterDelay.id)).state === 'completed' ? true : undefined));
+    const expired = await eventually(async () => {
+      const view = await tw.get(late.id);
+      return view.state === 'failed' ? view : undefined;
+    });
+    expect(expired.error?.code).toBe('EXPIRED');
+    expect(expired.attemptsMade).toBe(1);
+    expect(ran.sort()).toEqual(['delayed, in time', 'its own ttl']);
   });
 });

@@ -90,7 +90,10 @@ function prepareJob(
   let encoded: ReturnType<typeof encodeEnvelopeSized>;
   try {
     const options = item.options;
-    const expiresAt = options?.expiresAt?.getTime() ?? (options?.ttlMs === undefined ? undefined : now + options.ttlMs);
+    // A time to live counts from when the job may first run: its enqueue, or the end of its delay.
+    const ttlMs = options?.ttlMs ?? task.defaults.ttlMs;
+    const start = options?.runAt ? Math.max(now, options.runAt.getTime()) : now + (options?.delayMs ?? 0);
+    const expiresAt = options?.expiresAt?.getTime() ?? (ttlMs === undefined ? undefined : start + ttlMs);
     encoded = encodeEnvelopeSized(task.version, item.input, { enqueuedAt: now, timeoutMs: options?.timeoutMs, traceparent, expiresAt });
   } catch (error) {
     // superjson refuses keys such as `__proto__` or `constructor` (prototype pollution guard).

@@ -36,8 +36,9 @@ export const enqueueOptionsSchema = z
       .max(7 * DAY_MS)
       .optional(),
     /**
-     * A job not started within this many ms of its enqueue fails with `EXPIRED` and never runs
-     * (a retry after its expiry too).
+     * A job not started within this many ms after it may first run (its enqueue, or the end of
+     * its `delayMs` / `runAt`) fails with `EXPIRED` and never runs (a retry after its expiry
+     * too). Overrides the contract's `defaults.ttlMs`.
      */
     ttlMs: z
       .number()
@@ -59,7 +60,7 @@ export const enqueueOptionsSchema = z
   .refine(
     (o) => {
       // A job that cannot run before it expires is refused at once, not stored to fail later.
-      if (o.expiresAt === undefined) return o.ttlMs === undefined || o.delayMs === undefined || o.ttlMs > o.delayMs;
+      if (o.expiresAt === undefined) return true;
       const start = o.runAt?.getTime() ?? Date.now() + (o.delayMs ?? 0);
       return o.expiresAt.getTime() > start;
     },

@@ -27,6 +27,12 @@ export interface TaskDefaults {
   keepFailed: number;
   /** Largest stored payload (the encoded input, in bytes); a bigger enqueue fails with PAYLOAD_TOO_LARGE. */
   maxPayloadBytes: number;
+  /**
+   * Queued-job expiry: a job not started within this long after it may first run (its enqueue,
+   * or the end of its delay) fails with `EXPIRED` and never runs. Unset: no expiry. An enqueue's
+   * own `ttlMs` or `expiresAt` overrides it; scheduled runs do not get it.
+   */
+  ttlMs?: number | undefined;
 }
 
 export const DEFAULT_TASK_POLICY: TaskDefaults = {
@@ -234,6 +240,7 @@ function validateDefaults(id: string, d: TaskDefaults): void {
   const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
   if (!positiveInt(d.attempts)) throw new Error(`defineTask(${id}): defaults.attempts must be a positive integer`);
   if (!positiveInt(d.timeoutMs)) throw new Error(`defineTask(${id}): defaults.timeoutMs must be a positive integer`);
+  if (d.ttlMs !== undefined && !positiveInt(d.ttlMs)) throw new Error(`defineTask(${id}): defaults.ttlMs must be a positive integer`);
   if (!(Number.isInteger(d.backoff.delayMs) && d.backoff.delayMs >= 0)) {
     throw new Error(`defineTask(${id}): defaults.backoff.delayMs must be a non-negative integer`);
   }

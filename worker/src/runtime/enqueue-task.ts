@@ -100,7 +100,13 @@ export async function enqueueTask<TTask extends AnyTask>(
   }
   let encoded: ReturnType<typeof encodeEnvelopeSized>;
   try {
-    encoded = encodeEnvelopeSized(task.version, parsed.data, { enqueuedAt: Date.now(), traceparent: currentTraceparent() });
+    const now = Date.now();
+    const ttlMs = task.defaults.ttlMs;
+    encoded = encodeEnvelopeSized(task.version, parsed.data, {
+      enqueuedAt: now,
+      traceparent: currentTraceparent(),
+      expiresAt: ttlMs === undefined ? undefined : now + ttlMs,
+    });
   } catch (error) {
     // superjson refuses keys such as `__proto__` or `constructor` (prototype pollution guard).
     throw new TaskwireError('INVALID_INPUT', `${task.id} input cannot be stored: ${(error as Error).message}`, { cause: error });
