@@ -146,7 +146,7 @@ describe('flow control by key', () => {
     expect(two.at - one.at).toBeGreaterThanOrEqual(550);
   });
 
-  it('refuses a key function that gives no key, and an idempotency key on a flow-controlled task; applies from handlers too', async () => {
+  it('refuses a key function that gives no key, and an idempotency key on a flow-controlled task; flowKey overrides the key; applies from handlers too', async () => {
     const runs: Run[] = [];
     await using stack = await startStack({ registry, token: 'tkn', handlers: [recordingHandlers(runs)] });
     const refused = await stack.client.flow.unique.enqueue({ key: '', n: 1 }).catch((e) => e);
@@ -154,6 +154,13 @@ describe('flow control by key', () => {
     const keyed = await stack.client.flow.unique.enqueue({ key: 'a', n: 1 }, { idempotencyKey: 'k' }).catch((e) => e);
     expect(keyed).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('idempotencyKey is not accepted') });
     expect(await stack.client.jobs.list({ family: 'flow', state: 'waiting' })).toEqual([]);
+    // flowKey: the key for this job in place of the input's; refused where there is no flow control.
+    const one = await stack.client.flow.throttle.enqueue({ key: 'input-1', n: 1 }, { flowKey: 'shared' });
+    const two = await stack.client.flow.throttle.enqueue({ key: 'input-2', n: 2 }, { flowKey: 'shared' });
+    expect(two).toEqual({ ...one, deduplicated: true });
+    expect((await stack.client.flow.throttle.enqueue({ key: 'shared', n: 3 })).deduplicated).toBe(true);
+    const noFlow = await stack.client.flow.fanOut.enqueue({ key: 'x' }, { flowKey: 'k' }).catch((e) => e);
+    expect(noFlow).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('no flow control') });
     const result = await stack.client.flow.fanOut.run({ key: 'from-handler' }, { timeoutMs: 10_000 });
     expect(result).toEqual({ deduplicated: [false, true] });
   });

@@ -205,8 +205,13 @@ describe('concurrency and rate limits per key', () => {
     );
   }, 30_000);
 
-  it('refuses a key function that gives no key', async () => {
+  it('refuses a key function that gives no key; flowKey puts a job under another key', async () => {
     await using stack = await startStack({ registry: gatedRegistry, token: 'tkn' });
+    await stack.client.gated.call.enqueueMany(
+      [0, 1, 2].map((n) => ({ input: { org: 'in-input', n, ms: 0 }, options: { flowKey: 'vip' } })),
+    );
+    const [stats] = await stack.client.queues.stats('gated');
+    expect(stats?.flow[0]?.keys).toEqual([{ key: 'vip', waiting: 1, running: 2 }]);
     const refused = await stack.client.gated.paced.enqueue({ org: '', n: 0, ms: 0 }).catch((e) => e);
     // The schema refuses '' first; the key function is checked on what the schema accepts.
     expect(refused).toMatchObject({ code: 'INVALID_INPUT' });

@@ -111,9 +111,12 @@ function prepareJob(
     claim = claimed.claim;
     opts = { ...opts, jobId: claimed.jobId };
   }
-  if (!task.flow)
+  if (!task.flow) {
+    if (item.options?.flowKey !== undefined)
+      throw new TaskwireError('INVALID_INPUT', `${task.id} has no flow control: flowKey is not accepted`);
     return claim ? { index, job: asJobJson(task.name, data, opts, now), claim } : { index, job: asJobJson(task.name, data, opts, now) };
-  const planned = flowJobOptions(task, item.input, opts, now);
+  }
+  const planned = flowJobOptions(task, item.input, opts, now, item.options?.flowKey);
   return { index, job: asJobJson(task.name, data, planned.opts, now), claim, flow: planned.flow };
 }
 

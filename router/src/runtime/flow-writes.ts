@@ -32,8 +32,9 @@ export function flowJobOptions(
   input: unknown,
   opts: Readonly<JobsOptions>,
   now: number,
+  flowKey?: string,
 ): { opts: JobsOptions; flow: FlowWrite } {
-  if (task.flowSettings?.kind === 'gate') return gateJobOptions(task, input, opts);
+  if (task.flowSettings?.kind === 'gate') return gateJobOptions(task, input, opts, flowKey);
   if (opts.jobId !== undefined) {
     throw new TaskwireError(
       'INVALID_INPUT',
@@ -42,7 +43,7 @@ export function flowJobOptions(
   }
   let plan: FlowPlan;
   try {
-    plan = flowPlan(task.id, task.flow as FlowControl<unknown>, input);
+    plan = flowPlan(task.id, task.flow as FlowControl<unknown>, input, flowKey);
   } catch (error) {
     throw new TaskwireError('INVALID_INPUT', (error as Error).message, { cause: error });
   }
@@ -56,10 +57,15 @@ export function flowJobOptions(
  * GATE_PARK_MS), queued by key once written, and promoted when admitted. One the caller delays
  * itself is queued by the worker that takes it when its time comes.
  */
-function gateJobOptions(task: AnyTask, input: unknown, opts: Readonly<JobsOptions>): { opts: JobsOptions; flow: FlowWrite } {
+function gateJobOptions(
+  task: AnyTask,
+  input: unknown,
+  opts: Readonly<JobsOptions>,
+  flowKey?: string,
+): { opts: JobsOptions; flow: FlowWrite } {
   let keys: GateKeys;
   try {
-    keys = gateKeys(task.id, task.flow as FlowControl<unknown>, input);
+    keys = gateKeys(task.id, task.flow as FlowControl<unknown>, input, flowKey);
   } catch (error) {
     throw new TaskwireError('INVALID_INPUT', (error as Error).message, { cause: error });
   }

@@ -201,10 +201,10 @@ export function validateFlow(taskId: string, flow: FlowControl<never> | undefine
  * flowPlan('search.reindex', { debounce: { key: (i) => i.projectId, delayMs: 5_000 } }, { projectId: 'p1' });
  * // { deduplication: { id: 'search.reindex:debounce:p1', ttl: 5000, extend: true, replace: true, keepLastIfActive: true }, delayMs: 5000 }
  */
-export function flowPlan(taskId: string, flow: FlowControl<unknown>, input: unknown): FlowPlan {
+export function flowPlan(taskId: string, flow: FlowControl<unknown>, input: unknown, keyOverride?: string): FlowPlan {
   const kind: DeduplicationKind = flow.unique ? 'unique' : flow.throttle ? 'throttle' : flow.debounce ? 'debounce' : 'singleton';
   const knob = flow[kind] as { key: FlowKey<unknown> };
-  const key = knob.key(input);
+  const key = keyOverride ?? knob.key(input);
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
     throw new Error(`the ${kind} key of ${taskId} must be a non-empty string of at most ${MAX_KEY_LENGTH} characters`);
   }
@@ -263,7 +263,7 @@ function validateGate(taskId: string, flow: GateFlow<never>): FlowSettings {
 }
 
 /** The keys of a gated job, from its input. Throws a message when a key function gives no usable key. */
-export function gateKeys(taskId: string, flow: FlowControl<unknown>, input: unknown): GateKeys {
+export function gateKeys(taskId: string, flow: FlowControl<unknown>, input: unknown, keyOverride?: string): GateKeys {
   const gate = flow as GateFlow<unknown>;
   const keyOf = (fn: FlowKey<unknown>, what: string) => {
     const key = fn(input);
@@ -273,7 +273,8 @@ export function gateKeys(taskId: string, flow: FlowControl<unknown>, input: unkn
     return key;
   };
   const keyed = rulesOf(gate).find((rule) => rule.key !== undefined);
-  const rate = gate.rateLimit ? keyOf(gate.rateLimit.key, 'rateLimit') : '';
-  const group = keyed?.key ? keyOf(keyed.key, 'concurrency') : rate;
+  // An override is the keyed concurrency rule's key, else the rate limit's.
+  const rate = gate.rateLimit ? (!keyed && keyOverride ? keyOverride : keyOf(gate.rateLimit.key, 'rateLimit')) : '';
+  const group = keyed?.key ? (keyOverride ?? keyOf(keyed.key, 'concurrency')) : rate;
   return { group, rate };
 }

@@ -26,6 +26,12 @@ export const enqueueOptionsSchema = z
     priority: z.number().int().min(1).max(MAX_PRIORITY).optional(),
     /** A repeat with the same key (per task, within `idempotencyTtlMs`) returns the first JobRef. */
     idempotencyKey: z.string().min(1).max(512).optional(),
+    /**
+     * The key of the task's flow control for this job, in place of the one its contract takes
+     * from the input: the deduplication key (`unique`, `throttle`, `debounce`, `singleton`), or
+     * the key of its keyed concurrency rule (else of its rate limit). Refused for a task without flow control.
+     */
+    flowKey: z.string().min(1).max(500).optional(),
     /** Total attempts, including the first (overrides the contract default). */
     attempts: z.number().int().min(1).max(1_000).optional(),
     /** Per-attempt time limit (overrides the contract default). */
