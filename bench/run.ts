@@ -123,7 +123,7 @@ async function main(orchestrator: Orchestrator): Promise<number> {
 
   let fairness: FairnessResult | undefined;
   if (config.fairness) {
-    log('bench: (e) fairness: keyed round-robin, then FIFO (taskwire only)');
+    log('bench: (f) fairness: keyed round-robin, then FIFO (taskwire only)');
     fairness = await measureFairness(redis.url, log);
   }
 

@@ -35,7 +35,7 @@ export interface BenchConfig {
   latency: { rates: number[]; durationMs: number; warmupMs: number };
   columns: Column[];
   workloads: Workload[];
-  /** (e) fairness: per-key limits round-robin against arrival order, on taskwire alone. */
+  /** (f) fairness: per-key limits round-robin against arrival order, on taskwire alone. */
   fairness: boolean;
   /** Write V8 CPU profiles of every child here (`node --cpu-prof`). */
   cpuProfDir: string | undefined;
