@@ -152,7 +152,7 @@ describe('flow control by key', () => {
     const refused = await stack.client.flow.unique.enqueue({ key: '', n: 1 }).catch((e) => e);
     expect(refused).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('unique key of flow.unique') });
     const keyed = await stack.client.flow.unique.enqueue({ key: 'a', n: 1 }, { idempotencyKey: 'k' }).catch((e) => e);
-    expect(keyed).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('idempotencyKey is not accepted') });
+    expect(keyed).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('an idempotency key is not accepted') });
     expect(await stack.client.jobs.list({ family: 'flow', state: 'waiting' })).toEqual([]);
     // flowKey: the key for this job in place of the input's; refused where there is no flow control.
     const one = await stack.client.flow.throttle.enqueue({ key: 'input-1', n: 1 }, { flowKey: 'shared' });

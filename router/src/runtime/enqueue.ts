@@ -3,13 +3,15 @@ import {
   contractJobOptions,
   type EnqueueOptions,
   encodeEnvelopeSized,
+  type FlowWrite,
+  flowJobOptions,
   formatJobId,
   type JobRef,
   TaskwireError,
 } from '@taskwire/shared';
 import { holdWrites } from '@taskwire/shared/node';
 import type { JobJson, JobsOptions } from 'bullmq';
-import { applyFlowWindows, type FlowWrite, flowJobOptions, joinedJobTimes, parkOnGate } from './flow-writes.ts';
+import { applyFlowWindows, joinedJobTimes, parkOnGate } from './flow-writes.ts';
 import type { QueueHub } from './hub.ts';
 import {
   type Claim,

@@ -1,77 +1,14 @@
-import {
-  type AnyTask,
-  type FlowControl,
-  type FlowPlan,
-  flowJobId,
-  flowPlan,
-  type GateKeys,
-  gateKeys,
-  TaskwireError,
-} from '@taskwire/shared';
-import { GATE_PARK_MS, readFlowWindows } from '@taskwire/shared/node';
+import { type AnyTask, type FlowWrite, TaskwireError } from '@taskwire/shared';
+import { readFlowWindows } from '@taskwire/shared/node';
 import type { JobJson, JobsOptions } from 'bullmq';
 import type { QueueHub } from './hub.ts';
 
 /**
- * The enqueue side of a task's flow control (`unique`, `throttle`, `debounce`, `singleton`; see
- * the contract's `FlowControl`): each job gets BullMQ's deduplication for its key and an id of its
- * own, so that the id BullMQ answers tells a new job from the one a repeat joined. A debounce
- * with `maxDelayMs` reads its burst's start first (`readFlowWindows`) to bound the delay.
+ * The API's side of a task's flow control, around the options `flowJobOptions` (shared) gives each
+ * job: a debounce with `maxDelayMs` reads its burst's start before the write (`readFlowWindows`);
+ * after it, a repeat that deduplication joined answers the joined job, and a gated task's jobs are
+ * queued on its gate and promoted when admitted.
  */
-
-/** What a flow-controlled job carries until it is written: its deduplication, or its gate keys. */
-export type FlowWrite = { plan: FlowPlan; gate?: undefined } | { gate: { keys: GateKeys; parks: boolean }; plan?: undefined };
-
-/**
- * The job options of one enqueue of a flow-controlled task. Throws INVALID_INPUT when the key
- * function gives no usable key (or throws), and for an idempotency key: the task deduplicates by
- * its flow key, and a job has one deduplication.
- */
-export function flowJobOptions(
-  task: AnyTask,
-  input: unknown,
-  opts: Readonly<JobsOptions>,
-  now: number,
-  flowKey?: string,
-): { opts: JobsOptions; flow: FlowWrite } {
-  if (task.flowSettings?.kind === 'gate') return gateJobOptions(task, input, opts, flowKey);
-  if (opts.jobId !== undefined) {
-    throw new TaskwireError(
-      'INVALID_INPUT',
-      `${task.id} deduplicates by its flow key (${task.flowSettings?.kind}); idempotencyKey is not accepted`,
-    );
-  }
-  let plan: FlowPlan;
-  try {
-    plan = flowPlan(task.id, task.flow as FlowControl<unknown>, input, flowKey);
-  } catch (error) {
-    throw new TaskwireError('INVALID_INPUT', (error as Error).message, { cause: error });
-  }
-  const next: JobsOptions = { ...opts, jobId: flowJobId(now), deduplication: plan.deduplication };
-  if (plan.delayMs !== undefined) next.delay = plan.delayMs;
-  return { opts: next, flow: { plan } };
-}
-
-/**
- * A job of a task with concurrency or rate limits waits on its gate: added delayed (see
- * GATE_PARK_MS), queued by key once written, and promoted when admitted. One the caller delays
- * itself is queued by the worker that takes it when its time comes.
- */
-function gateJobOptions(
-  task: AnyTask,
-  input: unknown,
-  opts: Readonly<JobsOptions>,
-  flowKey?: string,
-): { opts: JobsOptions; flow: FlowWrite } {
-  let keys: GateKeys;
-  try {
-    keys = gateKeys(task.id, task.flow as FlowControl<unknown>, input, flowKey);
-  } catch (error) {
-    throw new TaskwireError('INVALID_INPUT', (error as Error).message, { cause: error });
-  }
-  const parks = opts.delay === undefined;
-  return { opts: parks ? { ...opts, delay: GATE_PARK_MS } : { ...opts }, flow: { gate: { keys, parks } } };
-}
 
 /**
  * Queues written jobs on their task's gate and promotes those admitted at once. A job not queued

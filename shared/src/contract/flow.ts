@@ -1,3 +1,6 @@
+import { TaskwireError } from './errors.ts';
+import type { AnyTask } from './task.ts';
+
 /**
  * Flow control a task declares in its contract, each knob keyed by a function of the input (typed
  * from the task's input schema) and carried by BullMQ's job deduplication:
@@ -277,4 +280,65 @@ export function gateKeys(taskId: string, flow: FlowControl<unknown>, input: unkn
   const rate = gate.rateLimit ? (!keyed && keyOverride ? keyOverride : keyOf(gate.rateLimit.key, 'rateLimit')) : '';
   const group = keyed?.key ? (keyOverride ?? keyOf(keyed.key, 'concurrency')) : rate;
   return { group, rate };
+}
+
+/**
+ * How long a job waiting on a flow limit stays delayed before a worker looks at it anyway (ms).
+ * Jobs are promoted as soon as a slot frees; this only bounds the wait of a job whose place in
+ * line was lost (an API that died between adding it and queueing it): a worker then queues it.
+ */
+export const GATE_PARK_MS = 10 * 60_000;
+
+/** The BullMQ job options flow control touches. */
+export interface FlowJobOptions {
+  jobId?: string | undefined;
+  delay?: number | undefined;
+  deduplication?: DeduplicationOptions | undefined;
+}
+
+/** What a flow-controlled job carries until it is written: its deduplication, or its gate keys. */
+export type FlowWrite = { plan: FlowPlan; gate?: undefined } | { gate: { keys: GateKeys; parks: boolean }; plan?: undefined };
+
+/**
+ * The job options of one enqueue of a flow-controlled task, for every way in (the API, handlers'
+ * `ctx.enqueue`): a deduplicated task's job gets BullMQ's deduplication for its key and an id of
+ * its own, so that the id BullMQ answers tells a new job from the one a repeat joined; a gated
+ * task's job is added delayed ({@link GATE_PARK_MS}) to wait in line for a slot, unless its caller
+ * delays it (then the worker that takes it queues it). `flowKey` replaces the input's key.
+ * Throws INVALID_INPUT when there is no usable key, and for an idempotency key (`opts.jobId`) on
+ * a deduplicated task: a job has one deduplication.
+ *
+ * @example
+ * const { opts, flow } = flowJobOptions(task, input, { attempts: 3 }, Date.now());
+ */
+export function flowJobOptions<TOptions extends FlowJobOptions>(
+  task: AnyTask,
+  input: unknown,
+  opts: Readonly<TOptions>,
+  now: number,
+  flowKey?: string,
+): { opts: TOptions; flow: FlowWrite } {
+  const keyed = <T>(compute: () => T): T => {
+    try {
+      return compute();
+    } catch (error) {
+      throw new TaskwireError('INVALID_INPUT', (error as Error).message, { cause: error });
+    }
+  };
+  const flow = task.flow as FlowControl<unknown>;
+  if (task.flowSettings?.kind === 'gate') {
+    const keys = keyed(() => gateKeys(task.id, flow, input, flowKey));
+    const parks = opts.delay === undefined;
+    return { opts: parks ? { ...opts, delay: GATE_PARK_MS } : { ...opts }, flow: { gate: { keys, parks } } };
+  }
+  if (opts.jobId !== undefined) {
+    throw new TaskwireError(
+      'INVALID_INPUT',
+      `${task.id} deduplicates by its flow key (${task.flowSettings?.kind}); an idempotency key is not accepted`,
+    );
+  }
+  const plan = keyed(() => flowPlan(task.id, flow, input, flowKey));
+  const next: TOptions = { ...opts, jobId: flowJobId(now), deduplication: plan.deduplication };
+  if (plan.delayMs !== undefined) next.delay = plan.delayMs;
+  return { opts: next, flow: { plan } };
 }

@@ -3,13 +3,6 @@ import type { Keys } from '../contract/keys.ts';
 import type { AnyTask } from '../contract/task.ts';
 import type { RedisConnection } from './redis-client.ts';
 
-/**
- * How long a job waiting on a flow limit stays delayed before a worker looks at it anyway (ms).
- * Jobs are promoted as soon as a slot frees; this only bounds the wait of a job whose place in
- * line was lost (an API that died between adding it and queueing it): a worker then queues it.
- */
-export const GATE_PARK_MS = 10 * 60_000;
-
 /** Keys of a gate, after its base (`<prefix>:{family}:flow:gate:<task>:`), all in the family's slot:
  * `ring` (LIST, keys with jobs waiting, served round-robin), `ringset` (SET, the same keys),
  * `q:<key>` (LIST, waiting job ids, oldest first), `held` (ZSET, running ids, all keys),

@@ -5,21 +5,19 @@ import {
   contractJobOptions,
   createKeys,
   encodeEnvelopeSized,
-  type FlowControl,
   type FlowPlan,
+  type FlowWrite,
   findTask,
-  flowJobId,
-  flowPlan,
+  flowJobOptions,
   formatIssues,
   formatJobId,
   type GateKeys,
-  gateKeys,
   type Registry,
   type TaskCallInput,
   TaskwireError,
   toIssues,
 } from '@taskwire/shared';
-import { FlowGate, GATE_PARK_MS, type RedisConnection, readFlowWindows } from '@taskwire/shared/node';
+import { FlowGate, type RedisConnection, readFlowWindows } from '@taskwire/shared/node';
 import type { JobsOptions, Queue } from 'bullmq';
 
 /** Options of `ctx.enqueue`. */
@@ -119,13 +117,18 @@ export async function enqueueTask<TTask extends AnyTask>(
   if (options.key !== undefined) opts.jobId = keyedJobId(task, options.key);
 
   const queue = deps.queue(task.family);
-  const gated = task.flowSettings?.kind === 'gate' ? gatedOptions(task, parsed.data, opts) : undefined;
-  const plan = task.flow && !gated ? await flowOptions(task, parsed.data, opts, queue) : undefined;
+  let flow: FlowWrite | undefined;
+  if (task.flow) {
+    const planned = flowJobOptions(task, parsed.data, opts, Date.now());
+    Object.assign(opts, planned.opts);
+    flow = planned.flow;
+    if (flow.plan?.window) await applyFlowWindow(queue, task, flow.plan, opts);
+  }
   const job = await queue.add(task.name, encoded.envelope, opts);
   const bullId = job.id as string;
-  if (gated?.parks) await parkOnGate(queue, task, bullId, gated.keys);
   // Flow control joined the enqueue to an earlier job when BullMQ answers another id than ours.
-  if (plan) return { id: formatJobId(task.family, bullId), deduplicated: bullId !== opts.jobId };
+  if (flow?.plan) return { id: formatJobId(task.family, bullId), deduplicated: bullId !== opts.jobId };
+  if (flow?.gate?.parks) await parkOnGate(queue, task, bullId, flow.gate.keys);
   if (opts.jobId === undefined) return { id: formatJobId(task.family, bullId), deduplicated: false };
   // BullMQ answers an add whose id exists with that id and leaves the stored job alone; the job
   // it returns is the one built here, so only the stored one tells whose it is. A job already
@@ -136,48 +139,12 @@ export async function enqueueTask<TTask extends AnyTask>(
   return { id: formatJobId(task.family, bullId), deduplicated: !ours };
 }
 
-/**
- * Sets the deduplication of a flow-controlled task's job (its key from the input; see the
- * contract's `flow`), as the API does, and an id of its own to tell a joined job by.
- */
-async function flowOptions(task: AnyTask, input: unknown, opts: JobsOptions, queue: Queue): Promise<FlowPlan> {
-  if (opts.jobId !== undefined) {
-    throw new TaskwireError('INVALID_INPUT', `${task.id} deduplicates by its flow key (${task.flowSettings?.kind}); a key is not accepted`);
-  }
-  let plan: FlowPlan;
-  try {
-    plan = flowPlan(task.id, task.flow as FlowControl<unknown>, input);
-  } catch (error) {
-    throw new TaskwireError('INVALID_INPUT', (error as Error).message, { cause: error });
-  }
-  opts.jobId = flowJobId();
-  opts.deduplication = plan.deduplication;
-  if (plan.delayMs !== undefined) opts.delay = plan.delayMs;
-  if (plan.window) {
-    const [delay] = await readFlowWindows(
-      (await queue.getBackend().client) as unknown as RedisConnection,
-      createKeys(queue.opts.prefix),
-      task.family,
-      [plan],
-      Date.now(),
-    );
-    if (delay !== undefined && delay > 0) opts.delay = delay;
-    else if (delay !== undefined) delete opts.delay;
-  }
-  return plan;
-}
-
-/** A job of a task with concurrency or rate limits waits on its gate (see FlowGate), as from the API. */
-function gatedOptions(task: AnyTask, input: unknown, opts: JobsOptions): { keys: GateKeys; parks: boolean } {
-  let keys: GateKeys;
-  try {
-    keys = gateKeys(task.id, task.flow as FlowControl<unknown>, input);
-  } catch (error) {
-    throw new TaskwireError('INVALID_INPUT', (error as Error).message, { cause: error });
-  }
-  const parks = opts.delay === undefined;
-  if (parks) opts.delay = GATE_PARK_MS;
-  return { keys, parks };
+/** A debounce with `maxDelayMs`: the job's delay bounded by its burst's start (see `readFlowWindows`). */
+async function applyFlowWindow(queue: Queue, task: AnyTask, plan: FlowPlan, opts: JobsOptions): Promise<void> {
+  const redis = (await queue.getBackend().client) as unknown as RedisConnection;
+  const [delay] = await readFlowWindows(redis, createKeys(queue.opts.prefix), task.family, [plan], Date.now());
+  if (delay !== undefined && delay > 0) opts.delay = delay;
+  else if (delay !== undefined) delete opts.delay;
 }
 
 async function parkOnGate(queue: Queue, task: AnyTask, bullId: string, keys: GateKeys): Promise<void> {

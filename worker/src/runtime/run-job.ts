@@ -7,6 +7,7 @@ import {
   type FlowControl,
   formatIssues,
   formatJobId,
+  GATE_PARK_MS,
   type GateKeys,
   gateKeys,
   TaskwireError,
@@ -14,7 +15,6 @@ import {
   toIssues,
   upgradePayload,
 } from '@taskwire/shared';
-import { GATE_PARK_MS } from '@taskwire/shared/node';
 import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { type DeferralPolicy, deferToNewerWorker } from './deferral.ts';
 import { enqueueTask } from './enqueue-task.ts';
