@@ -7,7 +7,7 @@ import { renderTable } from '../render.ts';
 export const statsCommand: Command = {
   name: 'stats',
   synopsis: 'stats [family]',
-  summary: 'Queue counts per family: waiting, delayed, active, completed, failed, paused, workers',
+  summary: 'Queue counts per family (waiting, delayed, active, completed, failed, paused, workers); jobs waiting on flow limits, by key',
   options: [],
   args: { min: 0, max: 1 },
   async run(ctx, { args: [family] }) {
