@@ -205,6 +205,21 @@ describe('concurrency and rate limits per key', () => {
     );
   }, 30_000);
 
+  it('a delayed job with a flowKey waits for that key when its time comes, not for its input’s', async () => {
+    await using stack = await startStack({ registry: gatedRegistry, token: 'tkn', handlers: [gatedHandlers()] });
+    const keys = createKeys(stack.prefix);
+    const busy = await stack.client.gated.call.enqueueMany(
+      [0, 1].map((n) => ({ input: { org: 'a', n, ms: 1_500 }, options: { flowKey: 'vip' } })),
+    );
+    const late = await stack.client.gated.call.enqueue({ org: 'b', n: 2, ms: 0 }, { flowKey: 'vip', delayMs: 200 });
+    await completed(stack, [...busy, late], 20_000);
+    const starts = await readStarts(redis, keys);
+    const first = Math.min(...starts.filter((s) => s.n < 2).map((s) => s.at));
+    const lateStart = starts.find((s) => s.n === 2)?.at ?? 0;
+    // 'vip' had both its slots for 1.5 s: the delayed job waited for one (under 'b' it would have run at 200 ms).
+    expect(lateStart - first).toBeGreaterThanOrEqual(1_400);
+  }, 30_000);
+
   it('refuses a key function that gives no key; flowKey puts a job under another key', async () => {
     await using stack = await startStack({ registry: gatedRegistry, token: 'tkn' });
     await stack.client.gated.call.enqueueMany(

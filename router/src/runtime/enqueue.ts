@@ -96,7 +96,14 @@ function prepareJob(
     const ttlMs = options?.ttlMs ?? task.defaults.ttlMs;
     const start = options?.runAt ? Math.max(now, options.runAt.getTime()) : now + (options?.delayMs ?? 0);
     const expiresAt = options?.expiresAt?.getTime() ?? (ttlMs === undefined ? undefined : start + ttlMs);
-    encoded = encodeEnvelopeSized(task.version, item.input, { enqueuedAt: now, timeoutMs: options?.timeoutMs, traceparent, expiresAt });
+    encoded = encodeEnvelopeSized(task.version, item.input, {
+      enqueuedAt: now,
+      timeoutMs: options?.timeoutMs,
+      traceparent,
+      expiresAt,
+      // The worker that takes a gated job finds its key here, as the enqueue gave it.
+      flowKey: options?.flowKey,
+    });
   } catch (error) {
     // superjson refuses keys such as `__proto__` or `constructor` (prototype pollution guard).
     throw new TaskwireError('INVALID_INPUT', `Input cannot be stored: ${(error as Error).message}`, { cause: error });

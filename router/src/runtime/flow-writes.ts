@@ -17,8 +17,14 @@ import type { QueueHub } from './hub.ts';
 export async function parkOnGate(hub: QueueHub, task: AnyTask, written: readonly { id: string; flow?: FlowWrite | undefined }[]) {
   const parked = written.flatMap(({ id, flow }) => (flow?.gate?.parks ? [{ id, keys: flow.gate.keys }] : []));
   if (parked.length === 0) return;
-  const { admitted } = await hub.run(() => hub.gate(task).park(parked));
-  await promoteAll(hub, task.family, admitted);
+  // The jobs are written: a failure here must not fail the enqueue (a retry would add them
+  // again). Each waits delayed until a worker takes it and queues it (GATE_PARK_MS).
+  try {
+    const { admitted } = await hub.run(() => hub.gate(task).park(parked));
+    await promoteAll(hub, task.family, admitted);
+  } catch {
+    // Queued later by the worker that takes each job.
+  }
 }
 
 /** Moves admitted jobs from delayed to waiting; one that is not delayed any more (a worker took it) is left as it is. */

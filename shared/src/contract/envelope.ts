@@ -22,6 +22,8 @@ const envelopeSchema = z.object({
     deferrals: z.number().int().nonnegative().optional(),
     /** Epoch ms after which the job must not start (it fails with EXPIRED). */
     expiresAt: z.number().optional(),
+    /** The enqueue's `flowKey`: the key of the task's flow control in place of the input's. */
+    flowKey: z.string().optional(),
   }),
 });
 
@@ -44,6 +46,7 @@ export function encodeEnvelopeSized(version: number, input: unknown, meta: Envel
   if (meta.timeoutMs !== undefined) m.timeoutMs = meta.timeoutMs;
   if (meta.traceparent !== undefined) m.traceparent = meta.traceparent;
   if (meta.expiresAt !== undefined) m.expiresAt = meta.expiresAt;
+  if (meta.flowKey !== undefined) m.flowKey = meta.flowKey;
   // Around the payload: the version, the keys and numbers of `meta`, a traceparent (55 characters).
   return { envelope: { v: version, p, meta: m }, maxBytes: maxBytes + 256 };
 }
@@ -62,14 +65,15 @@ const isString = (v: unknown) => typeof v === 'string';
  */
 function readEnvelope(data: unknown): { v: number; p: Envelope['p']; meta: EnvelopeMeta } | undefined {
   if (!isRecord(data) || !isPositiveInt(data.v) || !isRecord(data.p) || !isRecord(data.meta)) return undefined;
-  const { enqueuedAt, timeoutMs, traceparent, deferrals, expiresAt } = data.meta;
+  const { enqueuedAt, timeoutMs, traceparent, deferrals, expiresAt, flowKey } = data.meta;
   if (
     typeof enqueuedAt !== 'number' ||
     !Number.isFinite(enqueuedAt) ||
     !isOptional(expiresAt, Number.isFinite) ||
     !isOptional(timeoutMs, isPositiveInt) ||
     !isOptional(traceparent, isString) ||
-    !isOptional(deferrals, isCount)
+    !isOptional(deferrals, isCount) ||
+    !isOptional(flowKey, isString)
   ) {
     return undefined;
   }
@@ -78,6 +82,7 @@ function readEnvelope(data: unknown): { v: number; p: Envelope['p']; meta: Envel
   if (traceparent !== undefined) meta.traceparent = traceparent as string;
   if (deferrals !== undefined) meta.deferrals = deferrals as number;
   if (expiresAt !== undefined) meta.expiresAt = expiresAt as number;
+  if (flowKey !== undefined) meta.flowKey = flowKey as string;
   return { v: data.v as number, p: { json: data.p.json, meta: data.p.meta }, meta };
 }
 

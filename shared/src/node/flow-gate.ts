@@ -111,6 +111,9 @@ return dispatch()`;
  */
 const ENTER = `${DISPATCH}
 local id, g, r = ARGV[9], ARGV[10], ARGV[11]
+-- A job in line already keeps the keys it was queued under (an enqueue's flowKey, an older key function).
+g = redis.call('HGET', base .. 'mg', id) or g
+r = redis.call('HGET', base .. 'mr', id) or r
 local runs = 0
 if redis.call('ZSCORE', held, id) then
   runs = 1
@@ -129,6 +132,8 @@ else
   if runs == 0 then enqueueWaiting(id, g, r) end
 end
 local answer = dispatch()
+-- Its own turn may have come in this dispatch.
+if runs == 0 and redis.call('ZSCORE', held, id) then runs = 1 end
 table.insert(answer, 1, runs)
 return answer`;
 
@@ -189,6 +194,11 @@ export class FlowGate {
   async enter(id: string, keys: GateKeys, now = Date.now()): Promise<GateAnswer & { runs: boolean }> {
     const [runs, ...rest] = await this.run(ENTER, now, [id, keys.group, keys.rate]);
     return { runs: Number(runs) === 1, ...this.answer(rest) };
+  }
+
+  /** Whether job `id` holds a slot. */
+  async holds(id: string): Promise<boolean> {
+    return (await this.redis.zscore(`${this.base}held`, id)) !== null;
   }
 
   /** Job `id` is done for good: its slot goes to the next in line. */

@@ -128,7 +128,8 @@ export async function enqueueTask<TTask extends AnyTask>(
   const bullId = job.id as string;
   // Flow control joined the enqueue to an earlier job when BullMQ answers another id than ours.
   if (flow?.plan) return { id: formatJobId(task.family, bullId), deduplicated: bullId !== opts.jobId };
-  if (flow?.gate?.parks) await parkOnGate(queue, task, bullId, flow.gate.keys);
+  // Written: a failure to queue it must not fail the enqueue; the worker that takes it queues it.
+  if (flow?.gate?.parks) await parkOnGate(queue, task, bullId, flow.gate.keys).catch(() => {});
   if (opts.jobId === undefined) return { id: formatJobId(task.family, bullId), deduplicated: false };
   // BullMQ answers an add whose id exists with that id and leaves the stored job alone; the job
   // it returns is the one built here, so only the stored one tells whose it is. A job already

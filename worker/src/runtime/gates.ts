@@ -48,6 +48,12 @@ export class WorkerGates {
     return answer.runs;
   }
 
+  /** Promotes job `bullId` if it holds a slot (after it was put back in line). */
+  async promoteIfHeld(task: AnyTask, bullId: string): Promise<void> {
+    const gate = this.of(task);
+    if (gate && (await gate.holds(bullId).catch(() => false))) await this.follow({ admitted: [bullId], wakeAt: 0 });
+  }
+
   /** Gives slots back as jobs end for good, and sweeps every {@link GATE_SWEEP_MS}. */
   attach(worker: Worker): void {
     if (this.gates.size === 0) return;

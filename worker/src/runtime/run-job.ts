@@ -146,9 +146,12 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
     throw failure({ code: 'INVALID_PAYLOAD', message: `Invalid ${task.id} payload: ${formatIssues(issues)}`, issues }, false);
   }
 
-  if (task.flowSettings?.kind === 'gate' && !(await mayRun(deps.gates, task, job, parsed.data))) {
-    // Back in line for a slot (delayed, no attempt spent): promoted when its turn comes.
+  if (task.flowSettings?.kind === 'gate' && !(await mayRun(deps.gates, task, job, parsed.data, envelope.meta.flowKey))) {
+    // Back in line for a slot (delayed, no attempt spent): promoted when its turn comes. A slot
+    // given to it meanwhile (another process freed one while this one was active, so its
+    // promote found nothing to promote) is taken up now.
     await job.moveToDelayed(Date.now() + GATE_PARK_MS, token);
+    await deps.gates.promoteIfHeld(task, job.id as string);
     throw new DelayedError();
   }
 
@@ -200,10 +203,10 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
 }
 
 /** Whether a job of a task with concurrency or rate limits holds (or now takes) a slot. */
-async function mayRun(gates: WorkerGates, task: AnyTask, job: Job, input: unknown): Promise<boolean> {
+async function mayRun(gates: WorkerGates, task: AnyTask, job: Job, input: unknown, flowKey: string | undefined): Promise<boolean> {
   let keys: GateKeys;
   try {
-    keys = gateKeys(task.id, task.flow as FlowControl<unknown>, input);
+    keys = gateKeys(task.id, task.flow as FlowControl<unknown>, input, flowKey);
   } catch (error) {
     throw failure({ code: 'INVALID_PAYLOAD', message: (error as Error).message }, false);
   }
