@@ -1,5 +1,5 @@
 import { type AnyTask, type FlowWrite, TaskwireError } from '@taskwire/shared';
-import { readFlowWindows } from '@taskwire/shared/node';
+import { promoteAdmitted, readFlowWindows } from '@taskwire/shared/node';
 import type { JobJson, JobsOptions } from 'bullmq';
 import type { QueueHub } from './hub.ts';
 
@@ -21,17 +21,10 @@ export async function parkOnGate(hub: QueueHub, task: AnyTask, written: readonly
   // again). Each waits delayed until a worker takes it and queues it (GATE_PARK_MS).
   try {
     const { admitted } = await hub.run(() => hub.gate(task).park(parked));
-    await promoteAll(hub, task.family, admitted);
+    await promoteAdmitted(hub.queue(task.family), admitted);
   } catch {
     // Queued later by the worker that takes each job.
   }
-}
-
-/** Moves admitted jobs from delayed to waiting; one that is not delayed any more (a worker took it) is left as it is. */
-export async function promoteAll(hub: QueueHub, family: string, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
-  const backend = hub.queue(family).getBackend();
-  await Promise.all(ids.map((id) => backend.promote(id).catch(() => {})));
 }
 
 /**

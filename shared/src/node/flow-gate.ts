@@ -250,3 +250,21 @@ export class FlowGate {
     return { wakeAt: Number(wake) || 0, admitted: admitted.map(String) };
   }
 }
+
+/** What promoting needs of a BullMQ queue (its backend's `promote`). */
+export interface PromotingQueue {
+  getBackend(): { promote(jobId: string): Promise<unknown> };
+}
+
+/**
+ * Moves the jobs a gate admitted from delayed to waiting. One that is not delayed any more (a
+ * worker took it meanwhile) is left as it is: it holds its slot, and runs with it.
+ *
+ * @example
+ * await promoteAdmitted(queue, (await gate.leave(id)).admitted);
+ */
+export async function promoteAdmitted(queue: PromotingQueue, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const backend = queue.getBackend();
+  await Promise.all(ids.map((id) => backend.promote(id).catch(() => {})));
+}

@@ -17,7 +17,7 @@ import {
   TaskwireError,
   toIssues,
 } from '@taskwire/shared';
-import { FlowGate, type RedisConnection, readFlowWindows } from '@taskwire/shared/node';
+import { FlowGate, promoteAdmitted, type RedisConnection, readFlowWindows } from '@taskwire/shared/node';
 import type { JobsOptions, Queue } from 'bullmq';
 
 /** Options of `ctx.enqueue`. */
@@ -151,6 +151,5 @@ async function applyFlowWindow(queue: Queue, task: AnyTask, plan: FlowPlan, opts
 async function parkOnGate(queue: Queue, task: AnyTask, bullId: string, keys: GateKeys): Promise<void> {
   const redis = (await queue.getBackend().client) as unknown as RedisConnection;
   const { admitted } = await new FlowGate(redis, createKeys(queue.opts.prefix), task).park([{ id: bullId, keys }]);
-  const backend = queue.getBackend();
-  await Promise.all(admitted.map((id) => backend.promote(id).catch(() => {})));
+  await promoteAdmitted(queue, admitted);
 }

@@ -1,5 +1,5 @@
 import { type AnyFamily, type AnyTask, type GateKeys, type Keys, taskOf } from '@taskwire/shared';
-import { FlowGate, type GateAnswer, type RedisConnection } from '@taskwire/shared/node';
+import { FlowGate, type GateAnswer, promoteAdmitted, type RedisConnection } from '@taskwire/shared/node';
 import type { Job, Queue, Worker } from 'bullmq';
 
 /** How often a worker recovers slots of jobs gone without giving them back, and admits waiting jobs (ms). */
@@ -93,10 +93,7 @@ export class WorkerGates {
 
   /** Promotes what a gate admitted, and sweeps again when the earliest rate window frees. */
   private follow(answer: GateAnswer): void {
-    if (answer.admitted.length > 0) {
-      const backend = this.queue().getBackend();
-      for (const id of answer.admitted) backend.promote(id).catch(() => {});
-    }
+    void promoteAdmitted(this.queue(), answer.admitted);
     if (answer.wakeAt > 0 && (this.wakeAt === 0 || answer.wakeAt < this.wakeAt)) {
       clearTimeout(this.wake);
       this.wakeAt = answer.wakeAt;
