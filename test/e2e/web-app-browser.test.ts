@@ -223,7 +223,7 @@ describe('the example web app’s server under attack', () => {
   const post = (body: unknown) =>
     fetch(`${allowed.url}/api/reports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-  it('serves a report file only to the holder of that job’s token', async () => {
+  it('serves a report file only to the holder of that job’s token: not to another job’s, another family’s, a forged or an expired one', async () => {
     const grant = async (title: string) => (await (await post({ title, days: 1 })).json()).json as { job: { id: string }; token: string };
     const [a, b] = [await grant('file A'), await grant('file B')];
     for (const { job } of [a, b]) {
@@ -242,6 +242,20 @@ describe('the example web app’s server under attack', () => {
     forged.scopes = [`job:${b.job.id}:read`];
     expect((await file(b.job.id, `twt_${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${mac}`)).status).toBe(401);
     expect((await get('/api/reports/file?id=reports.1')).status).toBe(400);
+    // Across a family: a token for an email job, with that job's id, reads nothing of reports.
+    const mail = await stack.client.email.send.enqueue({ to: 'a@example.com', subject: 'x', html: '<p>x</p>' });
+    const { token: mailToken } = await stack.client.tokens.create({ scopes: [`job:${mail.id}:read`] });
+    const crossFamily = await file(mail.id, mailToken);
+    expect(crossFamily.status).toBe(404);
+    expect(await crossFamily.json()).toMatchObject({ code: 'NOT_FOUND' });
+    expect((await file(a.job.id, mailToken)).status).toBe(403);
+    // Replayed after its expiry: A's own token, short-lived, refused once it is over.
+    const { token: brief } = await stack.client.tokens.create({ scopes: [`job:${a.job.id}:read`], ttlMs: 1_000 });
+    expect((await file(a.job.id, brief)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1_100));
+    const replayed = await file(a.job.id, brief);
+    expect(replayed.status).toBe(401);
+    expect(await replayed.json()).toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringContaining('expired') });
   }, 60_000);
 
   it('refuses bad requests with their code and serves nothing outside the build', async () => {
