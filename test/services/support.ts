@@ -133,6 +133,12 @@ export async function redisFixture(registry: Registry = {}): Promise<RedisFixtur
     registry,
     queue,
     enqueue: (other, input, options) => enqueueTask({ registry, queue }, other, input, options),
+    // A service test runs a handler once, as one run of a job: its steps run in line.
+    step: async (_name, fn) => fn(),
+    sleep: () => Promise.reject(new Error('service tests do not sleep: use the test harness')),
+    sleepUntil: () => Promise.reject(new Error('service tests do not sleep: use the test harness')),
+    run: () => Promise.reject(new Error('service tests run no children: use the test harness')),
+    runAll: (() => Promise.reject(new Error('service tests run no children: use the test harness'))) as HandlerContext['runAll'],
   });
 
   return {

@@ -11,3 +11,4 @@ export {
 export { createLogger, jobEventLogger } from './runtime/logger.ts';
 export { WorkerMetrics } from './runtime/metrics.ts';
 export { type CloseOutcome, FamilyWorker, type FamilyWorkerOptions, startFamilyWorker } from './runtime/worker.ts';
+export type { ChildCall, RunAllOutputs, RunAllSettled, RunOptions, Settled } from './runtime/workflow.ts';

@@ -4,6 +4,7 @@ import {
   type AnyTask,
   contractJobOptions,
   createKeys,
+  type Envelope,
   encodeEnvelopeSized,
   type FlowPlan,
   type FlowWrite,
@@ -84,6 +85,48 @@ export async function enqueueTask<TTask extends AnyTask>(
   input: TaskCallInput<TTask>,
   options: EnqueueTaskOptions = {},
 ): Promise<EnqueuedTask> {
+  const { data, opts, parsed } = prepareTaskJob(deps, task, input);
+  if (options.key !== undefined && (typeof options.key !== 'string' || options.key === '')) {
+    throw new TaskwireError('INVALID_INPUT', `Cannot enqueue ${task.id}: an idempotency key must be a non-empty string`);
+  }
+  if (options.key !== undefined) opts.jobId = keyedJobId(task, options.key);
+
+  const queue = deps.queue(task.family);
+  let flow: FlowWrite | undefined;
+  if (task.flow) {
+    const planned = flowJobOptions(task, parsed, opts, Date.now());
+    Object.assign(opts, planned.opts);
+    flow = planned.flow;
+    if (flow.plan?.window) await applyFlowWindow(queue, task, flow.plan, opts);
+  }
+  const job = await queue.add(task.name, data, opts);
+  const bullId = job.id as string;
+  // Flow control joined the enqueue to an earlier job when BullMQ answers another id than ours.
+  if (flow?.plan) return { id: formatJobId(task.family, bullId), deduplicated: bullId !== opts.jobId };
+  // Written: a failure to queue it must not fail the enqueue; the worker that takes it queues it.
+  if (flow?.gate?.parks) await parkOnGate(queue, task, bullId, flow.gate.keys).catch(() => {});
+  if (opts.jobId === undefined) return { id: formatJobId(task.family, bullId), deduplicated: false };
+  // BullMQ answers an add whose id exists with that id and leaves the stored job alone; the job
+  // it returns is the one built here, so only the stored one tells whose it is. A job already
+  // gone (run and removed since) is taken for the one just added.
+  const stored = await queue.getJob(bullId);
+  const ours = stored === undefined || (stored.timestamp === job.timestamp && JSON.stringify(stored.data) === JSON.stringify(data));
+  return { id: formatJobId(task.family, bullId), deduplicated: !ours };
+}
+
+/** A task's job, ready to add: its envelope and the job options its contract implies. */
+export interface PreparedTaskJob {
+  data: Envelope;
+  opts: JobsOptions;
+  /** The input as the contract parsed it. */
+  parsed: unknown;
+}
+
+/**
+ * Parses and encodes a task's input as the API does (see {@link enqueueTask}, which throws the
+ * same errors): the envelope and the contract's job options, without adding anything.
+ */
+export function prepareTaskJob(deps: Pick<EnqueueTaskDeps, 'registry'>, task: AnyTask, input: unknown): PreparedTaskJob {
   if (findTask(deps.registry, task.id) === undefined) {
     const known = Object.keys(deps.registry).join(', ') || 'none';
     throw new TaskwireError('UNKNOWN_TASK', `Cannot enqueue ${task.id}: it is not in this worker's registry (families: ${known})`);
@@ -92,9 +135,6 @@ export async function enqueueTask<TTask extends AnyTask>(
   if (!parsed.success) {
     const issues = toIssues(parsed.error.issues);
     throw new TaskwireError('INVALID_INPUT', `Invalid ${task.id} input: ${formatIssues(issues)}`, { issues });
-  }
-  if (options.key !== undefined && (typeof options.key !== 'string' || options.key === '')) {
-    throw new TaskwireError('INVALID_INPUT', `Cannot enqueue ${task.id}: an idempotency key must be a non-empty string`);
   }
   let encoded: ReturnType<typeof encodeEnvelopeSized>;
   try {
@@ -109,35 +149,11 @@ export async function enqueueTask<TTask extends AnyTask>(
     // superjson refuses keys such as `__proto__` or `constructor` (prototype pollution guard).
     throw new TaskwireError('INVALID_INPUT', `${task.id} input cannot be stored: ${(error as Error).message}`, { cause: error });
   }
-  const opts: JobsOptions = contractJobOptions(task, undefined);
   const limit = task.defaults.maxPayloadBytes;
   if (encoded.maxBytes > limit && Buffer.byteLength(JSON.stringify(encoded.envelope)) > limit) {
     throw new TaskwireError('PAYLOAD_TOO_LARGE', `The ${task.id} payload exceeds ${limit} bytes`);
   }
-  if (options.key !== undefined) opts.jobId = keyedJobId(task, options.key);
-
-  const queue = deps.queue(task.family);
-  let flow: FlowWrite | undefined;
-  if (task.flow) {
-    const planned = flowJobOptions(task, parsed.data, opts, Date.now());
-    Object.assign(opts, planned.opts);
-    flow = planned.flow;
-    if (flow.plan?.window) await applyFlowWindow(queue, task, flow.plan, opts);
-  }
-  const job = await queue.add(task.name, encoded.envelope, opts);
-  const bullId = job.id as string;
-  // Flow control joined the enqueue to an earlier job when BullMQ answers another id than ours.
-  if (flow?.plan) return { id: formatJobId(task.family, bullId), deduplicated: bullId !== opts.jobId };
-  // Written: a failure to queue it must not fail the enqueue; the worker that takes it queues it.
-  if (flow?.gate?.parks) await parkOnGate(queue, task, bullId, flow.gate.keys).catch(() => {});
-  if (opts.jobId === undefined) return { id: formatJobId(task.family, bullId), deduplicated: false };
-  // BullMQ answers an add whose id exists with that id and leaves the stored job alone; the job
-  // it returns is the one built here, so only the stored one tells whose it is. A job already
-  // gone (run and removed since) is taken for the one just added.
-  const stored = await queue.getJob(bullId);
-  const ours =
-    stored === undefined || (stored.timestamp === job.timestamp && JSON.stringify(stored.data) === JSON.stringify(encoded.envelope));
-  return { id: formatJobId(task.family, bullId), deduplicated: !ours };
+  return { data: encoded.envelope, opts: contractJobOptions(task, undefined), parsed: parsed.data };
 }
 
 /** A debounce with `maxDelayMs`: the job's delay bounded by its burst's start (see `readFlowWindows`). */

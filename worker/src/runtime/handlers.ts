@@ -2,6 +2,7 @@ import type { AnyFamily, AnyTask, Keys, Registry, TaskCallInput, TaskInput, Task
 import type { RedisConnection } from '@taskwire/shared/node';
 import type { Queue } from 'bullmq';
 import type { EnqueuedTask, EnqueueTaskOptions } from './enqueue-task.ts';
+import type { ChildCall, RunAllOutputs, RunAllSettled, RunOptions } from './workflow.ts';
 
 /** What a handler knows about the job it runs. */
 export interface JobInfo {
@@ -39,6 +40,51 @@ export interface HandlerContext<TTask extends AnyTask = AnyTask> {
    * const { id } = await ctx.enqueue(sendEmail, { to, subject, html }, { key: `receipt:${orderId}` });
    */
   enqueue<TOther extends AnyTask>(task: TOther, input: TaskCallInput<TOther>, options?: EnqueueTaskOptions): Promise<EnqueuedTask>;
+  /**
+   * Runs `fn` once per job: its result (through the wire codec, so a `Date` stays a `Date`) is
+   * stored with the job, and a later run of the job (a retry, or after a sleep or children)
+   * returns it without calling `fn`. A step that throws is retried with the job; finished steps
+   * are never redone. Names are unique per job: a name used twice in one run fails the job.
+   *
+   * @example
+   * const rows = await ctx.step('load rows', () => db.rows(input.from, input.to));
+   */
+  step<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
+  /**
+   * Waits `ms` without holding a worker slot: the job goes to delayed and runs again from the top
+   * after the deadline (finished steps return their stored results); no attempt is spent.
+   *
+   * @example
+   * await ctx.sleep('cool-down', 30_000);
+   */
+  sleep(name: string, ms: number): Promise<void>;
+  /** {@link sleep} until an instant. */
+  sleepUntil(name: string, at: Date): Promise<void>;
+  /**
+   * Runs a task of any family as this job's child and returns its output, typed from its
+   * contract. The job waits without holding a slot (BullMQ parent/child); the child's id is a
+   * function of this job, the step and its index, so a job run again never adds it twice. A
+   * child that fails for good throws its error (its code) here, not retried.
+   *
+   * @example
+   * const { rows } = await ctx.run(reports.collect, { family: 'email', from, to });
+   */
+  run<TChild extends AnyTask>(task: TChild, input: TaskCallInput<TChild>, options?: RunOptions): Promise<TaskOutput<TChild>>;
+  /**
+   * Runs children at once and returns their outputs in order, each typed from its contract; with
+   * `{ settled: true }`, each child's `{ status, value | error }` instead of failing on the first.
+   *
+   * @example
+   * const [a, b] = await ctx.runAll([{ task: collect, input: { family: 'email' } }, { task: collect, input: { family: 'backups' } }]);
+   */
+  runAll<const TTasks extends readonly AnyTask[]>(
+    calls: { readonly [K in keyof TTasks]: ChildCall<TTasks[K]> },
+    options?: RunOptions & { settled?: false },
+  ): Promise<RunAllOutputs<TTasks>>;
+  runAll<const TTasks extends readonly AnyTask[]>(
+    calls: { readonly [K in keyof TTasks]: ChildCall<TTasks[K]> },
+    options: RunOptions & { settled: true },
+  ): Promise<RunAllSettled<TTasks>>;
 }
 
 /** A task's handler: typed input in, typed output out. */

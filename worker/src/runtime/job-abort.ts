@@ -1,5 +1,6 @@
 /** Why a running job's signal fired. */
-export type AbortReason = 'timeout' | 'cancelled' | 'shutdown';
+/** `suspended`: the job waits (a durable sleep, or its children) and runs again later. */
+export type AbortReason = 'timeout' | 'cancelled' | 'shutdown' | 'suspended';
 
 /**
  * How a running job is stopped: timeout, cancellation or shutdown. The handler's `ctx.signal` is

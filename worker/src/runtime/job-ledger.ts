@@ -1,4 +1,4 @@
-import { DelayedError, type Job, type Processor, type Span, WaitingError, Worker, type WorkerOptions } from 'bullmq';
+import { DelayedError, type Job, type Processor, type Span, WaitingChildrenError, WaitingError, Worker, type WorkerOptions } from 'bullmq';
 
 /**
  * The jobs a worker process holds, from the moment BullMQ hands one over until BullMQ is done
@@ -98,7 +98,9 @@ export class LedgerWorker extends Worker {
   }
 
   protected override handleFailed(error: Error, job: Job, token: string, fetchNextCallback?: () => boolean, span?: Span): Promise<Job> {
-    if (error instanceof WaitingError || error instanceof DelayedError) this.ledger.settle(job.id as string);
+    if (error instanceof WaitingError || error instanceof DelayedError || error instanceof WaitingChildrenError) {
+      this.ledger.settle(job.id as string);
+    }
     return super.handleFailed(error, job, token, fetchNextCallback, span);
   }
 }

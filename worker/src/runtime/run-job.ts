@@ -15,17 +15,19 @@ import {
   toIssues,
   upgradePayload,
 } from '@taskwire/shared';
-import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError, WaitingError } from 'bullmq';
 import { type DeferralPolicy, deferToNewerWorker } from './deferral.ts';
 import { enqueueTask } from './enqueue-task.ts';
 import type { WorkerGates } from './gates.ts';
 import type { FamilyHandlers, HandlerContext, JobInfo } from './handlers.ts';
 import { JobAbort } from './job-abort.ts';
+import { Workflow } from './workflow.ts';
+import { RedisWorkflowPort } from './workflow-redis.ts';
 
 export interface RunJobDeps {
   handlers: FamilyHandlers;
   /** Everything in the handler context that does not depend on the job. */
-  base: Omit<HandlerContext, 'signal' | 'progress' | 'log' | 'job' | 'enqueue'>;
+  base: Pick<HandlerContext, 'redis' | 'keys' | 'registry' | 'queue'>;
   /** The stop switches of the jobs running now, by BullMQ id, so cancel and shutdown can reach them. */
   running: Map<string, JobAbort>;
   deferral: DeferralPolicy;
@@ -60,11 +62,14 @@ class JobContext implements HandlerContext {
   private boundProgress: HandlerContext['progress'] | undefined;
   private boundLog: HandlerContext['log'] | undefined;
   private boundEnqueue: HandlerContext['enqueue'] | undefined;
+  /** The job's steps, sleeps and children (created on first use). */
+  workflow: Workflow | undefined;
 
   constructor(
-    base: ContextBase,
+    private readonly base: ContextBase,
     readonly job: JobInfo,
     private readonly bull: Job,
+    private readonly token: string | undefined,
     private readonly task: AnyTask,
     private readonly stop: JobAbort,
   ) {
@@ -94,6 +99,21 @@ class JobContext implements HandlerContext {
     this.boundEnqueue ??= (task, input, options) => enqueueTask(this, task, input, options);
     return this.boundEnqueue;
   }
+
+  private flow(): Workflow {
+    if (!this.workflow) {
+      const { family } = this.task;
+      const port = new RedisWorkflowPort(this.bull, this.token, family, this.base.keys, this.base.redis, this.base.queue);
+      this.workflow = new Workflow(port, this.base.registry, () => this.stop.abort('suspended'));
+    }
+    return this.workflow;
+  }
+
+  readonly step: HandlerContext['step'] = (name, fn) => this.flow().step(name, fn);
+  readonly sleep: HandlerContext['sleep'] = (name, ms) => this.flow().sleep(name, ms);
+  readonly sleepUntil: HandlerContext['sleepUntil'] = (name, at) => this.flow().sleepUntil(name, at);
+  readonly run: HandlerContext['run'] = (task, input, options) => this.flow().run(task, input, options);
+  readonly runAll = ((calls: never, options?: { settled?: boolean }) => this.flow().runAll(calls, options)) as HandlerContext['runAll'];
 }
 
 async function reportProgress(task: AnyTask, job: Job, progress: unknown): Promise<void> {
@@ -169,7 +189,7 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
     version: envelope.version,
     enqueuedAt: new Date(envelope.meta.enqueuedAt),
   };
-  const ctx = new JobContext(deps.base, info, job, task, stop);
+  const ctx = new JobContext(deps.base, info, job, token, task, stop);
 
   let output: unknown;
   try {
@@ -177,6 +197,10 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
     output = await stop.race(call(handler, parsed.data, ctx));
   } catch (error) {
     const reason = stop.reason;
+    if (reason === 'suspended') {
+      // Moved already (to delayed, or to waiting-children): it runs again when it may go on.
+      throw ctx.workflow?.suspension === 'children' ? new WaitingChildrenError() : new DelayedError();
+    }
     if (reason === 'shutdown') {
       // Not the job's fault: back to the queue without spending an attempt.
       await job.moveToWait(token);

@@ -1,0 +1,103 @@
+/**
+ * Durable workflows on a real worker: steps run once per job across retries, a sleep frees the
+ * worker and resumes, children fan out and in with typed results, a child's failure reaches the
+ * parent with its code, and a cancelled parent takes its unfinished children with it.
+ */
+import { describe, expect, it } from 'vitest';
+import { eventually, startStack } from '../fixtures/harness.ts';
+import { memoryRecorder, workflowHandlers, wfRegistry } from '../fixtures/workflow.ts';
+
+async function finished<T extends { state: string }>(get: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+  return eventually(async () => {
+    const view = await get();
+    return view.state === 'completed' || view.state === 'failed' ? view : undefined;
+  }, timeoutMs);
+}
+
+describe('workflows on a real worker', () => {
+  it('a step that threw is retried; the steps before it are not run again', async () => {
+    await using stack = await startStack({ registry: wfRegistry, token: 'tkn' });
+    const { record, counts } = memoryRecorder();
+    await stack.startWorker(workflowHandlers(record));
+    const ref = await stack.client.wf.steps.enqueue({ count: 5, failOnFirstAttempt: 3 });
+    const view = await finished(() => stack.client.wf.steps.get(ref.id));
+    expect(view.state).toBe('completed');
+    expect(view.result?.attempt).toBe(2);
+    expect(view.result?.values.map((d) => d.toISOString())).toEqual([1, 2, 3, 4, 5].map((n) => new Date(Date.UTC(2030, 0, 1, 0, 0, n)).toISOString()));
+    expect(Object.fromEntries(counts)).toEqual({ 'step:1': 1, 'step:2': 1, 'step:3': 1, 'step:4': 1, 'step:5': 1 });
+  });
+
+  it('a durable sleep frees the worker slot and resumes after the deadline, with no attempt spent', async () => {
+    await using stack = await startStack({ registry: wfRegistry, token: 'tkn' });
+    const { record, counts } = memoryRecorder();
+    const worker = await stack.startWorker(workflowHandlers(record), { concurrency: 1 });
+    const sleeping = await stack.client.wf.sleeper.enqueue({ ms: 1_500 });
+    await eventually(async () => ((await stack.client.wf.sleeper.get(sleeping.id)).state === 'delayed' ? true : undefined));
+    // The only slot is free: another job runs while the first sleeps.
+    const other = await stack.client.wf.steps.enqueue({ count: 1 });
+    const otherView = await finished(() => stack.client.wf.steps.get(other.id));
+    expect(otherView.state).toBe('completed');
+    expect((await stack.client.wf.sleeper.get(sleeping.id)).state).toBe('delayed');
+    expect(worker.activeJobs).toBe(0);
+    const view = await finished(() => stack.client.wf.sleeper.get(sleeping.id));
+    expect(view.state).toBe('completed');
+    expect(view.result?.sleptMs).toBeGreaterThanOrEqual(1_500);
+    expect(view.attemptsMade).toBeLessThanOrEqual(1);
+    expect(view.result?.attempt).toBe(1);
+    expect(counts.get('before')).toBe(1);
+    expect(counts.get('after')).toBe(1);
+  });
+
+  it('children fan out and in: typed results in order, each child run once', async () => {
+    await using stack = await startStack({ registry: wfRegistry, token: 'tkn' });
+    const { record, counts } = memoryRecorder();
+    await stack.startWorker(workflowHandlers(record), { concurrency: 4 });
+    const ref = await stack.client.wf.parent.enqueue({ count: 20 });
+    const view = await finished(() => stack.client.wf.parent.get(ref.id));
+    expect(view.error).toBeNull();
+    expect(view.result?.squares).toEqual(Array.from({ length: 20 }, (_, i) => i * i));
+    expect(view.result?.at).toBeInstanceOf(Date);
+    for (let i = 0; i < 20; i++) expect(counts.get(`child:${i}`)).toBe(1);
+    expect(counts.get('prepare')).toBe(1);
+    expect(counts.get('finish')).toBe(1);
+  });
+
+  it('a child that fails for good fails its parent with the child’s code; settled mode hands the failure to the parent', async () => {
+    await using stack = await startStack({ registry: wfRegistry, token: 'tkn' });
+    const { record, counts } = memoryRecorder();
+    await stack.startWorker(workflowHandlers(record), { concurrency: 4 });
+    const failing = await stack.client.wf.parent.enqueue({ count: 3, failIndex: 1 });
+    const settled = await stack.client.wf.parent.enqueue({ count: 3, failIndex: 2, settled: true });
+    const failedView = await finished(() => stack.client.wf.parent.get(failing.id));
+    expect(failedView.state).toBe('failed');
+    expect(failedView.error).toMatchObject({ code: 'HANDLER_ERROR', message: expect.stringContaining('child 1 failed') });
+    // Not retried: the parent's second attempt could not change its child.
+    expect(failedView.attemptsMade).toBe(1);
+    const settledView = await finished(() => stack.client.wf.parent.get(settled.id));
+    expect(settledView.state).toBe('completed');
+    expect(settledView.result).toMatchObject({ squares: [0, 1], failed: ['HANDLER_ERROR'] });
+    // The failing children ran their two attempts; the others once (in each parent).
+    expect(counts.get('child:1')).toBe(3);
+    expect(counts.get('child:2')).toBe(3);
+    expect(counts.get('child:0')).toBe(2);
+  });
+
+  it('cancelling a parent that waits on its children removes the unfinished children', async () => {
+    await using stack = await startStack({ registry: wfRegistry, token: 'tkn' });
+    const { record } = memoryRecorder();
+    await stack.startWorker(workflowHandlers(record), { concurrency: 2 });
+    const ref = await stack.client.wf.parent.enqueue({ count: 10, childHoldMs: 400 });
+    await eventually(async () => ((await stack.client.wf.parent.get(ref.id)).state === 'waiting' ? true : undefined));
+    const cancelled = await stack.client.jobs.cancel(ref.id);
+    expect(cancelled.outcome).toBe('removed');
+    await eventually(async () => {
+      const left = [
+        ...(await stack.client.jobs.list({ family: 'wf', state: 'waiting' })).jobs,
+        ...(await stack.client.jobs.list({ family: 'wf', state: 'active' })).jobs,
+        ...(await stack.client.jobs.list({ family: 'wf', state: 'delayed' })).jobs,
+      ];
+      return left.length === 0 ? true : undefined;
+    });
+    expect(await stack.client.jobs.get(ref.id).catch((e: { data?: { code?: string } }) => e.data?.code ?? 'error')).toBeDefined();
+  });
+});

@@ -1,0 +1,97 @@
+import type { Keys } from '@taskwire/shared';
+import type { RedisConnection } from '@taskwire/shared/node';
+import type { Job, Queue } from 'bullmq';
+import { type ChildJob, type ChildOutcome, failedChild, type WorkflowPort } from './workflow.ts';
+
+/** A step's field in its job's BullMQ hash: removed with the job, kept across its retries. */
+export const STEP_FIELD = 'tw:step:';
+
+/** Writes a step only into a job that still exists (a removed job must not come back as a stray hash). */
+const WRITE_STEP = `if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return -1`;
+
+/**
+ * A job's workflow in Redis: steps are fields of the job's own hash (so they go with the job and
+ * stay across retries), children are BullMQ children of the job (`parent` option), waited for
+ * with `moveToWaitingChildren`, and a sleep is `moveToDelayed`. The job's lock token makes the
+ * moves; a worker that lost the lock cannot move the job.
+ */
+export class RedisWorkflowPort implements WorkflowPort {
+  readonly parent: WorkflowPort['parent'];
+  private readonly jobKey: string;
+
+  constructor(
+    private readonly job: Job,
+    private readonly token: string | undefined,
+    family: string,
+    private readonly keys: Keys,
+    private readonly redis: RedisConnection,
+    private readonly queue: (family: string) => Queue,
+  ) {
+    const bullId = job.id as string;
+    this.parent = { family, bullId, queue: `${keys.prefix}:${keys.queueName(family)}` };
+    this.jobKey = keys.jobHash(family, bullId);
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  async readStep(name: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.jobKey, STEP_FIELD + name)) ?? undefined;
+  }
+
+  async writeStep(name: string, record: string): Promise<void> {
+    await this.redis.eval(WRITE_STEP, 1, this.jobKey, STEP_FIELD + name, record);
+  }
+
+  async childOutcomes(children: readonly ChildJob[]): Promise<(ChildOutcome | undefined)[]> {
+    if (children.length === 0) return [];
+    const childKeys = children.map((c) => this.keys.jobHash(c.task.family, c.bullId));
+    // BullMQ keeps a parent's finished children in two hashes: results, and ignored failures.
+    const [processed, failed] = await Promise.all([
+      this.redis.hmget(`${this.jobKey}:processed`, ...childKeys),
+      this.redis.hmget(`${this.jobKey}:failed`, ...childKeys),
+    ]);
+    return childKeys.map((_, i) => {
+      const value = processed[i];
+      if (value !== null && value !== undefined) return { ok: true, value: JSON.parse(value) as unknown };
+      const reason = failed[i];
+      return reason !== null && reason !== undefined ? failedChild(reason) : undefined;
+    });
+  }
+
+  async addChildren(children: readonly ChildJob[]): Promise<void> {
+    if (children.length === 0) return;
+    // A child that exists is linked to this job already (it was added with it as parent); adding
+    // it again would count a child that failed for good as pending once more.
+    const pipeline = this.redis.pipeline();
+    for (const c of children) pipeline.exists(this.keys.jobHash(c.task.family, c.bullId));
+    const exists = ((await pipeline.exec()) ?? []).map(([error, n]) => {
+      if (error) throw error;
+      return n === 1;
+    });
+    const byFamily = new Map<string, ChildJob[]>();
+    children.forEach((c, i) => {
+      if (exists[i]) return;
+      const list = byFamily.get(c.task.family) ?? [];
+      list.push(c);
+      byFamily.set(c.task.family, list);
+    });
+    await Promise.all(
+      [...byFamily].map(([family, list]) => this.queue(family).addBulk(list.map((c) => ({ name: c.task.name, data: c.data, opts: c.opts })))),
+    );
+  }
+
+  waitForChildren(): Promise<boolean> {
+    return this.job.moveToWaitingChildren(this.token ?? '');
+  }
+
+  async sleepUntil(at: number): Promise<void> {
+    await this.job.moveToDelayed(at, this.token);
+  }
+
+  mayParent(family: string): boolean {
+    // BullMQ links a child to its parent in one script: on a cluster, both must live in one slot.
+    return family === this.parent.family || !('isCluster' in this.redis && this.redis.isCluster);
+  }
+}
