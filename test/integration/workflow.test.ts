@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { eventually, startStack } from '../fixtures/harness.ts';
-import { memoryRecorder, workflowHandlers, wfRegistry } from '../fixtures/workflow.ts';
+import { codeOf } from '../fixtures/outcomes.ts';
+import { memoryRecorder, wfRegistry, workflowHandlers } from '../fixtures/workflow.ts';
 
 async function finished<T extends { state: string }>(get: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
   return eventually(async () => {
@@ -23,7 +24,9 @@ describe('workflows on a real worker', () => {
     const view = await finished(() => stack.client.wf.steps.get(ref.id));
     expect(view.state).toBe('completed');
     expect(view.result?.attempt).toBe(2);
-    expect(view.result?.values.map((d) => d.toISOString())).toEqual([1, 2, 3, 4, 5].map((n) => new Date(Date.UTC(2030, 0, 1, 0, 0, n)).toISOString()));
+    expect(view.result?.values.map((d) => d.toISOString())).toEqual(
+      [1, 2, 3, 4, 5].map((n) => new Date(Date.UTC(2030, 0, 1, 0, 0, n)).toISOString()),
+    );
     expect(Object.fromEntries(counts)).toEqual({ 'step:1': 1, 'step:2': 1, 'step:3': 1, 'step:4': 1, 'step:5': 1 });
   });
 
@@ -87,17 +90,27 @@ describe('workflows on a real worker', () => {
     const { record } = memoryRecorder();
     await stack.startWorker(workflowHandlers(record), { concurrency: 2 });
     const ref = await stack.client.wf.parent.enqueue({ count: 10, childHoldMs: 400 });
-    await eventually(async () => ((await stack.client.wf.parent.get(ref.id)).state === 'waiting' ? true : undefined));
+    // Two children running: the parent waits on them (BullMQ's waiting-children, `waiting` here).
+    await eventually(async () => ((await stack.client.jobs.list({ family: 'wf', state: 'active' })).length === 2 ? true : undefined));
+    expect((await stack.client.wf.parent.get(ref.id)).state).toBe('waiting');
     const cancelled = await stack.client.jobs.cancel(ref.id);
     expect(cancelled.outcome).toBe('removed');
     await eventually(async () => {
       const left = [
-        ...(await stack.client.jobs.list({ family: 'wf', state: 'waiting' })).jobs,
-        ...(await stack.client.jobs.list({ family: 'wf', state: 'active' })).jobs,
-        ...(await stack.client.jobs.list({ family: 'wf', state: 'delayed' })).jobs,
+        ...(await stack.client.jobs.list({ family: 'wf', state: 'waiting' })),
+        ...(await stack.client.jobs.list({ family: 'wf', state: 'active' })),
+        ...(await stack.client.jobs.list({ family: 'wf', state: 'delayed' })),
       ];
       return left.length === 0 ? true : undefined;
     });
-    expect(await stack.client.jobs.get(ref.id).catch((e: { data?: { code?: string } }) => e.data?.code ?? 'error')).toBeDefined();
+    expect(await codeOf(stack.client.jobs.get(ref.id))).toBe('NOT_FOUND');
+    // Children that were running when the parent was cancelled were aborted: none completed after it.
+    const completed = await stack.client.jobs.list({ family: 'wf', state: 'completed' });
+    const failed = await stack.client.jobs.list({ family: 'wf', state: 'failed' });
+    expect(completed).toHaveLength(0);
+    // The two running (concurrency 2) were aborted, and at most a couple taken while the others were removed.
+    expect(failed.length).toBeGreaterThanOrEqual(1);
+    expect(failed.length).toBeLessThanOrEqual(4);
+    for (const job of failed) expect(job.error?.code).toBe('CANCELLED');
   });
 });

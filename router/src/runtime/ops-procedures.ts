@@ -9,6 +9,7 @@ import {
 } from '@taskwire/shared';
 import { z } from 'zod';
 import { can, type Principal, requireScope } from './auth.ts';
+import { cancelJob } from './cancel.ts';
 import type { QueueHub } from './hub.ts';
 import { listJobs, pageStart } from './job-pages.ts';
 import { consumeEnqueueBudget } from './rate-limit.ts';
@@ -50,23 +51,12 @@ export function opsProcedures(hub: QueueHub, tokens: ScopedTokens, startedAt = D
         return viewOf(hub, family, job, state);
       }),
       cancel: procedure.input(jobIdInput).mutation(async ({ input, ctx }): Promise<CancelResult> => {
-        const { job, state, family, bullId } = await load(input.id, ctx.principal, 'enqueue');
+        const { job, state, family } = await load(input.id, ctx.principal, 'enqueue');
         const jobState = toJobState(state);
         if (jobState === 'completed' || jobState === 'failed') {
           throw new TaskwireError('INVALID_STATE', `Job '${input.id}' already ${jobState}`);
         }
-        if (jobState !== 'active') {
-          const removed = await hub.run(() =>
-            job.remove().then(
-              () => true,
-              () => false,
-            ),
-          );
-          if (removed) return { id: input.id, outcome: 'removed' };
-        }
-        // Active (or it became active while we looked): tell the workers of its family.
-        await hub.run(() => hub.redis.publish(hub.keys.cancelChannel(family), bullId));
-        return { id: input.id, outcome: 'cancelling' };
+        return { id: input.id, outcome: await cancelJob(hub, family, job, state) };
       }),
       retry: procedure.input(jobIdInput).mutation(async ({ input, ctx }) => {
         const { job, state } = await load(input.id, ctx.principal, 'enqueue');

@@ -78,7 +78,9 @@ export class RedisWorkflowPort implements WorkflowPort {
       byFamily.set(c.task.family, list);
     });
     await Promise.all(
-      [...byFamily].map(([family, list]) => this.queue(family).addBulk(list.map((c) => ({ name: c.task.name, data: c.data, opts: c.opts })))),
+      [...byFamily].map(([family, list]) =>
+        this.queue(family).addBulk(list.map((c) => ({ name: c.task.name, data: c.data, opts: c.opts }))),
+      ),
     );
   }
 

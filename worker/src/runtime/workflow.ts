@@ -85,7 +85,10 @@ const MAX_STEP_NAME = 200;
  * public id, the step's name and the child's index, so a parent run again adds the same child.
  */
 export function childJobId(parentFamily: string, parentBullId: string, step: string, index: number): string {
-  return `c${createHash('sha256').update(`${formatJobId(parentFamily, parentBullId)}\n${step}\n${index}`).digest('hex').slice(0, 40)}`;
+  return `c${createHash('sha256')
+    .update(`${formatJobId(parentFamily, parentBullId)}\n${step}\n${index}`)
+    .digest('hex')
+    .slice(0, 40)}`;
 }
 
 /** A step's record as stored: a result (encoded with the wire codec), a wake-up time, or children's outcomes. */
@@ -192,7 +195,10 @@ export class Workflow {
       (child, i): ChildOutcome =>
         outcomes[i] ?? {
           ok: false,
-          error: { code: 'NOT_FOUND', message: `Child ${formatJobId(child.task.family, child.bullId)} ended without an outcome (removed?)` },
+          error: {
+            code: 'NOT_FOUND',
+            message: `Child ${formatJobId(child.task.family, child.bullId)} ended without an outcome (removed?)`,
+          },
         },
     );
     await this.port.writeStep(name, JSON.stringify({ children: finished }));
