@@ -69,6 +69,24 @@ export async function wrong(tw: ReturnType<typeof createClient<typeof registry>>
   return { message, at };
 }
 `,
+  // The handlers run in the test harness, no Redis: the worker's ./testing entry, from its .d.ts and with plain node.
+  'src/harness-run.ts': `import { createTestHarness } from '@taskwire/worker/testing';
+import { hello } from './handlers.js';
+import { greet, registry } from './tasks.js';
+const harness = createTestHarness({ registry, handlers: [hello] });
+const ref = harness.enqueue(greet, { name: 'Grace', at: new Date('2030-01-02T03:04:05.000Z') });
+let refused = '';
+try {
+  // @ts-expect-error: 'when' is not a field of hello.greet's input
+  harness.enqueue(greet, { name: 'Grace', when: new Date() });
+} catch (error) {
+  refused = (error as { code: string }).code;
+}
+await harness.runUntilIdle();
+const out = harness.result(ref);
+const message: string = out.message;
+console.log(JSON.stringify({ message, isDate: out.at instanceof Date, state: harness.job(ref).state, refused }));
+`,
   // What a consumer that only calls the API compiles: the client, nothing else.
   'src/only-client.ts': `import { createClient } from '@taskwire/client';
 export const connect = (url: string) => createClient({ url });
@@ -147,6 +165,14 @@ describe('an app outside the workspace, on the packed packages', () => {
       await dropPrefix(env.REDIS_URL, env.TASKWIRE_PREFIX);
     }
   }, 120_000);
+
+  it('runs the handlers in the test harness with plain node, no Redis (@taskwire/worker/testing)', async () => {
+    const { stdout } = await exec(process.execPath, ['dist/harness-run.js'], {
+      cwd: app,
+      env: { ...process.env, REDIS_URL: 'redis://127.0.0.1:1' },
+    });
+    expect(JSON.parse(stdout)).toEqual({ message: 'Hi, Grace', isDate: true, state: 'completed', refused: 'INVALID_INPUT' });
+  }, 60_000);
 
   it('a consumer that imports only the client compiles .d.ts files, no taskwire source', async () => {
     const { stdout: list } = await tsc('-p', 'tsconfig.consumer.json', '--listFilesOnly');
