@@ -59,9 +59,9 @@ describe('workflow steps and children', () => {
     // A fan-out over an array: an array of the child's output.
     const many = ctx.runAll(Array.from({ length: 10 }, (_, i) => ({ task: child, input: { i } })));
     expectTypeOf(many).toEqualTypeOf<Promise<ChildOut[]>>();
-    // @ts-expect-error: the second child's input belongs to another task
     void ctx.runAll([
       { task: child, input: { i: 1 } },
+      // @ts-expect-error: the second child's input belongs to another task
       { task: slow, input: { i: 1 } },
     ]);
   });
