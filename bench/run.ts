@@ -16,6 +16,7 @@ import type { ClientCommands, Column, ServerCommands, WorkerCommands } from './c
 import { buildReport, type ColumnRecord, emptyRecord, type Results, recordLatency, recordThroughput } from './core/report.ts';
 import { formatTable, rateLabel } from './core/table.ts';
 import { type FairnessResult, formatFairness, measureFairness } from './fairness/measure.ts';
+import { type FaninResult, formatFanin, measureFanin } from './fanin/measure.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const entry = (name: string) => resolve(here, 'procs', `${name}.ts`);
@@ -127,8 +128,18 @@ async function main(orchestrator: Orchestrator): Promise<number> {
     fairness = await measureFairness(redis.url, log);
   }
 
+  let fanin: FaninResult | undefined;
+  if (config.fanin) {
+    log('bench: (g) fan-in: a parent with 1,000 children, taskwire ctx.runAll against BullMQ FlowProducer');
+    fanin = await measureFanin(redis.url, log);
+  }
+
   const wallTimeS = (performance.now() - t0) / 1_000;
-  const report = { ...buildReport(config, { ...machine, loadAverageAtEnd: loadAverageNow() }, results, startedAt, wallTimeS), fairness };
+  const report = {
+    ...buildReport(config, { ...machine, loadAverageAtEnd: loadAverageNow() }, results, startedAt, wallTimeS),
+    fairness,
+    fanin,
+  };
   if (report.sameJobOptions === false) log('bench: WARNING: the columns stored different BullMQ job options; see "storedJob" in the JSON');
   await mkdir(dirname(config.out), { recursive: true });
   const rounded = (_key: string, value: unknown) =>
@@ -138,6 +149,7 @@ async function main(orchestrator: Orchestrator): Promise<number> {
   await writeFile(chart, renderChart(report));
   process.stdout.write(`${formatTable(config, report, results)}\n\n`);
   if (fairness) process.stdout.write(`${formatFairness(fairness)}\n\n`);
+  if (fanin) process.stdout.write(`${formatFanin(fanin)}\n\n`);
   log(`bench: wrote ${config.out} and ${chart}; wall time ${wallTimeS.toFixed(1)} s (${config.mode} mode)`);
   return 0;
 }

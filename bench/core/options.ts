@@ -37,6 +37,8 @@ export interface BenchConfig {
   workloads: Workload[];
   /** (f) fairness: per-key limits round-robin against arrival order, on taskwire alone. */
   fairness: boolean;
+  /** (g) fan-in: a parent with 1,000 children, taskwire's `ctx.runAll` against BullMQ's FlowProducer. */
+  fanin: boolean;
   /** Write V8 CPU profiles of every child here (`node --cpu-prof`). */
   cpuProfDir: string | undefined;
   verbose: boolean;
@@ -50,7 +52,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --jobs N             jobs per measurement of (a) (b) (c)        [full 20,000]
   --reps N             measured repetitions per figure            [full 5, (c) 9]
   --columns a,b        subset of raw,naive,taskwire               [all]
-  --only a,b           subset of enqueue,enqueueMany,process,latency,fairness  [all]
+  --only a,b           subset of enqueue,enqueueMany,process,latency,fairness,fanin  [all]
   --cpu-prof DIR       write a .cpuprofile of every child process to DIR
   --out FILE           JSON output [bench/results/latest.json; bench/results/subset.json for a subset]
   --verbose            print the children's output
@@ -101,9 +103,10 @@ export function parseOptions(argv: string[]): BenchConfig | undefined {
   const columns = list(values.columns, COLUMNS, 'columns');
   const only = values.only?.split(',').map((item) => item.trim());
   const fairness = only === undefined || only.includes('fairness');
-  const rest = only?.filter((item) => item !== 'fairness');
+  const fanin = only === undefined || only.includes('fanin');
+  const rest = only?.filter((item) => item !== 'fairness' && item !== 'fanin');
   const workloads = rest === undefined ? [...WORKLOADS] : rest.length === 0 ? [] : list(rest.join(','), WORKLOADS, 'only');
-  const subset = columns.length < COLUMNS.length || workloads.length < WORKLOADS.length || !fairness;
+  const subset = columns.length < COLUMNS.length || workloads.length < WORKLOADS.length || !fairness || !fanin;
   return {
     mode: quick ? 'quick' : 'full',
     jobs,
@@ -116,6 +119,7 @@ export function parseOptions(argv: string[]): BenchConfig | undefined {
     columns,
     workloads,
     fairness,
+    fanin,
     cpuProfDir: values['cpu-prof'],
     verbose: values.verbose ?? false,
     out: values.out ?? (subset ? 'bench/results/subset.json' : 'bench/results/latest.json'),

@@ -166,8 +166,11 @@ describe('the test harness and a real worker give the same outcomes', () => {
           attemptsMade: v.attemptsMade,
         };
       },
-      untilWaitingOnChildren: async () => {
-        await eventually(async () => ((await tw.jobs.list({ family: 'wf', state: 'active' })).length > 0 ? true : undefined));
+      untilWaitingOnChildren: async (id) => {
+        await eventually(async () => {
+          const active = await tw.jobs.list({ family: 'wf', state: 'active' });
+          return active.length > 0 && active.every((job) => job.id !== id) ? true : undefined;
+        });
       },
       cancel: async (id) => (await tw.jobs.cancel(id)).outcome,
       stateOf: (id) => view(id).then((v) => v.state, codeOf),

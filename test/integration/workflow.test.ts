@@ -91,7 +91,10 @@ describe('workflows on a real worker', () => {
     await stack.startWorker(workflowHandlers(record), { concurrency: 2 });
     const ref = await stack.client.wf.parent.enqueue({ count: 10, childHoldMs: 400 });
     // Two children running: the parent waits on them (BullMQ's waiting-children, `waiting` here).
-    await eventually(async () => ((await stack.client.jobs.list({ family: 'wf', state: 'active' })).length === 2 ? true : undefined));
+    await eventually(async () => {
+      const active = await stack.client.jobs.list({ family: 'wf', state: 'active' });
+      return active.length === 2 && active.every((job) => job.id !== ref.id) ? true : undefined;
+    });
     expect((await stack.client.wf.parent.get(ref.id)).state).toBe('waiting');
     const cancelled = await stack.client.jobs.cancel(ref.id);
     expect(cancelled.outcome).toBe('removed');

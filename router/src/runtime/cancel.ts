@@ -11,19 +11,8 @@ export type CancelOutcome = 'removed' | 'cancelling';
  * running children aborted, the others removed, then the parent is removed.
  */
 export async function cancelJob(hub: QueueHub, family: string, job: Job, state: string): Promise<CancelOutcome> {
-  if (state === 'waiting-children') {
-    await cancelChildren(hub, job);
-  }
-  if (state === 'waiting-children') {
-    // Its children are gone or aborting; it may have become active again (its last child finished).
-    const removed = await hub.run(() =>
-      job.remove({ removeChildren: false }).then(
-        () => true,
-        () => false,
-      ),
-    );
-    if (removed) return 'removed';
-  } else if (state !== 'active') {
+  if (state === 'waiting-children') return cancelParent(hub, family, job);
+  if (state !== 'active') {
     const removed = await hub.run(() =>
       job.remove().then(
         () => true,
@@ -37,8 +26,20 @@ export async function cancelJob(hub: QueueHub, family: string, job: Job, state: 
   return 'cancelling';
 }
 
-async function cancelChildren(hub: QueueHub, parent: Job): Promise<void> {
+/**
+ * The parent goes first: removing a child, or aborting it, releases a parent with nothing else
+ * pending, which a worker would then run. Its children's keys are read before.
+ */
+async function cancelParent(hub: QueueHub, family: string, parent: Job): Promise<CancelOutcome> {
   const { unprocessed = [] } = await hub.run(() => parent.getDependencies({ unprocessed: { count: 100_000 } }));
+  const removed = await hub.run(() =>
+    parent.remove({ removeChildren: false }).then(
+      () => true,
+      () => false,
+    ),
+  );
+  // Not removed: it runs again (its last child just finished); abort it like any running job.
+  if (!removed) await hub.run(() => hub.redis.publish(hub.keys.cancelChannel(family), parent.id as string));
   const children = unprocessed.map((key) => childOf(hub, key)).filter((child) => child !== undefined);
   // Those not running first, so that a worker freed by an aborted child finds none of them to take.
   const running: { family: string; job: Job; state: string }[] = [];
@@ -49,6 +50,7 @@ async function cancelChildren(hub: QueueHub, parent: Job): Promise<void> {
     else await cancelJob(hub, child.family, found.job, found.state);
   }
   for (const child of running) await cancelJob(hub, child.family, child.job, child.state);
+  return removed ? 'removed' : 'cancelling';
 }
 
 /** A child's family and BullMQ id from its job key (`<prefix>:{<family>}:<id>`), if of this registry. */

@@ -44,39 +44,37 @@ export class RedisWorkflowPort implements WorkflowPort {
     await this.redis.eval(WRITE_STEP, 1, this.jobKey, STEP_FIELD + name, record);
   }
 
-  async childOutcomes(children: readonly ChildJob[]): Promise<(ChildOutcome | undefined)[]> {
+  async childOutcomes(children: readonly ChildJob[]): Promise<(ChildOutcome | 'pending' | undefined)[]> {
     if (children.length === 0) return [];
     const childKeys = children.map((c) => this.keys.jobHash(c.task.family, c.bullId));
-    // BullMQ keeps a parent's finished children in two hashes: results, and ignored failures.
-    const [processed, failed] = await Promise.all([
-      this.redis.hmget(`${this.jobKey}:processed`, ...childKeys),
-      this.redis.hmget(`${this.jobKey}:failed`, ...childKeys),
-    ]);
+    // BullMQ keeps a parent's children in its own keys: pending ones in a set, finished ones in
+    // two hashes (results, and failures ignored with ignoreDependencyOnFailure). One round trip.
+    const replies = await this.redis
+      .pipeline()
+      .hmget(`${this.jobKey}:processed`, ...childKeys)
+      .hmget(`${this.jobKey}:failed`, ...childKeys)
+      .smismember(`${this.jobKey}:dependencies`, ...childKeys)
+      .exec();
+    const [processed, failed, pending] = (replies ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    }) as [(string | null)[], (string | null)[], number[]];
     return childKeys.map((_, i) => {
       const value = processed[i];
       if (value !== null && value !== undefined) return { ok: true, value: JSON.parse(value) as unknown };
       const reason = failed[i];
-      return reason !== null && reason !== undefined ? failedChild(reason) : undefined;
+      if (reason !== null && reason !== undefined) return failedChild(reason);
+      return pending[i] === 1 ? 'pending' : undefined;
     });
   }
 
   async addChildren(children: readonly ChildJob[]): Promise<void> {
-    if (children.length === 0) return;
-    // A child that exists is linked to this job already (it was added with it as parent); adding
-    // it again would count a child that failed for good as pending once more.
-    const pipeline = this.redis.pipeline();
-    for (const c of children) pipeline.exists(this.keys.jobHash(c.task.family, c.bullId));
-    const exists = ((await pipeline.exec()) ?? []).map(([error, n]) => {
-      if (error) throw error;
-      return n === 1;
-    });
     const byFamily = new Map<string, ChildJob[]>();
-    children.forEach((c, i) => {
-      if (exists[i]) return;
+    for (const c of children) {
       const list = byFamily.get(c.task.family) ?? [];
       list.push(c);
       byFamily.set(c.task.family, list);
-    });
+    }
     await Promise.all(
       [...byFamily].map(([family, list]) =>
         this.queue(family).addBulk(list.map((c) => ({ name: c.task.name, data: c.data, opts: c.opts }))),

@@ -63,9 +63,9 @@ export interface WorkflowPort {
   /** A step's stored record, or undefined. */
   readStep(name: string): Promise<string | undefined>;
   writeStep(name: string, record: string): Promise<void>;
-  /** Each child's outcome, or undefined while it has none (not added, or not finished). */
-  childOutcomes(children: readonly ChildJob[]): Promise<(ChildOutcome | undefined)[]>;
-  /** Adds the children that do not exist yet (an existing one is already linked to the job). */
+  /** Each child's outcome; `pending` while it runs or waits; undefined when it is not linked to the job (not added yet). */
+  childOutcomes(children: readonly ChildJob[]): Promise<(ChildOutcome | 'pending' | undefined)[]>;
+  /** Adds children (not linked to the job yet: adding a linked one again would count it pending once more). */
   addChildren(children: readonly ChildJob[]): Promise<void>;
   /** Parks the job until its pending children are done; false (nothing moved) when none is pending. */
   waitForChildren(): Promise<boolean>;
@@ -186,21 +186,17 @@ export class Workflow {
     }
     const children = calls.map((call, index) => this.child(name, call, index));
     let outcomes = await this.port.childOutcomes(children);
-    if (outcomes.includes(undefined)) {
+    if (outcomes.some((o) => o === undefined || o === 'pending')) {
       await this.port.addChildren(children.filter((_, i) => outcomes[i] === undefined));
       if (await this.port.waitForChildren()) return this.stop('children');
       outcomes = await this.port.childOutcomes(children);
     }
-    const finished = children.map(
-      (child, i): ChildOutcome =>
-        outcomes[i] ?? {
-          ok: false,
-          error: {
-            code: 'NOT_FOUND',
-            message: `Child ${formatJobId(child.task.family, child.bullId)} ended without an outcome (removed?)`,
-          },
-        },
-    );
+    const finished = children.map((child, i): ChildOutcome => {
+      const outcome = outcomes[i];
+      if (typeof outcome === 'object') return outcome;
+      const message = `Child ${formatJobId(child.task.family, child.bullId)} ended without an outcome (removed?)`;
+      return { ok: false, error: { code: 'NOT_FOUND', message } };
+    });
     await this.port.writeStep(name, JSON.stringify({ children: finished }));
     return finished.map(settle);
   }

@@ -86,22 +86,24 @@ export class MemoryWorkflowPort implements WorkflowPort {
     this.job.steps.set(name, record);
   }
 
-  async childOutcomes(children: readonly ChildJob[]): Promise<(ChildOutcome | undefined)[]> {
+  async childOutcomes(children: readonly ChildJob[]): Promise<(ChildOutcome | 'pending' | undefined)[]> {
     return children.map((c) => {
       const key = jobKey(c.task.family, c.bullId);
       const value = this.job.processed.get(key);
       if (value !== undefined) return { ok: true, value: JSON.parse(value) as unknown };
       const reason = this.job.failedChildren.get(key);
-      return reason === undefined ? undefined : failedChild(reason);
+      if (reason !== undefined) return failedChild(reason);
+      return this.job.pending.has(key) ? 'pending' : undefined;
     });
   }
 
   async addChildren(children: readonly ChildJob[]): Promise<void> {
     for (const c of children) {
-      if (this.jobs.find(jobKey(c.task.family, c.bullId))) continue;
-      const child = this.jobs.add(c.task.family, c.task.name, c.data, c.opts);
+      // As BullMQ: an id that exists links that job; a child gone (removed by hand) is added again.
+      const child = this.jobs.find(jobKey(c.task.family, c.bullId)) ?? this.jobs.add(c.task.family, c.task.name, c.data, c.opts);
       child.parent = this.job;
       this.job.pending.add(child.key);
+      if (child.state === 'completed' || child.state === 'failed') settleWithParent(child);
     }
   }
 
