@@ -19,6 +19,7 @@ export const reportsHandlers = defineHandlers(reports, {
       signal: ctx.signal,
       progress: ctx.progress,
       minStepMs: REPORTS_MIN_STEP_MS,
+      step: (name, fn) => ctx.step(name, fn),
     });
   },
 });

@@ -128,6 +128,22 @@ export function aggregateActivity(jobs: readonly FinishedJob[], bucket: Bucket):
     }));
 }
 
+/**
+ * Rows aggregated apart (one family at a time: no group spans two families) in one report's
+ * order, as {@link aggregateActivity} of all their jobs would give them.
+ *
+ * @example
+ * mergeActivity([aggregateActivity(emailJobs, 'day'), aggregateActivity(reportJobs, 'day')]);
+ */
+export function mergeActivity(parts: readonly (readonly ActivityRow[])[]): ActivityRow[] {
+  const key = (row: ActivityRow) => [row.bucketStart, row.family, row.task, row.outcome].join('\u0000');
+  return parts
+    .flat()
+    .map((row) => ({ row, key: key(row) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ row }) => row);
+}
+
 /** The report's CSV header, in the order of {@link activityCells}. */
 export const ACTIVITY_HEADER = ['bucket_start', 'family', 'task', 'outcome', 'jobs', 'mean_duration_ms', 'max_duration_ms'] as const;
 

@@ -8,7 +8,7 @@ import { writeFileAtomic } from './atomic-file.ts';
 import { sha256File } from './checksum.ts';
 import { toCsv } from './csv.ts';
 import { fileTimestamp, slugify } from './file-names.ts';
-import { ACTIVITY_HEADER, activityCells, aggregateActivity, collectFinishedJobs, type FinishedJob } from './job-activity.ts';
+import { ACTIVITY_HEADER, type ActivityRow, activityCells, aggregateActivity, collectFinishedJobs, mergeActivity } from './job-activity.ts';
 import { selectFamilies } from './select-families.ts';
 
 export type ReportInput = TaskInput<typeof generateReport>;
@@ -29,6 +29,11 @@ export interface ReportDeps {
   now?: (() => Date) | undefined;
   /** The shortest time a step takes (ms): a pause after a quicker one, so progress can be followed by eye. */
   minStepMs?: number | undefined;
+  /**
+   * Runs a durable step (a handler's `ctx.step`): a retried report neither collects a family
+   * again nor writes its file twice. Without it, each step just runs.
+   */
+  step?: (<T>(name: string, fn: () => Promise<T>) => Promise<T>) | undefined;
 }
 
 /**
@@ -38,7 +43,8 @@ export interface ReportDeps {
  *
  * Progress has one `collect` step per family, then `aggregate`, `render`, `write` and `checksum`;
  * each is reported as it starts, and an abort is honoured between steps. An unknown family in
- * `input.families` fails without retry.
+ * `input.families` fails without retry. With `deps.step`, each family's collection and the file's
+ * writing are durable steps: a retried report does neither again.
  *
  * @example
  * const report = await generateActivityReport(input, { registry, queue: ctx.queue, dir, signal, progress });
@@ -61,25 +67,35 @@ export async function generateActivityReport(input: ReportInput, deps: ReportDep
     await deps.progress?.(detail === undefined ? { step, of, stage } : { step, of, stage, detail });
   };
 
+  const durable = deps.step ?? ((_name, fn) => fn());
   const range = { from: input.from.getTime(), to: input.to.getTime() };
-  const jobs: FinishedJob[] = [];
+  const parts: ActivityRow[][] = [];
   for (const family of families) {
     await advance('collect', family);
-    jobs.push(...(await collectFinishedJobs(deps.queue(family), family, range, deps.signal)));
+    // One family's rows are its own groups: collected and aggregated once per report, even across retries.
+    parts.push(
+      await durable(`collect ${family}`, async () =>
+        aggregateActivity(await collectFinishedJobs(deps.queue(family), family, range, deps.signal), input.bucket),
+      ),
+    );
   }
 
-  await advance('aggregate', `${jobs.length} finished jobs`);
-  const rows = aggregateActivity(jobs, input.bucket);
+  const rows = mergeActivity(parts);
+  await advance('aggregate', `${rows.reduce((sum, row) => sum + row.count, 0)} finished jobs`);
 
   await advance('render', `${rows.length} rows`);
   const csv = toCsv(ACTIVITY_HEADER, rows.map(activityCells));
 
-  const path = join(deps.dir, `${slugify(input.title)}-${fileTimestamp(deps.now?.() ?? new Date())}.csv`);
-  await advance('write', path);
-  await writeFileAtomic(path, csv, deps.signal);
+  // The file is written once: a retry after it returns the same path and checksum.
+  const written = await durable('write', async () => {
+    const path = join(deps.dir, `${slugify(input.title)}-${fileTimestamp(deps.now?.() ?? new Date())}.csv`);
+    await advance('write', path);
+    await writeFileAtomic(path, csv, deps.signal);
 
-  await advance('checksum');
-  const [sha256, { size }] = await Promise.all([sha256File(path, deps.signal), stat(path)]);
+    await advance('checksum');
+    const [sha256, { size }] = await Promise.all([sha256File(path, deps.signal), stat(path)]);
+    return { path, bytes: size, sha256 };
+  });
   await pace();
-  return { path, rows: rows.length, bytes: size, sha256 };
+  return { path: written.path, rows: rows.length, bytes: written.bytes, sha256: written.sha256 };
 }
