@@ -6,11 +6,13 @@ import {
   type Envelope,
   type ErrorInfo,
   encodeValue,
+  formatIssues,
   formatJobId,
   type Registry,
   type TaskCallInput,
   type TaskOutput,
   TaskwireError,
+  toIssues,
 } from '@taskwire/shared';
 import type { JobsOptions } from 'bullmq';
 import { prepareTaskJob } from './enqueue-task.ts';
@@ -182,7 +184,7 @@ export class Workflow {
       if (!('children' in stored) || stored.children.length !== calls.length) {
         throw notRetryable(`Step '${name}' was stored by another step (not ${calls.length} children): name steps uniquely`);
       }
-      return stored.children.map(settle);
+      return stored.children.map((outcome, i) => settle(outcome, calls[i]?.task));
     }
     const children = calls.map((call, index) => this.child(name, call, index));
     let outcomes = await this.port.childOutcomes(children);
@@ -198,7 +200,7 @@ export class Workflow {
       return { ok: false, error: { code: 'NOT_FOUND', message } };
     });
     await this.port.writeStep(name, JSON.stringify({ children: finished }));
-    return finished.map(settle);
+    return finished.map((outcome, i) => settle(outcome, calls[i]?.task));
   }
 
   private child(step: string, call: ChildCall, index: number): ChildJob {
@@ -269,8 +271,18 @@ export class Workflow {
   }
 }
 
-function settle(outcome: ChildOutcome): Settled<unknown> {
-  return outcome.ok ? { status: 'fulfilled', value: decodeValue(outcome.value) } : { status: 'rejected', error: outcome.error };
+/**
+ * A child's outcome as the parent sees it: its result checked against the child's output schema
+ * as this worker knows it (during a deploy, a child's worker may run a newer contract).
+ */
+function settle(outcome: ChildOutcome, task: AnyTask | undefined): Settled<unknown> {
+  if (!outcome.ok) return { status: 'rejected', error: outcome.error };
+  const value = decodeValue(outcome.value);
+  const checked = task?.output.safeParse(value);
+  if (!checked || checked.success) return { status: 'fulfilled', value: checked ? checked.data : value };
+  const issues = toIssues(checked.error.issues);
+  const message = `The result of a ${task?.id} child does not match its output schema as this worker knows it (v${task?.version}): ${formatIssues(issues)}`;
+  return { status: 'rejected', error: { code: 'INVALID_OUTPUT', message, issues } };
 }
 
 /** A fulfilled child's value, or its failure thrown with the child's code (the parent's retry cannot change it). */
