@@ -34,6 +34,7 @@ import type {
   TaskOutput,
   TaskProgress,
   WatchEvent,
+  WorkflowView,
 } from '@taskwire/shared';
 import type { TaskwireError } from '@taskwire/shared/wire';
 import type { TaskClient } from './runtime/client.ts';
@@ -55,6 +56,8 @@ export interface LiveJob<TTask extends AnyTask> {
   error: ErrorInfo | null;
   /** True once the job completed or failed: nothing more will come. */
   done: boolean;
+  /** A workflow job's steps so far and its children by outcome; null for a plain job. */
+  workflow: WorkflowView | null;
 }
 
 export interface UseJobOptions {
@@ -83,6 +86,8 @@ export function foldWatchEvent<TTask extends AnyTask>(job: LiveJob<TTask>, event
       return { ...job, state: 'completed', result: event.result, done: true };
     case 'failed':
       return { ...job, state: 'failed', error: event.error, done: true };
+    case 'workflow':
+      return { ...job, workflow: event.workflow };
   }
 }
 
@@ -131,7 +136,7 @@ export function useJob<TTask extends AnyTask>(
     queryFn: streamedQuery<WatchEvent<TTask>, LiveJob<TTask>, readonly ['taskwire', 'job', string]>({
       streamFn: ({ signal }) => task.watch(id, { signal, token }),
       reducer: foldWatchEvent,
-      initialValue: { id, state: 'unknown', progress: null, result: null, error: null, done: false },
+      initialValue: { id, state: 'unknown', progress: null, result: null, error: null, done: false, workflow: null },
     }),
     enabled: enabled && id !== '',
     // The stream keeps the view current; a refetch would only restart it.

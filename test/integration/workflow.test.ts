@@ -85,6 +85,33 @@ describe('workflows on a real worker', () => {
     expect(counts.get('child:0')).toBe(2);
   });
 
+  it('watch on a parent shows its steps and children as they change, and its states as it waits and runs again', async () => {
+    await using stack = await startStack({ registry: wfRegistry, token: 'tkn', api: { router: { watchPollMs: 200 } } });
+    const { record } = memoryRecorder();
+    await stack.startWorker(workflowHandlers(record), { concurrency: 2 });
+    const ref = await stack.client.wf.parent.enqueue({ count: 6, childHoldMs: 150 });
+    const events = [];
+    for await (const event of stack.client.wf.parent.watch(ref.id)) events.push(event);
+    const workflows = events.flatMap((e) => (e.type === 'workflow' ? [e.workflow] : []));
+    const states = events.flatMap((e) => (e.type === 'state' ? [e.state] : []));
+    expect(events.at(-1)).toMatchObject({ type: 'completed', result: { squares: [0, 1, 4, 9, 16, 25] } });
+    // While it waited: its first step stored, children pending; then every child completed.
+    expect(workflows.some((w) => w.steps.includes('prepare') && w.children.pending > 0)).toBe(true);
+    expect(workflows.at(-1)?.children).toEqual({ pending: 0, completed: 6, failed: 0 });
+    expect(states).toContain('waiting');
+    expect(states.at(-1)).toBe('active');
+
+    const sleeping = await stack.client.wf.sleeper.enqueue({ ms: 600 });
+    const sleepEvents = [];
+    for await (const event of stack.client.wf.sleeper.watch(sleeping.id)) sleepEvents.push(event);
+    const sleepStates = sleepEvents.flatMap((e) => (e.type === 'state' ? [e.state] : []));
+    expect(sleepStates).toContain('delayed');
+    expect(sleepEvents.find((e) => e.type === 'workflow')).toMatchObject({
+      workflow: { steps: expect.arrayContaining(['before', 'nap']) },
+    });
+    expect(sleepEvents.at(-1)?.type).toBe('completed');
+  });
+
   it('cancelling a parent that waits on its children removes the unfinished children', async () => {
     await using stack = await startStack({ registry: wfRegistry, token: 'tkn' });
     const { record } = memoryRecorder();

@@ -5,7 +5,9 @@ export type RawJobEvent =
   | { type: 'progress'; data: unknown }
   | { type: 'completed'; returnvalue: unknown }
   | { type: 'failed'; failedReason: string }
-  | { type: 'removed' };
+  | { type: 'removed' }
+  /** It moved without ending: to `active`, `delayed` or `waiting-children` (a workflow's suspension). */
+  | { type: 'moved'; state: 'active' | 'delayed' | 'waiting-children' };
 
 type Listener = (event: RawJobEvent) => void;
 
@@ -68,6 +70,9 @@ export class JobEventBus {
         events.on('completed', ({ jobId, returnvalue }) => this.emit(jobId, { type: 'completed', returnvalue }));
         events.on('failed', ({ jobId, failedReason }) => this.emit(jobId, { type: 'failed', failedReason }));
         events.on('removed', ({ jobId }) => this.emit(jobId, { type: 'removed' }));
+        events.on('active', ({ jobId }) => this.emit(jobId, { type: 'moved', state: 'active' }));
+        events.on('delayed', ({ jobId }) => this.emit(jobId, { type: 'moved', state: 'delayed' }));
+        events.on('waiting-children', ({ jobId }) => this.emit(jobId, { type: 'moved', state: 'waiting-children' }));
         return { close };
       });
       // A failed start (Redis away) is retried by the next subscriber or `ready()`.

@@ -1,4 +1,4 @@
-import { type AnyTask, formatJobId, type JobRef, type JobView, TaskwireError, type WatchEvent } from '@taskwire/shared';
+import { type AnyTask, formatJobId, type JobRef, type JobState, type JobView, TaskwireError, type WatchEvent } from '@taskwire/shared';
 import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { admitEnqueue, type EnqueueAdmission } from './admission.ts';
@@ -9,7 +9,7 @@ import type { RawJobEvent } from './job-events.ts';
 import { scheduleProcedures } from './schedule-procedures.ts';
 import { requireJobRead } from './scoped-tokens.ts';
 import { admittedProcedure, asTRPCError, procedure, type RawInputReader, toTaskwireError, toTRPCError } from './trpc.ts';
-import { decodeProgress, toJobView, toWatchEvent } from './views.ts';
+import { decodeProgress, toJobState, toJobView, toWatchEvent, workflowOf } from './views.ts';
 
 export interface TaskProcedureSettings {
   /** How often a watcher re-reads the job in case an event was missed (ms). */
@@ -55,20 +55,41 @@ async function* watchJob(
   const bus = hub.events(task.family);
   const inbox = new Inbox<RawJobEvent>();
   const unsubscribe = bus.subscribe(bullId, (event) => inbox.push(event));
+  // A workflow's steps and children, shown when they change (on its moves and at each re-read).
+  let shown = '';
+  let shownState: JobState | undefined;
+  const workflowChanges = async function* (state?: JobState): AsyncGenerator<WatchEvent> {
+    const workflow = await workflowOf(hub, task.family, bullId).catch(() => null);
+    if (!workflow) return;
+    if (state !== undefined && state !== shownState) {
+      shownState = state;
+      yield { type: 'state', state };
+    }
+    const key = JSON.stringify(workflow);
+    if (key === shown) return;
+    shown = key;
+    yield { type: 'workflow', workflow };
+  };
   try {
     await hub.run(() => bus.ready());
     const { job, state } = await loadJob(hub, task, id);
-    yield { type: 'state', state: toJobView(task, job, state).state };
+    shownState = toJobView(task, job, state).state;
+    yield { type: 'state', state: shownState };
     const done = terminalEvent(task, job, state);
     if (done) {
       yield done;
       return;
     }
+    yield* workflowChanges();
     const progress = decodeProgress(job.progress);
     if (progress !== null) yield { type: 'progress', progress };
     while (!signal.aborted) {
       const event = await inbox.take(signal, expiresAt === undefined ? pollMs : Math.max(0, Math.min(pollMs, expiresAt - Date.now())));
       requireUnexpired(principal);
+      if (event?.type === 'moved') {
+        yield* workflowChanges(toJobState(event.state));
+        continue;
+      }
       if (event) {
         const watchEvent = toWatchEvent(event);
         yield watchEvent;
@@ -90,6 +111,7 @@ async function* watchJob(
           yield late;
           return;
         }
+        yield* workflowChanges(toJobState(current.state));
       }
     }
   } finally {

@@ -9,6 +9,7 @@ import {
   type JobView,
   taskOf,
   type WatchEvent,
+  type WorkflowView,
 } from '@taskwire/shared';
 import type { Job } from 'bullmq';
 import type { QueueHub } from './hub.ts';
@@ -74,7 +75,7 @@ export function viewOf(hub: QueueHub, family: string, job: Job, state: string): 
 const REMOVED: ErrorInfo = { code: 'CANCELLED', message: 'The job was removed before it finished' };
 
 /** A raw bus event as a typed watch event. */
-export function toWatchEvent(event: RawJobEvent): WatchEvent {
+export function toWatchEvent(event: Exclude<RawJobEvent, { type: 'moved' }>): WatchEvent {
   switch (event.type) {
     case 'progress':
       return { type: 'progress', progress: decodeValue(event.data) };
@@ -85,4 +86,25 @@ export function toWatchEvent(event: RawJobEvent): WatchEvent {
     case 'removed':
       return { type: 'failed', error: REMOVED };
   }
+}
+
+/** The prefix of a workflow step's field in its job's hash (written by the worker). */
+const STEP_FIELD = 'tw:step:';
+
+/**
+ * A job's steps and children (one round trip), or null when it has neither: steps are fields of
+ * the job's hash; children are in BullMQ's dependency keys of the job.
+ */
+export async function workflowOf(hub: QueueHub, family: string, bullId: string): Promise<WorkflowView | null> {
+  const key = hub.keys.jobHash(family, bullId);
+  const replies = await hub.run(() =>
+    hub.redis.pipeline().hkeys(key).scard(`${key}:dependencies`).hlen(`${key}:processed`).hlen(`${key}:failed`).exec(),
+  );
+  const [fields, pending, completed, failed] = (replies ?? []).map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  }) as [string[], number, number, number];
+  const steps = fields.filter((field) => field.startsWith(STEP_FIELD)).map((field) => field.slice(STEP_FIELD.length));
+  if (steps.length === 0 && pending + completed + failed === 0) return null;
+  return { steps, children: { pending, completed, failed } };
 }

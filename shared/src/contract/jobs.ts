@@ -110,10 +110,21 @@ export interface JobView<TTask extends AnyTask = AnyTask> {
   finishedAt: Date | null;
 }
 
-/** Events of `watch`: the current state first, then progress, then one terminal event. */
+/** A workflow job's steps (stored so far, in order) and its children by outcome, as `watch` shows them. */
+export interface WorkflowView {
+  steps: string[];
+  children: { pending: number; completed: number; failed: number };
+}
+
+/**
+ * Events of `watch`: the current state first, then progress, then one terminal event. A workflow
+ * job (with steps or children) also shows its steps and children as they change, and its state
+ * as it waits (`delayed` while it sleeps, `waiting` on its children) and runs again.
+ */
 export type WatchEvent<TTask extends AnyTask = AnyTask> =
   | { type: 'state'; state: JobState }
   | { type: 'progress'; progress: TaskProgress<TTask> }
+  | { type: 'workflow'; workflow: WorkflowView }
   | { type: 'completed'; result: TaskOutput<TTask> }
   | { type: 'failed'; error: ErrorInfo };
 

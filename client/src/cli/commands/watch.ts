@@ -58,6 +58,14 @@ async function show(ctx: CliContext, id: string, taskId: string, events: AsyncIt
         case 'progress':
           display.update(event.progress);
           break;
+        case 'workflow': {
+          const { steps, children } = event.workflow;
+          const kids = children.pending + children.completed + children.failed;
+          display.line(
+            `steps: ${steps.join(', ') || 'none yet'}${kids ? ` · children: ${children.completed} completed, ${children.failed} failed, ${children.pending} pending` : ''}`,
+          );
+          break;
+        }
         case 'completed':
           display.line('completed');
           ctx.print(renderResult(event.result));
