@@ -19,6 +19,9 @@ export default defineConfig({
       'test/integration/min-replicas.test.ts',
       // Counts the API's reader connections with CLIENT LIST on the one node it talks to.
       'test/integration/job-events.test.ts',
+      // Children of another family than their parent: one slot only on a single node (a cluster
+      // refuses them, see test/cluster/workflow-slots.test.ts).
+      'test/integration/workflow-deploy.test.ts',
     ],
     globalSetup: ['test/setup/redis-cluster.ts'],
     reporters: base.test?.reporters,

@@ -21,7 +21,7 @@ interface Outcome {
 
 /** What a scenario can do to a job, on either side. */
 interface Driver {
-  enqueue(task: AnyTask, input: unknown): Promise<string>;
+  enqueue(task: AnyTask, input: unknown, options?: { ttlMs?: number }): Promise<string>;
   /** Stores data that bypasses the API's checks (a poison job). */
   enqueueRaw(task: AnyTask, data: unknown): Promise<string>;
   /** Waits for the job's end: its state, result, error code and attempts. */
@@ -55,6 +55,8 @@ const scenarios: Scenario[] = [
   { name: 'timeout', run: async (d) => d.settle(await d.enqueue(slow, { ms: 60_000 })) },
   { name: 'steps across a retry', run: async (d) => d.settle(await d.enqueue(steps, { count: 5, failOnFirstAttempt: 3 })) },
   { name: 'sleep', run: async (d) => d.settle(await d.enqueue(sleeper, { ms: 300 })) },
+  // The expiry bounds the start: a job that started in time sleeps past it and goes on.
+  { name: 'sleep past its expiry', run: async (d) => d.settle(await d.enqueue(sleeper, { ms: 600 }, { ttlMs: 300 })) },
   { name: 'children', run: async (d) => d.settle(await d.enqueue(parent, { count: 5 })) },
   { name: 'child failure', run: async (d) => d.settle(await d.enqueue(parent, { count: 3, failIndex: 1 })) },
   { name: 'child failure, handled', run: async (d) => d.settle(await d.enqueue(parent, { count: 3, failIndex: 2, settled: true })) },
@@ -88,6 +90,7 @@ const expected: Record<string, Omit<Outcome, 'effects'> & { effects: Record<stri
     effects: { 'step:1': 1, 'step:2': 1, 'step:3': 1, 'step:4': 1, 'step:5': 1 },
   },
   sleep: { state: 'completed', result: { attempt: 1 }, code: null, attemptsMade: 1, effects: { before: 1, after: 1 } },
+  'sleep past its expiry': { state: 'completed', result: { attempt: 1 }, code: null, attemptsMade: 1, effects: { before: 1, after: 1 } },
   children: {
     state: 'completed',
     result: { squares: [0, 1, 4, 9, 16], failed: [] },
@@ -150,9 +153,13 @@ describe('the test harness and a real worker give the same outcomes', () => {
     const queue = new Queue('{wf}', { connection, prefix: stack.prefix });
     const view = (id: string) => tw.jobs.get(id);
     const realDriver: Driver = {
-      enqueue: async (task, input) =>
-        (await (tw.wf as unknown as Record<string, { enqueue(i: unknown): Promise<{ id: string }> }>)[task.name]?.enqueue(input))
-          ?.id as string,
+      enqueue: async (task, input, options) =>
+        (
+          await (tw.wf as unknown as Record<string, { enqueue(i: unknown, o?: object): Promise<{ id: string }> }>)[task.name]?.enqueue(
+            input,
+            options,
+          )
+        )?.id as string,
       enqueueRaw: async (task, data) => `wf.${(await queue.add(task.name, data, { attempts: task.defaults.attempts })).id}`,
       settle: async (id) => {
         const v = await eventually(async () => {
@@ -201,7 +208,7 @@ describe('the test harness and a real worker give the same outcomes', () => {
         blockedAfterMs: 100,
       });
       return {
-        enqueue: async (task, input) => harness.enqueue(task as typeof child, input as never).id,
+        enqueue: async (task, input, options) => harness.enqueue(task as typeof child, input as never, options).id,
         enqueueRaw: async (task, data) => harness.enqueueRaw(task as typeof child, data).id,
         settle: async (id) => {
           await harness.runUntilIdle();

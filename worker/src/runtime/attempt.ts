@@ -46,14 +46,16 @@ export type ReadInput =
   | { kind: 'newer'; version: number; meta: EnvelopeMeta };
 
 /**
- * Decodes a job's envelope, checks its expiry, migrates an older version and parses the input
- * with the contract. A job that cannot be understood fails, unretried (a poison job).
+ * Decodes a job's envelope, checks its expiry (unless `resumed`: a workflow that waited and goes
+ * on), migrates an older version and parses the input with the contract. A job that cannot be
+ * understood fails, unretried (a poison job).
  */
-export function readInput(task: AnyTask, data: unknown, now: number): ReadInput {
+export function readInput(task: AnyTask, data: unknown, now: number, options: { resumed?: boolean } = {}): ReadInput {
   const envelope = decodeEnvelope(data);
   if (!envelope.ok) return { kind: 'failed', failure: fail({ code: 'INVALID_PAYLOAD', message: envelope.reason }) };
   const { expiresAt } = envelope.meta;
-  if (expiresAt !== undefined && now >= expiresAt) {
+  // The expiry bounds a job's start: a workflow that slept or waited on its children goes on.
+  if (expiresAt !== undefined && now >= expiresAt && !options.resumed) {
     // Never run: not this attempt, nor any retry.
     const message = `Not started before its expiry (${new Date(expiresAt).toISOString()})`;
     return { kind: 'failed', failure: fail({ code: 'EXPIRED', message }) };
@@ -119,4 +121,9 @@ export function encodeProgress(task: AnyTask, progress: unknown): object {
     throw new TaskwireError('INVALID_PROGRESS', `Invalid ${task.id} progress: ${formatIssues(issues)}`, { issues });
   }
   return encodeValue(checked.data) as object;
+}
+
+/** Whether a read failed only because the job expired (a resumed workflow may still go on). */
+export function expiredOnly(read: ReadInput): boolean {
+  return read.kind === 'failed' && read.failure.info.code === 'EXPIRED';
 }

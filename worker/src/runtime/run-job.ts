@@ -9,7 +9,7 @@ import {
   gateKeys,
 } from '@taskwire/shared';
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError, WaitingError } from 'bullmq';
-import { type AttemptFailure, callHandler, checkOutput, failureOf, findHandler, readInput } from './attempt.ts';
+import { type AttemptFailure, callHandler, checkOutput, expiredOnly, failureOf, findHandler, readInput } from './attempt.ts';
 import { type DeferralPolicy, deferToNewerWorker } from './deferral.ts';
 import { enqueueTask } from './enqueue-task.ts';
 import type { WorkerGates } from './gates.ts';
@@ -17,7 +17,7 @@ import type { FamilyHandlers, HandlerContext, JobInfo } from './handlers.ts';
 import { JobAbort } from './job-abort.ts';
 import { JobContext, type JobHost } from './job-context.ts';
 import type { WorkflowPort } from './workflow.ts';
-import { RedisWorkflowPort } from './workflow-redis.ts';
+import { RESUMABLE_FIELD, RedisWorkflowPort } from './workflow-redis.ts';
 
 /** Everything in the handler context that does not depend on the job. */
 export type ContextBase = Pick<HandlerContext, 'redis' | 'keys' | 'registry' | 'queue'>;
@@ -95,7 +95,9 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
   const found = findHandler(deps.handlers, job.name);
   if ('info' in found) throw raise(found);
   const { task, handler } = found;
-  const read = readInput(task, job.data, Date.now());
+  let read = readInput(task, job.data, Date.now());
+  if (expiredOnly(read) && (await isResumable(deps.base, task.family, job)))
+    read = readInput(task, job.data, Date.now(), { resumed: true });
   if (read.kind === 'newer') throw failure(await deferToNewerWorker(job, token, task, read.version, read.meta, deps.deferral), false);
   if (read.kind === 'failed') throw raise(read.failure);
 
@@ -159,4 +161,9 @@ async function mayRun(gates: WorkerGates, task: AnyTask, job: Job, input: unknow
     throw failure({ code: 'INVALID_PAYLOAD', message: (error as Error).message }, false);
   }
   return gates.enter(task, job.id as string, keys);
+}
+
+/** Whether the job is a workflow that waited (its expiry no longer applies). */
+async function isResumable(base: ContextBase, family: string, job: Job): Promise<boolean> {
+  return (await base.redis.hexists(base.keys.jobHash(family, job.id as string), RESUMABLE_FIELD)) === 1;
 }

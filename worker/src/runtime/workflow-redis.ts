@@ -6,6 +6,9 @@ import { type ChildJob, type ChildOutcome, failedChild, type WorkflowPort } from
 /** A step's field in its job's BullMQ hash: removed with the job, kept across its retries. */
 export const STEP_FIELD = 'tw:step:';
 
+/** Set in a job's hash once it waited (slept, or on its children): it goes on after its expiry. */
+export const RESUMABLE_FIELD = 'tw:resumable';
+
 /** Writes a step only into a job that still exists (a removed job must not come back as a stray hash). */
 const WRITE_STEP = `if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return -1`;
 
@@ -82,12 +85,19 @@ export class RedisWorkflowPort implements WorkflowPort {
     );
   }
 
-  waitForChildren(): Promise<boolean> {
+  async waitForChildren(): Promise<boolean> {
+    await this.markResumable();
     return this.job.moveToWaitingChildren(this.token ?? '');
   }
 
   async sleepUntil(at: number): Promise<void> {
+    await this.markResumable();
     await this.job.moveToDelayed(at, this.token);
+  }
+
+  /** A job that waited runs on past its expiry (which bounds its start only). */
+  private async markResumable(): Promise<void> {
+    await this.redis.hset(this.jobKey, RESUMABLE_FIELD, '1');
   }
 
   mayParent(family: string): boolean {

@@ -55,6 +55,9 @@ export interface HarnessEnqueueOptions {
   priority?: number;
   attempts?: number;
   timeoutMs?: number;
+  /** Not started within this many ms after it may first run: fails with `EXPIRED`. */
+  ttlMs?: number;
+  expiresAt?: Date;
 }
 
 /** A job enqueued in the harness; it types `job()` and `result()`. */
@@ -179,6 +182,8 @@ class Harness implements MemoryJobs {
     if (options.priority !== undefined) opts.priority = options.priority;
     const delay = options.runAt ? options.runAt.getTime() - this.clock : (options.delayMs ?? 0);
     if (delay > 0) opts.delay = delay;
+    if (options.expiresAt) data.meta.expiresAt = options.expiresAt.getTime();
+    else if (options.ttlMs !== undefined) data.meta.expiresAt = this.clock + Math.max(0, delay) + options.ttlMs;
     return this.refOf(task, this.add(task.family, task.name, data, opts));
   }
 
@@ -251,7 +256,7 @@ class Harness implements MemoryJobs {
     const found = findHandler(this.handlers.get(job.family) as FamilyHandlers, job.name);
     if ('info' in found) return this.fail(job, found);
     const { task, handler } = found;
-    const read = readInput(task, job.data, this.clock);
+    const read = readInput(task, job.data, this.clock, { resumed: job.resumable });
     if (read.kind === 'newer') {
       const message = `${task.id} payload is version ${read.version} but the harness knows version ${task.version}`;
       return this.fail(job, { info: { code: 'UNSUPPORTED_VERSION', message }, retryable: false });

@@ -24,6 +24,8 @@ export class MemoryJob {
   readonly processed = new Map<string, string>();
   readonly failedChildren = new Map<string, string>();
   parent: MemoryJob | undefined;
+  /** Set once it waited (slept, or on its children): its expiry no longer applies. */
+  resumable = false;
   /** The running attempt's stop switch. */
   stop: JobAbort | undefined;
 
@@ -108,12 +110,14 @@ export class MemoryWorkflowPort implements WorkflowPort {
   }
 
   async waitForChildren(): Promise<boolean> {
+    this.job.resumable = true;
     if (this.job.pending.size === 0) return false;
     this.job.state = 'waiting-children';
     return true;
   }
 
   async sleepUntil(at: number): Promise<void> {
+    this.job.resumable = true;
     this.job.state = 'delayed';
     this.job.runAt = at;
   }
