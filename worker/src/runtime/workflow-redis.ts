@@ -1,7 +1,7 @@
 import type { Keys } from '@taskwire/shared';
 import type { RedisConnection } from '@taskwire/shared/node';
 import type { Job, Queue } from 'bullmq';
-import { type ChildJob, type ChildOutcome, failedChild, type WorkflowPort } from './workflow.ts';
+import { type ChildJob, type ChildOutcome, type ChildRef, failedChild, type WorkflowPort } from './workflow.ts';
 
 /** A step's field in its job's BullMQ hash: removed with the job, kept across its retries. */
 export const STEP_FIELD = 'tw:step:';
@@ -47,7 +47,7 @@ export class RedisWorkflowPort implements WorkflowPort {
     await this.redis.eval(WRITE_STEP, 1, this.jobKey, STEP_FIELD + name, record);
   }
 
-  async childOutcomes(children: readonly ChildJob[]): Promise<(ChildOutcome | 'pending' | undefined)[]> {
+  async childOutcomes(children: readonly ChildRef[]): Promise<(ChildOutcome | 'pending' | undefined)[]> {
     if (children.length === 0) return [];
     const childKeys = children.map((c) => this.keys.jobHash(c.task.family, c.bullId));
     // BullMQ keeps a parent's children in its own keys: pending ones in a set, finished ones in

@@ -44,9 +44,13 @@ export type RunAllOutputs<TTasks extends readonly AnyTask[]> = { -readonly [K in
 export type RunAllSettled<TTasks extends readonly AnyTask[]> = { -readonly [K in keyof TTasks]: Settled<TaskOutput<TTasks[K]>> };
 
 /** A child job, ready to add: its id is a function of the parent, the step and its index. */
-export interface ChildJob {
+export interface ChildRef {
   task: AnyTask;
   bullId: string;
+}
+
+/** A child to add: its envelope and job options (the parent's link among them). */
+export interface ChildJob extends ChildRef {
   data: Envelope;
   opts: JobsOptions;
 }
@@ -66,7 +70,7 @@ export interface WorkflowPort {
   readStep(name: string): Promise<string | undefined>;
   writeStep(name: string, record: string): Promise<void>;
   /** Each child's outcome; `pending` while it runs or waits; undefined when it is not linked to the job (not added yet). */
-  childOutcomes(children: readonly ChildJob[]): Promise<(ChildOutcome | 'pending' | undefined)[]>;
+  childOutcomes(children: readonly ChildRef[]): Promise<(ChildOutcome | 'pending' | undefined)[]>;
   /** Adds children (not linked to the job yet: adding a linked one again would count it pending once more). */
   addChildren(children: readonly ChildJob[]): Promise<void>;
   /** Parks the job until its pending children are done; false (nothing moved) when none is pending. */
@@ -189,7 +193,11 @@ export class Workflow {
     const children = calls.map((call, index) => this.child(name, call, index));
     let outcomes = await this.port.childOutcomes(children);
     if (outcomes.some((o) => o === undefined || o === 'pending')) {
-      await this.port.addChildren(children.filter((_, i) => outcomes[i] === undefined));
+      // Inputs are parsed and encoded only for the children to add (all of them, the first time).
+      const toAdd = children.flatMap((child, i) =>
+        outcomes[i] === undefined ? [this.prepare(name, child, calls[i] as ChildCall, i)] : [],
+      );
+      await this.port.addChildren(toAdd);
       if (await this.port.waitForChildren()) return this.stop('children');
       outcomes = await this.port.childOutcomes(children);
     }
@@ -203,7 +211,7 @@ export class Workflow {
     return finished.map((outcome, i) => settle(outcome, calls[i]?.task));
   }
 
-  private child(step: string, call: ChildCall, index: number): ChildJob {
+  private child(step: string, call: ChildCall, index: number): ChildRef {
     const task = call?.task;
     if (!task || typeof task.id !== 'string') throw notRetryable(`Step '${step}': child ${index} is not { task, input }`);
     if (task.flow) {
@@ -216,22 +224,28 @@ export class Workflow {
         'INVALID_INPUT',
       );
     }
+    return { task, bullId: childJobId(parent.family, parent.bullId, step, index) };
+  }
+
+  /** A child's job: its input parsed and encoded as the API does, linked to this job. */
+  private prepare(step: string, child: ChildRef, call: ChildCall, index: number): ChildJob {
     let prepared: ReturnType<typeof prepareTaskJob>;
     try {
-      prepared = prepareTaskJob({ registry: this.registry }, task, call.input);
+      prepared = prepareTaskJob({ registry: this.registry }, child.task, call.input);
     } catch (error) {
       // The parent's bug: retrying it cannot fix the input.
       if (error instanceof TaskwireError) throw notRetryable(`Step '${step}', child ${index}: ${error.message}`, 'INVALID_INPUT');
       throw error;
     }
+    const { parent } = this.port;
     const opts: JobsOptions = {
       ...prepared.opts,
-      jobId: childJobId(parent.family, parent.bullId, step, index),
+      jobId: child.bullId,
       parent: { id: parent.bullId, queue: parent.queue },
       // A child that fails for good is recorded, and the parent runs once every child is done.
       ignoreDependencyOnFailure: true,
     };
-    return { task, bullId: opts.jobId as string, data: prepared.data, opts };
+    return { ...child, data: prepared.data, opts };
   }
 
   private async read(name: string): Promise<StepRecord | undefined> {

@@ -1,7 +1,7 @@
 import { type AnyTask, type Envelope, type ErrorInfo, encodeFailureReason, formatJobId, type JobState } from '@taskwire/shared';
 import type { JobsOptions } from 'bullmq';
 import type { JobAbort } from '../runtime/job-abort.ts';
-import type { ChildJob, ChildOutcome, WorkflowPort } from '../runtime/workflow.ts';
+import type { ChildJob, ChildOutcome, ChildRef, WorkflowPort } from '../runtime/workflow.ts';
 import { failedChild } from '../runtime/workflow.ts';
 
 /** A job's place in the harness, as BullMQ names it (`waiting-children`: a parent waiting on its children). */
@@ -88,7 +88,7 @@ export class MemoryWorkflowPort implements WorkflowPort {
     this.job.steps.set(name, record);
   }
 
-  async childOutcomes(children: readonly ChildJob[]): Promise<(ChildOutcome | 'pending' | undefined)[]> {
+  async childOutcomes(children: readonly ChildRef[]): Promise<(ChildOutcome | 'pending' | undefined)[]> {
     return children.map((c) => {
       const key = jobKey(c.task.family, c.bullId);
       const value = this.job.processed.get(key);
