@@ -1,6 +1,6 @@
-import { type AnyTask, type FlowWrite, TaskwireError } from '@taskwire/shared';
+import type { AnyTask, FlowWrite } from '@taskwire/shared';
 import { promoteAdmitted, readFlowWindows } from '@taskwire/shared/node';
-import type { JobJson, JobsOptions } from 'bullmq';
+import type { JobJson } from 'bullmq';
 import type { QueueHub } from './hub.ts';
 
 /**
