@@ -9,7 +9,7 @@ import { createTestHarness } from '@taskwire/worker/testing';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, type Stack, startStack } from '../fixtures/harness.ts';
-import { child, memoryRecorder, parent, sleeper, slow, steps, wfRegistry, workflowHandlers } from '../fixtures/workflow.ts';
+import { child, memoryRecorder, parallel, parent, sleeper, slow, steps, wfRegistry, workflowHandlers } from '../fixtures/workflow.ts';
 
 interface Outcome {
   state: string;
@@ -57,6 +57,7 @@ const scenarios: Scenario[] = [
   { name: 'sleep', run: async (d) => d.settle(await d.enqueue(sleeper, { ms: 300 })) },
   // The expiry bounds the start: a job that started in time sleeps past it and goes on.
   { name: 'sleep past its expiry', run: async (d) => d.settle(await d.enqueue(sleeper, { ms: 600 }, { ttlMs: 300 })) },
+  { name: 'a step in flight when a sleep suspends', run: async (d) => d.settle(await d.enqueue(parallel, { sleepMs: 100, stepMs: 300 })) },
   { name: 'children', run: async (d) => d.settle(await d.enqueue(parent, { count: 5 })) },
   { name: 'child failure', run: async (d) => d.settle(await d.enqueue(parent, { count: 3, failIndex: 1 })) },
   { name: 'child failure, handled', run: async (d) => d.settle(await d.enqueue(parent, { count: 3, failIndex: 2, settled: true })) },
@@ -91,6 +92,13 @@ const expected: Record<string, Omit<Outcome, 'effects'> & { effects: Record<stri
   },
   sleep: { state: 'completed', result: { attempt: 1 }, code: null, attemptsMade: 1, effects: { before: 1, after: 1 } },
   'sleep past its expiry': { state: 'completed', result: { attempt: 1 }, code: null, attemptsMade: 1, effects: { before: 1, after: 1 } },
+  'a step in flight when a sleep suspends': {
+    state: 'completed',
+    result: { slow: 7 },
+    code: null,
+    attemptsMade: 1,
+    effects: { slow: 1, after: 1 },
+  },
   children: {
     state: 'completed',
     result: { squares: [0, 1, 4, 9, 16], failed: [] },
@@ -205,7 +213,7 @@ describe('the test harness and a real worker give the same outcomes', () => {
       const harness = createTestHarness({
         registry: wfRegistry,
         handlers: [workflowHandlers(harnessRecorder.record)],
-        blockedAfterMs: 100,
+        blockedAfterMs: 1_000,
       });
       return {
         enqueue: async (task, input, options) => harness.enqueue(task as typeof child, input as never, options).id,

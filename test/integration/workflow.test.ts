@@ -3,6 +3,10 @@
  * worker and resumes, children fan out and in with typed results, a child's failure reaches the
  * parent with its code, and a cancelled parent takes its unfinished children with it.
  */
+
+import { encodeEnvelope } from '@taskwire/shared';
+import { createRedis } from '@taskwire/shared/node';
+import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { eventually, startStack } from '../fixtures/harness.ts';
 import { codeOf } from '../fixtures/outcomes.ts';
@@ -110,6 +114,55 @@ describe('workflows on a real worker', () => {
       workflow: { steps: expect.arrayContaining(['before', 'nap']) },
     });
     expect(sleepEvents.at(-1)?.type).toBe('completed');
+  });
+
+  it('a child cancelled by hand is not added again: its parent gets it as CANCELLED', async () => {
+    await using stack = await startStack({ registry: wfRegistry, token: 'tkn' });
+    const { record, counts } = memoryRecorder();
+    await stack.startWorker(workflowHandlers(record), { concurrency: 2 });
+    const ref = await stack.client.wf.parent.enqueue({ count: 4, childHoldMs: 300, settled: true });
+    // The parent waits; two children run, two wait: cancel one of those.
+    const waiting = await eventually(async () => {
+      const jobs = await stack.client.jobs.list({ family: 'wf', state: 'waiting' });
+      const children = jobs.filter((job) => job.id !== ref.id);
+      return children.length === 2 ? children : undefined;
+    });
+    expect((await stack.client.jobs.cancel(waiting[1]?.id as string)).outcome).toBe('removed');
+    const view = await finished(() => stack.client.wf.parent.get(ref.id));
+    expect(view.state).toBe('completed');
+    expect(view.result?.failed).toEqual(['CANCELLED']);
+    expect(view.result?.squares).toHaveLength(3);
+    // Three children ran, once each; the cancelled one never.
+    expect([0, 1, 2, 3].map((i) => counts.get(`child:${i}`) ?? 0).sort()).toEqual([0, 1, 1, 1]);
+  });
+
+  it('a parent whose id is reused (removed, then added again with the same id) runs new children, not the old ones', async () => {
+    await using stack = await startStack({ registry: wfRegistry, token: 'tkn' });
+    const { record, counts } = memoryRecorder();
+    await stack.startWorker(workflowHandlers(record), { concurrency: 4 });
+    const connection = createRedis(stack.redis, 'worker', 'wf-reuse');
+    const queue = new Queue('{wf}', { connection, prefix: stack.prefix });
+    try {
+      const add = () =>
+        queue.add('parent', encodeEnvelope(1, { count: 2, failIndex: 1, settled: true }, { enqueuedAt: Date.now() }), {
+          jobId: 'p-fixed',
+          attempts: 1,
+        });
+      await add();
+      const first = await finished(() => stack.client.wf.parent.get('wf.p-fixed'));
+      expect(first.result).toMatchObject({ squares: [0], failed: ['HANDLER_ERROR'] });
+      // Its failed child stays (kept as a failed job) when the parent alone is removed.
+      await (await queue.getJob('p-fixed'))?.remove({ removeChildren: false });
+      await add();
+      const second = await finished(() => stack.client.wf.parent.get('wf.p-fixed'));
+      expect(second.result).toMatchObject({ squares: [0], failed: ['HANDLER_ERROR'] });
+      // Each parent ran its own children: child 0 twice in all, the failing child 2 attempts each.
+      expect(counts.get('child:0')).toBe(2);
+      expect(counts.get('child:1')).toBe(4);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
   });
 
   it('cancelling a parent that waits on its children removes the unfinished children', async () => {

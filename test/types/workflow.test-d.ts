@@ -25,6 +25,7 @@ describe('workflow steps and children', () => {
       sleeper: async () => ({ sleptMs: 0, attempt: 1 }),
       parent: async () => ({ squares: [], failed: [], at: new Date() }),
       slow: async () => ({ ok: true }),
+      parallel: async () => ({ slow: 1 }),
     });
   });
 

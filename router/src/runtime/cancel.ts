@@ -5,42 +5,35 @@ import type { QueueHub } from './hub.ts';
 export type CancelOutcome = 'removed' | 'cancelling';
 
 /**
- * Cancels a job that has not finished. A waiting or delayed job is removed; a running one is
- * aborted by its worker (the family's cancel channel); a workflow parent waiting on its children
- * takes its unfinished children with it (whatever their family: they are the parent's work),
- * running children aborted, the others removed, then the parent is removed.
+ * Cancels a job that has not finished. A waiting, delayed or waiting-children job is removed
+ * (its finished children are kept: their results are theirs); a running one is aborted by its
+ * worker (the family's cancel channel). A workflow parent's unfinished children go with it
+ * (whatever their family: they are the parent's work): waiting ones removed, running ones aborted.
  */
 export async function cancelJob(hub: QueueHub, family: string, job: Job, state: string): Promise<CancelOutcome> {
-  if (state === 'waiting-children') return cancelParent(hub, family, job);
-  if (state !== 'active') {
-    const removed = await hub.run(() =>
-      job.remove().then(
-        () => true,
-        () => false,
-      ),
-    );
-    if (removed) return 'removed';
-  }
-  // Active (or it became active while we looked): tell the workers of its family.
-  await hub.run(() => hub.redis.publish(hub.keys.cancelChannel(family), job.id as string));
-  return 'cancelling';
-}
-
-/**
- * The parent goes first: removing a child, or aborting it, releases a parent with nothing else
- * pending, which a worker would then run. Its children's keys are read before.
- */
-async function cancelParent(hub: QueueHub, family: string, parent: Job): Promise<CancelOutcome> {
-  const { unprocessed = [] } = await hub.run(() => parent.getDependencies({ unprocessed: { count: 100_000 } }));
+  if (state === 'active') return abort(hub, family, job);
+  // Read before the parent goes; the parent goes first: removing or aborting a child releases a
+  // parent with nothing else pending, which a worker would then run.
+  const { unprocessed = [] } = await hub.run(() => job.getDependencies({ unprocessed: { count: 100_000 } }));
   const removed = await hub.run(() =>
-    parent.remove({ removeChildren: false }).then(
+    job.remove({ removeChildren: false }).then(
       () => true,
       () => false,
     ),
   );
-  // Not removed: it runs again (its last child just finished); abort it like any running job.
-  if (!removed) await hub.run(() => hub.redis.publish(hub.keys.cancelChannel(family), parent.id as string));
-  const children = unprocessed.map((key) => childOf(hub, key)).filter((child) => child !== undefined);
+  // Not removed: it became active meanwhile (e.g. its last child just finished); abort it there.
+  const outcome = removed ? 'removed' : await abort(hub, family, job);
+  await cancelChildren(hub, unprocessed);
+  return outcome;
+}
+
+async function abort(hub: QueueHub, family: string, job: Job): Promise<CancelOutcome> {
+  await hub.run(() => hub.redis.publish(hub.keys.cancelChannel(family), job.id as string));
+  return 'cancelling';
+}
+
+async function cancelChildren(hub: QueueHub, keys: readonly string[]): Promise<void> {
+  const children = keys.map((key) => childOf(hub, key)).filter((child) => child !== undefined);
   // Those not running first, so that a worker freed by an aborted child finds none of them to take.
   const running: { family: string; job: Job; state: string }[] = [];
   for (const child of children) {
@@ -50,7 +43,6 @@ async function cancelParent(hub: QueueHub, family: string, parent: Job): Promise
     else await cancelJob(hub, child.family, found.job, found.state);
   }
   for (const child of running) await cancelJob(hub, child.family, child.job, child.state);
-  return removed ? 'removed' : 'cancelling';
 }
 
 /** A child's family and BullMQ id from its job key (`<prefix>:{<family>}:<id>`), if of this registry. */

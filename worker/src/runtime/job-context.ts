@@ -66,7 +66,13 @@ export class JobContext implements HandlerContext {
   }
 
   private flow(): Workflow {
-    this.workflow ??= new Workflow(this.host.workflowPort(), this.host.registry, () => this.stop.abort('suspended'));
+    this.workflow ??= new Workflow(
+      this.host.workflowPort(),
+      this.host.registry,
+      () => this.stop.abort('suspended'),
+      () => this.stop.reason !== undefined,
+      this.task.defaults.maxPayloadBytes,
+    );
     return this.workflow;
   }
 

@@ -145,6 +145,8 @@ export async function runJob(deps: RunJobDeps, job: Job, token: string | undefin
   } finally {
     clearTimeout(timer);
     deps.running.delete(bullId);
+    // Workflow calls still in flight (a handler that did not await them) leave the job alone now.
+    ctx.workflow?.end();
   }
 
   const checked = checkOutput(task, output);

@@ -9,8 +9,23 @@ export const STEP_FIELD = 'tw:step:';
 /** Set in a job's hash once it waited (slept, or on its children): it goes on after its expiry. */
 export const RESUMABLE_FIELD = 'tw:resumable';
 
-/** Writes a step only into a job that still exists (a removed job must not come back as a stray hash). */
-const WRITE_STEP = `if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return -1`;
+/**
+ * Writes a field of a job's hash only while the job exists and, with a token, while this run
+ * holds its lock (a removed job must not come back as a stray hash; a run whose lock another
+ * worker took must leave the job to it). Without `replace` the first value stays. Answers the
+ * value kept, or false when nothing was written.
+ */
+const WRITE_FIELD = `if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[3] then return false end
+if ARGV[4] == '1' then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  return ARGV[2]
+end
+redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+return redis.call('HGET', KEYS[1], ARGV[1])`;
+
+/** Children are added this many at a time (one MULTI each), so a large fan-out does not hold Redis. */
+const ADD_CHUNK = 500;
 
 /**
  * A job's workflow in Redis: steps are fields of the job's own hash (so they go with the job and
@@ -31,7 +46,7 @@ export class RedisWorkflowPort implements WorkflowPort {
     private readonly queue: (family: string) => Queue,
   ) {
     const bullId = job.id as string;
-    this.parent = { family, bullId, queue: `${keys.prefix}:${keys.queueName(family)}` };
+    this.parent = { family, bullId, queue: `${keys.prefix}:${keys.queueName(family)}`, incarnation: String(job.timestamp) };
     this.jobKey = keys.jobHash(family, bullId);
   }
 
@@ -43,8 +58,22 @@ export class RedisWorkflowPort implements WorkflowPort {
     return (await this.redis.hget(this.jobKey, STEP_FIELD + name)) ?? undefined;
   }
 
-  async writeStep(name: string, record: string): Promise<void> {
-    await this.redis.eval(WRITE_STEP, 1, this.jobKey, STEP_FIELD + name, record);
+  async writeStep(name: string, record: string, options: { replace?: boolean } = {}): Promise<string | undefined> {
+    return this.writeField(STEP_FIELD + name, record, options.replace ?? false);
+  }
+
+  private async writeField(field: string, value: string, replace: boolean): Promise<string | undefined> {
+    const kept = await this.redis.eval(
+      WRITE_FIELD,
+      2,
+      this.jobKey,
+      `${this.jobKey}:lock`,
+      field,
+      value,
+      this.token ?? '',
+      replace ? '1' : '0',
+    );
+    return typeof kept === 'string' ? kept : undefined;
   }
 
   async childOutcomes(children: readonly ChildRef[]): Promise<(ChildOutcome | 'pending' | undefined)[]> {
@@ -78,11 +107,12 @@ export class RedisWorkflowPort implements WorkflowPort {
       list.push(c);
       byFamily.set(c.task.family, list);
     }
-    await Promise.all(
-      [...byFamily].map(([family, list]) =>
-        this.queue(family).addBulk(list.map((c) => ({ name: c.task.name, data: c.data, opts: c.opts }))),
-      ),
-    );
+    for (const [family, list] of byFamily) {
+      for (let i = 0; i < list.length; i += ADD_CHUNK) {
+        const chunk = list.slice(i, i + ADD_CHUNK).map((c) => ({ name: c.task.name, data: c.data, opts: c.opts }));
+        await this.queue(family).addBulk(chunk);
+      }
+    }
   }
 
   async waitForChildren(): Promise<boolean> {
@@ -97,7 +127,7 @@ export class RedisWorkflowPort implements WorkflowPort {
 
   /** A job that waited runs on past its expiry (which bounds its start only). */
   private async markResumable(): Promise<void> {
-    await this.redis.hset(this.jobKey, RESUMABLE_FIELD, '1');
+    await this.writeField(RESUMABLE_FIELD, '1', true);
   }
 
   mayParent(family: string): boolean {

@@ -63,13 +63,21 @@ export type ChildOutcome = { ok: true; value: unknown } | { ok: false; error: Er
  * parent/child in a worker, memory and a virtual clock in the test harness.
  */
 export interface WorkflowPort {
-  /** The family and BullMQ id of the job, and the qualified name of its queue (children name it). */
-  readonly parent: { family: string; bullId: string; queue: string };
+  /**
+   * The job's family and BullMQ id, the qualified name of its queue (children name it), and what
+   * tells this job from an earlier one of the same id (its creation time): children's ids use it.
+   */
+  readonly parent: { family: string; bullId: string; queue: string; incarnation: string };
   now(): number;
   /** A step's stored record, or undefined. */
   readStep(name: string): Promise<string | undefined>;
-  writeStep(name: string, record: string): Promise<void>;
-  /** Each child's outcome; `pending` while it runs or waits; undefined when it is not linked to the job (not added yet). */
+  /**
+   * Stores a step's record unless one is there (the first writer wins) and answers the record
+   * kept; `replace` overwrites. Undefined when this run no longer holds the job (removed, or its
+   * lock taken by another worker after a stall): nothing is written then.
+   */
+  writeStep(name: string, record: string, options?: { replace?: boolean }): Promise<string | undefined>;
+  /** Each child's outcome; `pending` while it runs or waits; undefined when it is not linked to the job. */
   childOutcomes(children: readonly ChildRef[]): Promise<(ChildOutcome | 'pending' | undefined)[]>;
   /** Adds children (not linked to the job yet: adding a linked one again would count it pending once more). */
   addChildren(children: readonly ChildJob[]): Promise<void>;
@@ -88,59 +96,100 @@ const MAX_STEP_NAME = 200;
 
 /**
  * The BullMQ id of a workflow's child: `c` and 40 hex digits of the SHA-256 of the parent's
- * public id, the step's name and the child's index, so a parent run again adds the same child.
+ * public id and incarnation, the step's name and the child's index, so a parent run again adds the
+ * same child, and a later job that reuses the parent's id (an idempotency key) adds new ones.
  */
-export function childJobId(parentFamily: string, parentBullId: string, step: string, index: number): string {
+export function childJobId(parent: WorkflowPort['parent'], step: string, index: number): string {
   return `c${createHash('sha256')
-    .update(`${formatJobId(parentFamily, parentBullId)}\n${step}\n${index}`)
+    .update(`${formatJobId(parent.family, parent.bullId)}\n${parent.incarnation}\n${step}\n${index}`)
     .digest('hex')
     .slice(0, 40)}`;
 }
 
-/** A step's record as stored: a result (encoded with the wire codec), a wake-up time, or children's outcomes. */
-type StepRecord = { v: unknown } | { until: number } | { children: ChildOutcome[] };
+/**
+ * A step's record as stored: a result (encoded with the wire codec), a wake-up time, or, for
+ * children, how many were added (their outcomes stay in BullMQ's keys of the parent).
+ */
+type StepRecord = { v: unknown } | { until: number } | { added: number };
 
 function notRetryable(message: string, code: 'HANDLER_ERROR' | 'INVALID_INPUT' = 'HANDLER_ERROR'): TaskwireError {
   return new TaskwireError(code, message, { retryable: false });
+}
+
+/** What a workflow call of a run settles as once the run stopped: nothing, ever. */
+const never = <T>(): Promise<T> => new Promise<T>(() => {});
+
+/** A workflow call in flight; `parking` once it is about to suspend the job. */
+interface Call {
+  done: Promise<unknown>;
+  parking: boolean;
 }
 
 /**
  * A job's steps, sleeps and children for one run of its handler. Every operation is a step with
  * a name unique in the job; what a step produced is stored with the job, so a later run (a retry,
  * or the run after a sleep or after the children finished) returns it without doing it again.
- * A sleep or a wait for children suspends the run: `suspend` stops the handler (its signal aborts)
- * and the operation never settles; the job runs again from the top once it may go on.
+ *
+ * A sleep or a wait for children suspends the run: the calls still in flight finish first (their
+ * steps stored), then the job moves and `suspend` stops the handler (its signal aborts); the
+ * suspending call never settles and the job runs again from the top once it may go on. Once the
+ * run stopped (suspended, timed out, cancelled, shut down, or ended), no call touches the job.
  */
 export class Workflow {
   /** Set when the run stopped to wait. */
   suspension: Suspension | undefined;
   private readonly names = new Set<string>();
   private readonly counters = new Map<string, number>();
+  private readonly calls = new Set<Call>();
+  /** Suspensions take turns: the first moves the job, the others find it moved. */
+  private turn: Promise<void> = Promise.resolve();
+  private parking = false;
+  private ended = false;
 
   constructor(
     private readonly port: WorkflowPort,
     private readonly registry: Registry,
+    /** Stops the handler: the job waits (its signal aborts with `suspended`). */
     private readonly suspend: () => void,
+    /** Whether the run was stopped otherwise (timeout, cancel, shutdown). */
+    private readonly stopped: () => boolean,
+    /** The largest step result stored, in bytes of JSON (the task's `maxPayloadBytes`). */
+    private readonly maxRecordBytes = Number.POSITIVE_INFINITY,
   ) {}
 
-  async step<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
-    this.claim(name);
-    if (typeof fn !== 'function') throw notRetryable(`Step '${name}' needs a function`);
-    const stored = await this.read(name);
-    if (stored !== undefined) {
-      if (!('v' in stored)) throw notRetryable(`Step '${name}' was stored by another kind of step (a sleep or children)`);
-      return decodeValue(stored.v) as T;
-    }
-    const value = await fn();
-    let record: string;
-    try {
-      record = JSON.stringify({ v: encodeValue(value) });
-    } catch (error) {
-      throw notRetryable(`Step '${name}' returned a value that cannot be stored: ${(error as Error).message}`);
-    }
-    await this.port.writeStep(name, record);
-    // What a later run would get: the same value whether the step ran now or before.
-    return decodeValue((JSON.parse(record) as { v: unknown }).v) as T;
+  /** The run is over (its handler settled, or it failed): calls still in flight leave the job alone. */
+  end(): void {
+    this.ended = true;
+  }
+
+  private get live(): boolean {
+    return !this.ended && !this.suspension && !this.stopped();
+  }
+
+  step<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+    return this.call(name, async () => {
+      if (typeof fn !== 'function') throw notRetryable(`Step '${name}' needs a function`);
+      const stored = await this.read(name);
+      if (stored !== undefined) {
+        if (!('v' in stored)) throw notRetryable(`Step '${name}' was stored by another kind of step (a sleep or children)`);
+        return decodeValue(stored.v) as T;
+      }
+      const value = await fn();
+      let record: string;
+      try {
+        record = JSON.stringify({ v: encodeValue(value) });
+      } catch (error) {
+        throw notRetryable(`Step '${name}' returned a value that cannot be stored: ${(error as Error).message}`);
+      }
+      if (Buffer.byteLength(record) > this.maxRecordBytes) {
+        throw notRetryable(
+          `Step '${name}' returned ${Buffer.byteLength(record)} bytes, more than the task's maxPayloadBytes (${this.maxRecordBytes})`,
+        );
+      }
+      // The first record wins (a run that stalled and went on elsewhere may have stored one).
+      const kept = await this.write(name, record);
+      return decodeValue((JSON.parse(kept) as { v: unknown }).v) as T;
+    });
   }
 
   sleep(name: string, ms: number): Promise<void> {
@@ -163,52 +212,131 @@ export class Workflow {
     return this.fanOut(name, calls).then((outcomes) => (options.settled ? outcomes : outcomes.map((o) => settledValue(o, name))));
   }
 
-  private async sleepTo(name: string, deadline: () => number): Promise<void> {
-    this.claim(name);
-    const stored = await this.read(name);
-    let until: number;
-    if (stored === undefined) {
-      until = deadline();
-      await this.port.writeStep(name, JSON.stringify({ until }));
-    } else if ('until' in stored) {
-      until = stored.until;
-    } else {
-      throw notRetryable(`Step '${name}' was stored by another kind of step, not a sleep`);
-    }
-    if (this.port.now() >= until) return;
-    await this.port.sleepUntil(until);
-    return this.stop('sleep');
+  private sleepTo(name: string, deadline: () => number): Promise<void> {
+    return this.call(name, async (call) => {
+      const stored = await this.read(name);
+      let until: number;
+      if (stored === undefined) {
+        until = (JSON.parse(await this.write(name, JSON.stringify({ until: deadline() }))) as { until: number }).until;
+      } else if ('until' in stored) {
+        until = stored.until;
+      } else {
+        throw notRetryable(`Step '${name}' was stored by another kind of step, not a sleep`);
+      }
+      if (this.port.now() >= until) return;
+      await this.park(call, 'sleep', async () => {
+        await this.port.sleepUntil(until);
+        return true;
+      });
+    });
   }
 
-  private async fanOut(name: string, calls: readonly ChildCall[]): Promise<Settled<unknown>[]> {
-    this.claim(name);
-    if (!Array.isArray(calls)) throw notRetryable(`Step '${name}' needs an array of { task, input }`);
-    const stored = await this.read(name);
-    if (stored !== undefined) {
-      if (!('children' in stored) || stored.children.length !== calls.length) {
+  private fanOut(name: string, calls: readonly ChildCall[]): Promise<Settled<unknown>[]> {
+    return this.call(name, async (call) => {
+      if (!Array.isArray(calls)) throw notRetryable(`Step '${name}' needs an array of { task, input }`);
+      const stored = await this.read(name);
+      if (stored !== undefined && !('added' in stored && stored.added === calls.length)) {
         throw notRetryable(`Step '${name}' was stored by another step (not ${calls.length} children): name steps uniquely`);
       }
-      return stored.children.map((outcome, i) => settle(outcome, calls[i]?.task));
-    }
-    const children = calls.map((call, index) => this.child(name, call, index));
-    let outcomes = await this.port.childOutcomes(children);
-    if (outcomes.some((o) => o === undefined || o === 'pending')) {
-      // Inputs are parsed and encoded only for the children to add (all of them, the first time).
-      const toAdd = children.flatMap((child, i) =>
-        outcomes[i] === undefined ? [this.prepare(name, child, calls[i] as ChildCall, i)] : [],
-      );
-      await this.port.addChildren(toAdd);
-      if (await this.port.waitForChildren()) return this.stop('children');
-      outcomes = await this.port.childOutcomes(children);
-    }
-    const finished = children.map((child, i): ChildOutcome => {
-      const outcome = outcomes[i];
-      if (typeof outcome === 'object') return outcome;
-      const message = `Child ${formatJobId(child.task.family, child.bullId)} ended without an outcome (removed?)`;
-      return { ok: false, error: { code: 'NOT_FOUND', message } };
+      const children = calls.map((child, index) => this.child(name, child, index));
+      let outcomes = await this.port.childOutcomes(children);
+      // Added by an earlier run: a child neither linked nor finished was removed (cancelled by hand).
+      if (!stored && outcomes.includes(undefined)) {
+        // Inputs are parsed and encoded only for the children to add (all of them, the first time).
+        const toAdd = children.flatMap((child, i) =>
+          outcomes[i] === undefined ? [this.prepare(name, child, calls[i] as ChildCall, i)] : [],
+        );
+        this.check();
+        await this.port.addChildren(toAdd);
+        await this.write(name, JSON.stringify({ added: calls.length }), { replace: true });
+      }
+      if (outcomes.some((o) => o === undefined || o === 'pending')) {
+        const moved = await this.park(call, 'children', () => this.port.waitForChildren());
+        if (!moved) outcomes = await this.port.childOutcomes(children);
+      }
+      return children.map((child, i): Settled<unknown> => {
+        const outcome = outcomes[i];
+        if (typeof outcome === 'object') return settle(outcome, calls[i]?.task);
+        const message = `Child ${formatJobId(child.task.family, child.bullId)} was removed before it ended`;
+        return { status: 'rejected', error: { code: 'CANCELLED', message } };
+      });
     });
-    await this.port.writeStep(name, JSON.stringify({ children: finished }));
-    return finished.map((outcome, i) => settle(outcome, calls[i]?.task));
+  }
+
+  /**
+   * Runs one workflow call of the handler. A call made once the run stopped, or while the job is
+   * about to suspend, never settles: nothing of it reaches the job.
+   */
+  private call<T>(name: string, body: (call: Call) => Promise<T>): Promise<T> {
+    this.claim(name);
+    if (this.parking || !this.live) return never();
+    const call: Call = { done: Promise.resolve(), parking: false };
+    const run = (async () => {
+      try {
+        const value = await body(call);
+        // Stopped meanwhile: the handler is not waited for any more; nothing more of it runs.
+        return this.live ? value : never<T>();
+      } catch (error) {
+        if (error === STOPPED || !this.live) return never<T>();
+        throw error;
+      }
+    })();
+    call.done = run.catch(() => {});
+    this.calls.add(call);
+    void call.done.then(() => this.calls.delete(call));
+    return run;
+  }
+
+  /**
+   * Suspends the job with `move` (true: it moved; then this never settles; false: it did not and
+   * the call goes on), once the other calls in flight have finished
+   * (their steps stored: none runs again after the job resumes). One suspension moves the job;
+   * a call after it finds the run stopped.
+   */
+  private async park(call: Call, kind: Suspension, move: () => Promise<boolean>): Promise<false> {
+    call.parking = true;
+    this.parking = true;
+    for (;;) {
+      const others = [...this.calls].filter((c) => !c.parking).map((c) => c.done);
+      if (others.length === 0) break;
+      await Promise.allSettled(others);
+    }
+    const previous = this.turn;
+    let release = () => {};
+    this.turn = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    try {
+      // A handler that failed meanwhile settles within this turn of the event loop: let it.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.check();
+      if (!(await move())) {
+        call.parking = false;
+        this.parking = [...this.calls].some((c) => c.parking);
+        return false;
+      }
+      this.suspension = kind;
+      this.suspend();
+      return never();
+    } finally {
+      release();
+    }
+  }
+
+  /** Throws nothing and goes no further once the run stopped: the caller's promise never settles. */
+  private check(): void {
+    if (!this.live) throw STOPPED;
+  }
+
+  private async write(name: string, record: string, options?: { replace?: boolean }): Promise<string> {
+    this.check();
+    const kept = await this.port.writeStep(name, record, options);
+    if (kept === undefined) {
+      // Its lock expired and another worker runs the job now (or it was removed): leave it to that run.
+      throw new TaskwireError('INVALID_STATE', `Step '${name}' not stored: this run no longer holds the job`, { retryable: true });
+    }
+    return kept;
   }
 
   private child(step: string, call: ChildCall, index: number): ChildRef {
@@ -224,7 +352,7 @@ export class Workflow {
         'INVALID_INPUT',
       );
     }
-    return { task, bullId: childJobId(parent.family, parent.bullId, step, index) };
+    return { task, bullId: childJobId(parent, step, index) };
   }
 
   /** A child's job: its input parsed and encoded as the API does, linked to this job. */
@@ -249,6 +377,7 @@ export class Workflow {
   }
 
   private async read(name: string): Promise<StepRecord | undefined> {
+    this.check();
     const raw = await this.port.readStep(name);
     if (raw === undefined) return undefined;
     try {
@@ -263,7 +392,6 @@ export class Workflow {
     if (typeof name !== 'string' || name.length === 0 || name.length > MAX_STEP_NAME) {
       throw notRetryable(`A step needs a name of 1–${MAX_STEP_NAME} characters`);
     }
-    if (this.suspension) throw notRetryable(`Step '${name}' started after the job was suspended`);
     if (this.names.has(name)) {
       throw notRetryable(`Step '${name}' ran twice in one job: give each step its own name (e.g. \`batch-\${i}\`)`);
     }
@@ -276,14 +404,10 @@ export class Workflow {
     this.counters.set(key, n);
     return `${key}#${n}`;
   }
-
-  /** Stops the run to wait: the handler's signal aborts and this never settles. */
-  private stop(kind: Suspension): Promise<never> {
-    this.suspension = kind;
-    this.suspend();
-    return new Promise<never>(() => {});
-  }
 }
+
+/** Thrown inside a call once the run stopped; the call turns it into a promise that never settles. */
+const STOPPED = Symbol('stopped');
 
 /**
  * A child's outcome as the parent sees it: its result checked against the child's output schema

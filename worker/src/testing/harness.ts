@@ -43,7 +43,7 @@ export interface TestHarnessOptions<TRegistry extends Registry> {
   now?: Date | number;
   /**
    * A handler that has not settled after this much real time is taken as waiting for time (as
-   * one waiting on `ctx.signal` only): the virtual clock jumps to its timeout. Default 1,000 ms.
+   * one waiting on `ctx.signal` only): the virtual clock jumps to its timeout. Default 5,000 ms.
    */
   blockedAfterMs?: number;
 }
@@ -143,7 +143,7 @@ class Harness implements MemoryJobs {
   constructor(options: TestHarnessOptions<Registry>) {
     this.registry = options.registry;
     this.clock = options.now === undefined ? Date.now() : new Date(options.now).getTime();
-    this.blockedAfterMs = options.blockedAfterMs ?? 1_000;
+    this.blockedAfterMs = options.blockedAfterMs ?? 5_000;
     for (const h of options.handlers) {
       if (!Object.hasOwn(this.registry, h.family.name))
         throw new Error(`createTestHarness: family '${h.family.name}' is not in the registry`);
@@ -286,6 +286,7 @@ class Harness implements MemoryJobs {
       return this.fail(job, failureOf(reason === 'shutdown' ? undefined : reason, error, timeoutMs));
     } finally {
       job.stop = undefined;
+      ctx.workflow?.end();
     }
     const checked = checkOutput(task, output);
     if (!checked.ok) return this.fail(job, checked.failure);
@@ -358,11 +359,10 @@ class Harness implements MemoryJobs {
       job.stop?.abort('cancelled');
       return 'cancelling';
     }
-    if (job.state === 'waiting-children') {
-      for (const key of [...job.pending]) {
-        const child = this.byKey.get(key);
-        if (child && child.state !== 'completed' && child.state !== 'failed') this.cancel(child.id);
-      }
+    // Its unfinished children go with it (a parent waiting on them, or one that was put back meanwhile).
+    for (const key of [...job.pending]) {
+      const child = this.byKey.get(key);
+      if (child && child.state !== 'completed' && child.state !== 'failed') this.cancel(child.id);
     }
     this.byKey.delete(job.key);
     const parent = job.parent;

@@ -73,7 +73,7 @@ export class MemoryWorkflowPort implements WorkflowPort {
     private readonly jobs: MemoryJobs,
     private readonly job: MemoryJob,
   ) {
-    this.parent = { family: job.family, bullId: job.bullId, queue: job.family };
+    this.parent = { family: job.family, bullId: job.bullId, queue: job.family, incarnation: String(job.order) };
   }
 
   now(): number {
@@ -84,8 +84,11 @@ export class MemoryWorkflowPort implements WorkflowPort {
     return this.job.steps.get(name);
   }
 
-  async writeStep(name: string, record: string): Promise<void> {
-    this.job.steps.set(name, record);
+  async writeStep(name: string, record: string, options: { replace?: boolean } = {}): Promise<string | undefined> {
+    // A job removed (cancelled) meanwhile keeps nothing.
+    if (this.jobs.find(this.job.key) !== this.job) return undefined;
+    if (options.replace || !this.job.steps.has(name)) this.job.steps.set(name, record);
+    return this.job.steps.get(name);
   }
 
   async childOutcomes(children: readonly ChildRef[]): Promise<(ChildOutcome | 'pending' | undefined)[]> {
