@@ -79,8 +79,11 @@ describe('kill -9 of a worker in the middle of a workflow', () => {
     const { stack, redis, keys } = lab;
     await lab.start();
     const ref = await stack.client.wf.parent.enqueue({ count: 100, childHoldMs: 150 });
-    // A third of the children done: the parent waits on the rest, some of them running.
+    // A third of the children done: the parent waits on the rest, some of them running. The kill
+    // lands inside the next children's work (150 ms each), not right after a side effect: a
+    // child killed between its side effect and its completion runs again (at least once).
     await eventually(async () => (Object.keys(await lab.effects()).length >= 35 ? true : undefined), 30_000, 20);
+    await sleep(75);
     // No worker in this process: only the spawned one runs jobs.
     expect(stack.workers).toHaveLength(0);
     const activeAtKill = await redis.lrange(`${keys.prefix}:{wf}:active`, 0, -1);
