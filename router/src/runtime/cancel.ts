@@ -14,7 +14,7 @@ export async function cancelJob(hub: QueueHub, family: string, job: Job, state: 
   if (state === 'active') return abort(hub, family, job);
   // Read before the parent goes; the parent goes first: removing or aborting a child releases a
   // parent with nothing else pending, which a worker would then run.
-  const { unprocessed = [] } = await hub.run(() => job.getDependencies({ unprocessed: { count: 100_000 } }));
+  const unprocessed = await unfinishedChildren(hub, job);
   const removed = await hub.run(() =>
     job.remove({ removeChildren: false }).then(
       () => true,
@@ -32,17 +32,41 @@ async function abort(hub: QueueHub, family: string, job: Job): Promise<CancelOut
   return 'cancelling';
 }
 
+/** The keys of a job's children that have not finished (every page of BullMQ's set). */
+async function unfinishedChildren(hub: QueueHub, job: Job): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = 0;
+  do {
+    const page = await hub.run(() => job.getDependencies({ unprocessed: { cursor, count: 1_000 } }));
+    keys.push(...(page.unprocessed ?? []));
+    cursor = page.nextUnprocessedCursor ?? 0;
+  } while (cursor !== 0);
+  return keys;
+}
+
+/** Children are looked up and cancelled this many at a time. */
+const CANCEL_CHUNK = 100;
+
 async function cancelChildren(hub: QueueHub, keys: readonly string[]): Promise<void> {
   const children = keys.map((key) => childOf(hub, key)).filter((child) => child !== undefined);
   // Those not running first, so that a worker freed by an aborted child finds none of them to take.
   const running: { family: string; job: Job; state: string }[] = [];
-  for (const child of children) {
-    const found = await hub.fetchJob(hub.queue(child.family), child.bullId);
-    if (!found) continue;
-    if (found.state === 'active') running.push({ family: child.family, ...found });
-    else await cancelJob(hub, child.family, found.job, found.state);
+  for (let i = 0; i < children.length; i += CANCEL_CHUNK) {
+    const chunk = children.slice(i, i + CANCEL_CHUNK);
+    const found = await Promise.all(chunk.map((child) => hub.fetchJob(hub.queue(child.family), child.bullId)));
+    await Promise.all(
+      chunk.map((child, j) => {
+        const job = found[j];
+        if (!job) return undefined;
+        if (job.state === 'active') running.push({ family: child.family, ...job });
+        else return cancelJob(hub, child.family, job.job, job.state);
+        return undefined;
+      }),
+    );
   }
-  for (const child of running) await cancelJob(hub, child.family, child.job, child.state);
+  for (let i = 0; i < running.length; i += CANCEL_CHUNK) {
+    await Promise.all(running.slice(i, i + CANCEL_CHUNK).map((child) => cancelJob(hub, child.family, child.job, child.state)));
+  }
 }
 
 /** A child's family and BullMQ id from its job key (`<prefix>:{<family>}:<id>`), if of this registry. */

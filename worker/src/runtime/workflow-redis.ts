@@ -36,6 +36,7 @@ const ADD_CHUNK = 500;
 export class RedisWorkflowPort implements WorkflowPort {
   readonly parent: WorkflowPort['parent'];
   private readonly jobKey: string;
+  private stored: Promise<Map<string, string>> | undefined;
 
   constructor(
     private readonly job: Job,
@@ -55,11 +56,26 @@ export class RedisWorkflowPort implements WorkflowPort {
   }
 
   async readStep(name: string): Promise<string | undefined> {
-    return (await this.redis.hget(this.jobKey, STEP_FIELD + name)) ?? undefined;
+    this.stored ??= this.readSteps();
+    return (await this.stored).get(name);
+  }
+
+  /** Every step stored with the job, read once per run (a job resumed after n steps reads them in one go). */
+  private async readSteps(): Promise<Map<string, string>> {
+    const steps = new Map<string, string>();
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(this.jobKey, cursor, 'MATCH', `${STEP_FIELD}*`, 'COUNT', 1_000);
+      for (let i = 0; i + 1 < flat.length; i += 2) steps.set((flat[i] as string).slice(STEP_FIELD.length), flat[i + 1] as string);
+      cursor = next;
+    } while (cursor !== '0');
+    return steps;
   }
 
   async writeStep(name: string, record: string, options: { replace?: boolean } = {}): Promise<string | undefined> {
-    return this.writeField(STEP_FIELD + name, record, options.replace ?? false);
+    const kept = await this.writeField(STEP_FIELD + name, record, options.replace ?? false);
+    if (kept !== undefined) (await this.stored)?.set(name, kept);
+    return kept;
   }
 
   private async writeField(field: string, value: string, replace: boolean): Promise<string | undefined> {
