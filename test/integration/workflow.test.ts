@@ -6,11 +6,12 @@
 
 import { encodeEnvelope } from '@taskwire/shared';
 import { createRedis } from '@taskwire/shared/node';
+import { defineHandlers } from '@taskwire/worker';
 import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { eventually, startStack } from '../fixtures/harness.ts';
 import { codeOf } from '../fixtures/outcomes.ts';
-import { memoryRecorder, wfRegistry, workflowHandlers } from '../fixtures/workflow.ts';
+import { memoryRecorder, wf, wfRegistry, workflowHandlers } from '../fixtures/workflow.ts';
 
 async function finished<T extends { state: string }>(get: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
   return eventually(async () => {
@@ -134,6 +135,33 @@ describe('workflows on a real worker', () => {
     expect(view.result?.squares).toHaveLength(3);
     // Three children ran, once each; the cancelled one never.
     expect([0, 1, 2, 3].map((i) => counts.get(`child:${i}`) ?? 0).sort()).toEqual([0, 1, 1, 1]);
+  });
+
+  it('a parent failed by its child succeeds once the child is retried and then the parent (outcomes are read again)', async () => {
+    await using stack = await startStack({ registry: wfRegistry, token: 'tkn' });
+    let failing = true;
+    const { record } = memoryRecorder();
+    const handlers = workflowHandlers(record);
+    // The child fails while `failing` holds (a bug fixed since, or a service back up).
+    const flaky = defineHandlers(wf, {
+      ...handlers.handlers,
+      child: (input, ctx) => handlers.handlers.child({ ...input, fail: failing ? input.fail : undefined }, ctx),
+    });
+    await stack.startWorker(flaky, { concurrency: 4 });
+    const ref = await stack.client.wf.parent.enqueue({ count: 3, failIndex: 2 });
+    const failed = await finished(() => stack.client.wf.parent.get(ref.id));
+    expect(failed.state).toBe('failed');
+    failing = false;
+    const childId = (await stack.client.jobs.list({ family: 'wf', state: 'failed' })).find((job) => job.task === 'wf.child')?.id as string;
+    await stack.client.jobs.retry(childId);
+    await finished(async () => {
+      const view = await stack.client.jobs.get(childId);
+      return view.state === 'completed' ? view : { state: 'running' };
+    });
+    await stack.client.jobs.retry(ref.id);
+    const view = await finished(() => stack.client.wf.parent.get(ref.id));
+    expect(view.state).toBe('completed');
+    expect(view.result?.squares).toEqual([0, 1, 4]);
   });
 
   it('a parent whose id is reused (removed, then added again with the same id) runs new children, not the old ones', async () => {
