@@ -22,6 +22,7 @@ export default defineConfig({
       // Children of another family than their parent: one slot only on a single node (a cluster
       // refuses them, see test/cluster/workflow-slots.test.ts).
       'test/integration/workflow-deploy.test.ts',
+      'test/integration/workflow-access.test.ts',
     ],
     globalSetup: ['test/setup/redis-cluster.ts'],
     reporters: base.test?.reporters,
