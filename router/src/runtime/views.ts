@@ -5,12 +5,14 @@ import {
   decodeValue,
   type ErrorInfo,
   formatJobId,
+  JOB_FIELDS,
   type JobState,
   type JobView,
   taskOf,
   type WatchEvent,
   type WorkflowView,
 } from '@taskwire/shared';
+import { pipelineReplies } from '@taskwire/shared/node';
 import type { Job } from 'bullmq';
 import type { QueueHub } from './hub.ts';
 import type { RawJobEvent } from './job-events.ts';
@@ -88,23 +90,19 @@ export function toWatchEvent(event: Exclude<RawJobEvent, { type: 'moved' }>): Wa
   }
 }
 
-/** The prefix of a workflow step's field in its job's hash (written by the worker). */
-const STEP_FIELD = 'tw:step:';
-
 /**
  * A job's steps and children (one round trip), or null when it has neither: steps are fields of
- * the job's hash; children are in BullMQ's dependency keys of the job.
+ * the job's hash; children are in BullMQ's keys of the job.
  */
 export async function workflowOf(hub: QueueHub, family: string, bullId: string): Promise<WorkflowView | null> {
-  const key = hub.keys.jobHash(family, bullId);
-  const replies = await hub.run(() =>
-    hub.redis.pipeline().hkeys(key).scard(`${key}:dependencies`).hlen(`${key}:processed`).hlen(`${key}:failed`).exec(),
-  );
-  const [fields, pending, completed, failed] = (replies ?? []).map(([error, value]) => {
-    if (error) throw error;
-    return value;
-  }) as [string[], number, number, number];
-  const steps = fields.filter((field) => field.startsWith(STEP_FIELD)).map((field) => field.slice(STEP_FIELD.length));
+  const parts = hub.keys.jobParts(family, bullId);
+  const [fields, pending, completed, failed] = (await hub.run(() =>
+    pipelineReplies(
+      hub.redis.pipeline().hkeys(hub.keys.jobHash(family, bullId)).scard(parts.dependencies).hlen(parts.processed).hlen(parts.failed),
+    ),
+  )) as [string[], number, number, number];
+  const { stepPrefix } = JOB_FIELDS;
+  const steps = fields.filter((field) => field.startsWith(stepPrefix)).map((field) => field.slice(stepPrefix.length));
   if (steps.length === 0 && pending + completed + failed === 0) return null;
   return { steps, children: { pending, completed, failed } };
 }

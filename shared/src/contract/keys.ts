@@ -14,10 +14,17 @@ import { isIdentifier } from './task.ts';
  * - deduplication:     `taskwire:{email}:de:<id>` (BullMQ's own key, named here for taskwire's scripts)
  * - flow windows:      `taskwire:{email}:flow:window:<deduplication id>` (a debounce burst's start)
  * - flow gates:        `taskwire:{email}:flow:gate:<task>:…` (jobs waiting on a limit, per key; running jobs; rates)
+ * - workflow steps:    fields `tw:step:<name>` of the job's own hash (see {@link JOB_FIELDS})
  * - token rate limits: `taskwire:{ratelimit}:<token name>:<window>`
  * - failed credentials: `taskwire:{auth}:fail:<client address>:<window>`
  * - session secret:     `taskwire:{auth}:session-secret` (dashboard sessions, when not configured)
  */
+/**
+ * Fields taskwire adds to a BullMQ job's hash (so they go with the job): a workflow's steps
+ * (`tw:step:<name>`), and the mark of a workflow that waited (it goes on past its expiry).
+ */
+export const JOB_FIELDS = Object.freeze({ stepPrefix: 'tw:step:', resumable: 'tw:resumable' });
+
 export interface Keys {
   readonly prefix: string;
   /** The BullMQ queue name of a family. */
@@ -36,6 +43,11 @@ export interface Keys {
   flowGate(family: string, task: string): string;
   /** A BullMQ job's hash (`''` gives the prefix of them all, for scripts). */
   jobHash(family: string, bullId: string): string;
+  /**
+   * BullMQ's keys next to a job's hash: its lock, and its children (pending ones in a set, the
+   * results of finished ones and the failures it ignores in hashes), which workflows read.
+   */
+  jobParts(family: string, bullId: string): { lock: string; dependencies: string; processed: string; failed: string };
   /** The enqueue counter of an API token for one rate-limit window. */
   rateLimit(tokenName: string, window: number): string;
   /** The count of failed credentials from one client address in one throttle window. */
@@ -70,6 +82,10 @@ export function createKeys(prefix = 'taskwire'): Keys {
     flowWindow: (family: string, deduplicationId: string) => `${prefix}:${tag(family)}:flow:window:${deduplicationId}`,
     flowGate: (family: string, task: string) => `${prefix}:${tag(family)}:flow:gate:${task}:`,
     jobHash: (family: string, bullId: string) => `${prefix}:${tag(family)}:${bullId}`,
+    jobParts: (family: string, bullId: string) => {
+      const job = `${prefix}:${tag(family)}:${bullId}`;
+      return { lock: `${job}:lock`, dependencies: `${job}:dependencies`, processed: `${job}:processed`, failed: `${job}:failed` };
+    },
     rateLimit: (tokenName: string, window: number) => `${prefix}:{ratelimit}:${tokenName}:${window}`,
     authFailures: (address: string, window: number) => `${prefix}:{auth}:fail:${address}:${window}`,
     sessionSecret: () => `${prefix}:{auth}:session-secret`,

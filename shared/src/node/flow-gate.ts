@@ -1,7 +1,7 @@
 import type { FlowSettings, GateKeys, GateStats } from '../contract/flow.ts';
 import type { Keys } from '../contract/keys.ts';
 import type { AnyTask } from '../contract/task.ts';
-import type { RedisConnection } from './redis-client.ts';
+import { pipelineReplies, type RedisConnection } from './redis-client.ts';
 
 /** Keys of a gate, after its base (`<prefix>:{family}:flow:gate:<task>:`), all in the family's slot:
  * `ring` (LIST, keys with jobs waiting, served round-robin), `ringset` (SET, the same keys),
@@ -218,10 +218,7 @@ export class FlowGate {
     pipeline.zcard(`${this.base}held`);
     pipeline.hlen(`${this.base}mg`);
     for (const key of ring) pipeline.llen(`${this.base}q:${key}`).zcard(`${this.base}run:${key}`);
-    const answers = ((await pipeline.exec()) ?? []).map(([error, value]) => {
-      if (error) throw error;
-      return Number(value);
-    });
+    const answers = (await pipelineReplies(pipeline)).map(Number);
     const [running = 0, known = 0] = answers;
     const keys = ring.map((key, i) => ({ key, waiting: answers[2 + 2 * i] ?? 0, running: answers[3 + 2 * i] ?? 0 }));
     keys.sort((a, b) => b.waiting - a.waiting || b.running - a.running || a.key.localeCompare(b.key));

@@ -1,6 +1,6 @@
 import type { FlowPlan } from '../contract/flow.ts';
 import type { Keys } from '../contract/keys.ts';
-import type { RedisConnection } from './redis-client.ts';
+import { pipelineReplies, type RedisConnection } from './redis-client.ts';
 
 /**
  * The start of a debounced key's burst, for `maxDelayMs`. A burst begins when the key has no job
@@ -57,10 +57,9 @@ export async function readFlowWindows(
       window.maxDelayMs + window.delayMs + 60_000,
     );
   }
-  const answers = (await pipeline.exec()) ?? [];
+  const answers = await pipelineReplies(pipeline);
   windowed.forEach(({ plan, i }, n) => {
-    const [error, start] = answers[n] ?? [new Error('Redis gave no answer')];
-    if (error) throw error;
+    const start = answers[n];
     const { window, delayMs } = plan;
     if (window && !window.leading && delayMs !== undefined) {
       delays[i] = Math.max(0, Math.min(delayMs, Number(start) + window.maxDelayMs - now));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { type ChainableCommander, Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { type RedisConnectionConfig, type RedisTls, toRedisConfig } from './redis-config.ts';
 
 /**
@@ -127,5 +127,20 @@ export function holdWrites(redis: RedisConnection): void {
   setImmediate(() => {
     held.delete(socket);
     socket.uncork();
+  });
+}
+
+/**
+ * Runs a pipeline and answers its replies in order; the first command that failed throws its error.
+ *
+ * @example
+ * const [length, members] = await pipelineReplies(redis.pipeline().llen(list).smembers(set));
+ */
+export async function pipelineReplies(pipeline: ChainableCommander): Promise<unknown[]> {
+  const replies = await pipeline.exec();
+  if (!replies) throw new Error('Redis gave no answer');
+  return replies.map(([error, value]) => {
+    if (error) throw error;
+    return value;
   });
 }

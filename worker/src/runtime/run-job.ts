@@ -7,6 +7,7 @@ import {
   GATE_PARK_MS,
   type GateKeys,
   gateKeys,
+  JOB_FIELDS,
 } from '@taskwire/shared';
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError, WaitingError } from 'bullmq';
 import { type AttemptFailure, callHandler, checkOutput, expiredOnly, failureOf, findHandler, readInput } from './attempt.ts';
@@ -17,7 +18,7 @@ import type { FamilyHandlers, HandlerContext, JobInfo } from './handlers.ts';
 import { JobAbort } from './job-abort.ts';
 import { JobContext, type JobHost } from './job-context.ts';
 import type { WorkflowPort } from './workflow.ts';
-import { RESUMABLE_FIELD, RedisWorkflowPort } from './workflow-redis.ts';
+import { RedisWorkflowPort } from './workflow-redis.ts';
 
 /** Everything in the handler context that does not depend on the job. */
 export type ContextBase = Pick<HandlerContext, 'redis' | 'keys' | 'registry' | 'queue'>;
@@ -167,5 +168,5 @@ async function mayRun(gates: WorkerGates, task: AnyTask, job: Job, input: unknow
 
 /** Whether the job is a workflow that waited (its expiry no longer applies). */
 async function isResumable(base: ContextBase, family: string, job: Job): Promise<boolean> {
-  return (await base.redis.hexists(base.keys.jobHash(family, job.id as string), RESUMABLE_FIELD)) === 1;
+  return (await base.redis.hexists(base.keys.jobHash(family, job.id as string), JOB_FIELDS.resumable)) === 1;
 }

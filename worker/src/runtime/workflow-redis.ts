@@ -1,13 +1,9 @@
-import type { Keys } from '@taskwire/shared';
-import type { RedisConnection } from '@taskwire/shared/node';
+import { JOB_FIELDS, type Keys } from '@taskwire/shared';
+import { pipelineReplies, type RedisConnection } from '@taskwire/shared/node';
 import type { Job, Queue } from 'bullmq';
 import { type ChildJob, type ChildOutcome, type ChildRef, failedChild, type WorkflowPort } from './workflow.ts';
 
-/** A step's field in its job's BullMQ hash: removed with the job, kept across its retries. */
-export const STEP_FIELD = 'tw:step:';
-
-/** Set in a job's hash once it waited (slept, or on its children): it goes on after its expiry. */
-export const RESUMABLE_FIELD = 'tw:resumable';
+const STEP_FIELD = JOB_FIELDS.stepPrefix;
 
 /**
  * Writes a field of a job's hash only while the job exists and, with a token, while this run
@@ -36,6 +32,7 @@ const ADD_CHUNK = 500;
 export class RedisWorkflowPort implements WorkflowPort {
   readonly parent: WorkflowPort['parent'];
   private readonly jobKey: string;
+  private readonly parts: ReturnType<Keys['jobParts']>;
   private stored: Promise<Map<string, string>> | undefined;
 
   constructor(
@@ -49,6 +46,7 @@ export class RedisWorkflowPort implements WorkflowPort {
     const bullId = job.id as string;
     this.parent = { family, bullId, queue: `${keys.prefix}:${keys.queueName(family)}`, incarnation: String(job.timestamp) };
     this.jobKey = keys.jobHash(family, bullId);
+    this.parts = keys.jobParts(family, bullId);
   }
 
   now(): number {
@@ -79,16 +77,7 @@ export class RedisWorkflowPort implements WorkflowPort {
   }
 
   private async writeField(field: string, value: string, replace: boolean): Promise<string | undefined> {
-    const kept = await this.redis.eval(
-      WRITE_FIELD,
-      2,
-      this.jobKey,
-      `${this.jobKey}:lock`,
-      field,
-      value,
-      this.token ?? '',
-      replace ? '1' : '0',
-    );
+    const kept = await this.redis.eval(WRITE_FIELD, 2, this.jobKey, this.parts.lock, field, value, this.token ?? '', replace ? '1' : '0');
     return typeof kept === 'string' ? kept : undefined;
   }
 
@@ -97,16 +86,13 @@ export class RedisWorkflowPort implements WorkflowPort {
     const childKeys = children.map((c) => this.keys.jobHash(c.task.family, c.bullId));
     // BullMQ keeps a parent's children in its own keys: pending ones in a set, finished ones in
     // two hashes (results, and failures ignored with ignoreDependencyOnFailure). One round trip.
-    const replies = await this.redis
-      .pipeline()
-      .hmget(`${this.jobKey}:processed`, ...childKeys)
-      .hmget(`${this.jobKey}:failed`, ...childKeys)
-      .smismember(`${this.jobKey}:dependencies`, ...childKeys)
-      .exec();
-    const [processed, failed, pending] = (replies ?? []).map(([error, value]) => {
-      if (error) throw error;
-      return value;
-    }) as [(string | null)[], (string | null)[], number[]];
+    const [processed, failed, pending] = (await pipelineReplies(
+      this.redis
+        .pipeline()
+        .hmget(this.parts.processed, ...childKeys)
+        .hmget(this.parts.failed, ...childKeys)
+        .smismember(this.parts.dependencies, ...childKeys),
+    )) as [(string | null)[], (string | null)[], number[]];
     return childKeys.map((_, i) => {
       const value = processed[i];
       if (value !== null && value !== undefined) return { ok: true, value: JSON.parse(value) as unknown };
@@ -143,7 +129,7 @@ export class RedisWorkflowPort implements WorkflowPort {
 
   /** A job that waited runs on past its expiry (which bounds its start only). */
   private async markResumable(): Promise<void> {
-    await this.writeField(RESUMABLE_FIELD, '1', true);
+    await this.writeField(JOB_FIELDS.resumable, '1', true);
   }
 
   mayParent(family: string): boolean {
