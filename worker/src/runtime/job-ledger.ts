@@ -1,4 +1,5 @@
 import { DelayedError, type Job, type Processor, type Span, WaitingChildrenError, WaitingError, Worker, type WorkerOptions } from 'bullmq';
+import { JobCompleter } from './job-completer.ts';
 
 /**
  * The jobs a worker process holds, from the moment BullMQ hands one over until BullMQ is done
@@ -63,6 +64,9 @@ export class JobLedger {
   }
 }
 
+/** No next job: BullMQ declares `handleCompleted` to resolve to a job, and resolves to undefined when none was fetched. */
+const NO_JOB = undefined as unknown as Job;
+
 /**
  * A BullMQ Worker that keeps a {@link JobLedger}: a job is held from the start of `processJob`
  * to its end, and settled by the `completed`/`failed` events (emitted once the outcome is in
@@ -74,6 +78,9 @@ export class JobLedger {
  * const worker = new LedgerWorker(ledger, queueName, processor, { connection, autorun: false });
  */
 export class LedgerWorker extends Worker {
+  /** Completions on a lean path (see JobCompleter); BullMQ's own when telemetry is on. */
+  private readonly completer: JobCompleter | undefined;
+
   constructor(
     private readonly ledger: JobLedger,
     name: string,
@@ -81,6 +88,7 @@ export class LedgerWorker extends Worker {
     options: WorkerOptions,
   ) {
     super(name, processor, options);
+    this.completer = options.telemetry ? undefined : new JobCompleter(this);
     this.on('completed', (job) => ledger.settle(job.id as string));
     this.on('failed', (job) => {
       if (job) ledger.settle(job.id as string);
@@ -95,6 +103,23 @@ export class LedgerWorker extends Worker {
     } finally {
       this.ledger.release(bullId);
     }
+  }
+
+  protected override async handleCompleted(
+    result: unknown,
+    job: Job,
+    token: string,
+    fetchNextCallback: () => boolean = () => true,
+    span?: Span,
+  ): Promise<Job> {
+    if (!this.completer || span) return super.handleCompleted(result, job, token, fetchNextCallback, span);
+    if (this.backend.closing) return NO_JOB;
+    const next = await this.completer.complete(job, result, token, fetchNextCallback() && !(this.closing || this.paused));
+    this.emit('completed', job, result, 'active');
+    if (!next) return NO_JOB;
+    const [jobData, jobId, rateLimitDelay = 0, delayUntil = 0] = next;
+    (this as unknown as { updateDelays(limit: number, until: number): void }).updateDelays(rateLimitDelay, delayUntil);
+    return this.nextJobFromJobData(jobData ?? undefined, jobId, token);
   }
 
   protected override handleFailed(error: Error, job: Job, token: string, fetchNextCallback?: () => boolean, span?: Span): Promise<Job> {
