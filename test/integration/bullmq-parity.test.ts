@@ -8,7 +8,7 @@
  */
 import { type EnqueueOptions, parseJobId } from '@taskwire/shared';
 import { Queue } from 'bullmq';
-import type { Cluster, Redis } from 'ioredis';
+import { type Cluster, Command, type Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { jobOptions } from '../../router/src/runtime/enqueue.ts';
 import { startStack } from '../fixtures/harness.ts';
@@ -81,24 +81,32 @@ describe('jobs added by the API are stored as Queue.add stores them', () => {
     }
   });
 
-  it("sends BullMQ's addStandardJob script exactly the arguments BullMQ's backend builds for the same job", async () => {
+  it("sends BullMQ's addStandardJob script exactly the arguments and bytes BullMQ builds for the same job", async () => {
     await using stack = await startStack({ registry: labRegistry });
+    const writer = stack.api.hub.writer('lab');
     const backend = stack.api.hub.queue('lab').getBackend();
-    const add = vi.spyOn(stack.api.hub.writer('lab'), 'add');
+    const add = vi.spyOn(writer, 'add');
+    await stack.client.lab.echo.enqueue(input('args'));
+    await stack.client.lab.echo.enqueue(input('args'));
+    const jobs = add.mock.calls.map(([job]) => job);
+    expect(jobs).toHaveLength(2);
     const exec = vi.spyOn(backend, 'execCommand');
-    const argsOf = () => exec.mock.calls.filter(([, name]) => name === 'addStandardJob').map(([, , args]) => args as unknown[]);
-
-    await stack.client.lab.echo.enqueue(input('args'));
-    await stack.client.lab.echo.enqueue(input('args'));
-    const ours = argsOf();
-    expect(ours).toHaveLength(2);
-    exec.mockClear();
-    for (const [job] of add.mock.calls) await backend.addJobToTransaction(await backend.client, job, '');
-    const theirs = argsOf();
+    for (const job of jobs) await backend.addJobToTransaction(await backend.client, job, '');
+    const theirs = exec.mock.calls.filter(([, name]) => name === 'addStandardJob').map(([, , args]) => args as string[]);
     // Keys, packed argument list (name, timestamp, the nils), data and packed options, byte for byte.
+    const ours = jobs.map((job) => writer.standardArgs(job));
     expect(ours).toEqual(theirs);
+    // What goes on the wire: the script call with the keys written once, as ioredis writes the same call.
+    const call = writer.scriptCall();
+    if (stack.api.hub.redis.isCluster) expect(call).toBeUndefined();
+    else {
+      for (const [i, args] of ours.entries()) {
+        const written = new Command('evalsha', [call!.sha, call!.numberOfKeys, ...theirs[i]!]).toWritable(undefined as never);
+        expect(call!.encode(args!.slice(call!.numberOfKeys))).toEqual(Buffer.from(written));
+      }
+    }
     console.log(
-      `addStandardJob: ${theirs[0]!.length} arguments identical to the backend's, for 2 jobs (the second with the cached encodings)`,
+      `addStandardJob: ${theirs[0]!.length} arguments identical to the backend's, for 2 jobs (the second with the cached encodings)${call ? ', and the bytes sent' : ''}`,
     );
   });
 });

@@ -10,10 +10,11 @@
 import { createRequire } from 'node:module';
 import { createRedis } from '@taskwire/shared/node';
 import { Job, type JobsOptions, Queue, Worker, type WorkerOptions } from 'bullmq';
+import { Command } from 'ioredis';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { JobCompleter } from '../../worker/src/runtime/job-completer.ts';
 import { JobLedger, LedgerWorker } from '../../worker/src/runtime/job-ledger.ts';
-import { dropPrefix, redisUrl, uniquePrefix } from '../fixtures/harness.ts';
+import { dropPrefix, redisConfig, uniquePrefix } from '../fixtures/harness.ts';
 
 /** BullMQ's own decoding of a `moveToFinished` reply (not in its public entry). */
 const { raw2NextJobData } = createRequire(import.meta.url)('bullmq/dist/cjs/classes/redis-queue-backend.js') as {
@@ -21,10 +22,12 @@ const { raw2NextJobData } = createRequire(import.meta.url)('bullmq/dist/cjs/clas
 };
 
 const prefix = uniquePrefix('completion');
-const connection = createRedis(redisUrl(), 'worker', 'completion-parity');
+const connection = createRedis(redisConfig(), 'worker', 'completion-parity');
+/** On a Redis Cluster the worker keeps BullMQ's own calls (their keys route them): no bytes of its own. */
+const onCluster = connection.isCluster;
 
 afterAll(async () => {
-  await dropPrefix(redisUrl(), prefix);
+  await dropPrefix(redisConfig(), prefix);
   connection.disconnect();
 });
 
@@ -57,11 +60,11 @@ describe("the worker's completion arguments are BullMQ's", () => {
   const tokens = ['short', 'f1c2d3e4-5f60-4718-92a3-b4c5d6e7f809:17', 'x'.repeat(31), 'x'.repeat(32), 'x'.repeat(300), 'tökén'];
 
   it.each(workerOptions)('%s', async (_label, options) => {
-    const worker = idleWorker(`args-${_label.replaceAll(' ', '-').replaceAll(',', '')}`, options);
+    const worker = idleWorker(`{args-${_label.replaceAll(' ', '-').replaceAll(',', '')}}`, options);
     const queue = new Queue(worker.name, { connection, prefix });
     try {
       await worker.waitUntilReady();
-      const completer = new JobCompleter(worker);
+      const completer = new JobCompleter(worker, connection);
       let compared = 0;
       for (const [, opts] of jobOptions) {
         for (const token of tokens) {
@@ -78,6 +81,15 @@ describe("the worker's completion arguments are BullMQ's", () => {
               now.mockRestore();
             }
             expect(comparable(completer.args(job, value, token, fetchNext, timestamp))).toEqual(comparable(expected));
+            // The bytes sent: the script call with its slots filled, as ioredis writes the same call.
+            const call = completer.scriptCall();
+            if (onCluster) expect(call).toBeUndefined();
+            else {
+              const written = new Command('evalsha', [call!.sha, call!.numberOfKeys, ...(expected as string[])]).toWritable(
+                undefined as never,
+              );
+              expect(call!.encode(completer.slotValues(job, value, token, fetchNext, timestamp))).toEqual(Buffer.from(written));
+            }
             compared++;
           }
         }
@@ -101,12 +113,12 @@ describe("the worker's completion arguments are BullMQ's", () => {
 
 describe('the next job handed back is decoded as BullMQ decodes it', () => {
   it('plain, retried, delayed, prioritized, deduplicated, child and processed jobs', async () => {
-    const name = 'decode';
+    const name = '{decode}';
     const queue = new Queue(name, { connection, prefix });
     const worker = idleWorker(name);
     try {
       await worker.waitUntilReady();
-      const completer = new JobCompleter(worker);
+      const completer = new JobCompleter(worker, connection);
       const parent = await queue.add('parent', { p: 1 }, { jobId: 'the-parent', delay: 60_000 });
       const jobs = [
         await queue.add('plain', { at: '2026-01-02T03:04:05.678Z', n: 1 }),
@@ -223,9 +235,9 @@ describe('a job completed by the worker is stored as a stock BullMQ Worker store
       await queue.close();
       return result;
     };
-    const stock = await run('stock', false);
-    const ours = await run('ours', true);
-    const renamed = JSON.parse(JSON.stringify(ours).replaceAll(`${prefix}:ours`, `${prefix}:stock`));
+    const stock = await run('{stock}', false);
+    const ours = await run('{ours}', true);
+    const renamed = JSON.parse(JSON.stringify(ours).replaceAll(`${prefix}:{ours}`, `${prefix}:{stock}`));
     expect(renamed).toEqual(stock);
     expect(stock.completed.length).toBeGreaterThan(3);
     expect(stock.jobs.retried?.hash.atm).toBe('2');

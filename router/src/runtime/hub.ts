@@ -69,7 +69,7 @@ export class QueueHub {
       });
       queue.on('error', () => {});
       this.queues.set(family.name, queue);
-      this.writers.set(family.name, new JobWriter(queue));
+      this.writers.set(family.name, new JobWriter(queue, this.redis));
     }
   }
 

@@ -1,3 +1,4 @@
+import { definedScript, type RedisConnection, ScriptCall, SLOT } from '@taskwire/shared/node';
 import { type JobJson, type JobsOptions, optsEncodeMap, type Queue } from 'bullmq';
 import { Packr } from 'msgpackr';
 
@@ -29,8 +30,14 @@ export class JobWriter {
   /** Per job name: the packed argument list up to the timestamp. */
   private readonly heads = new Map<string, Buffer>();
   private readonly packedOptions = new WeakMap<JobsOptions, Buffer>();
+  /** `addStandardJob` with its keys written once (see ScriptCall); null where it cannot be used (a cluster). */
+  private call: ScriptCall | null | undefined;
 
-  constructor(queue: Queue) {
+  /** `connection`: the queue's own ioredis connection, for the script calls written by hand. */
+  constructor(
+    queue: Queue,
+    private readonly connection?: RedisConnection,
+  ) {
     this.backend = queue.getBackend();
     const k = queue.keys;
     this.prefix = k[''] as string;
@@ -42,7 +49,24 @@ export class JobWriter {
     const client = await this.backend.client;
     const args = this.standardArgs(job);
     if (!args) return this.backend.addJobToTransaction(client, job, job.id);
-    return checked(await this.backend.execCommand(client, 'addStandardJob', args));
+    const viaBackend = () => this.backend.execCommand(client, 'addStandardJob', args);
+    const call = this.scriptCall();
+    return checked(
+      call && this.connection ? await call.send(this.connection, args.slice(this.keys.length), viaBackend) : await viaBackend(),
+    );
+  }
+
+  /** `addStandardJob` as a {@link ScriptCall}: the queue's keys fixed, the three arguments per job. */
+  scriptCall(): ScriptCall | undefined {
+    if (this.call === undefined) {
+      const version = (this.backend as unknown as { version: string }).version;
+      const script = this.connection && definedScript(this.connection, `addStandardJob:${version}`);
+      this.call =
+        script && script.numberOfKeys === this.keys.length
+          ? new ScriptCall(script.sha, script.numberOfKeys, [...this.keys, SLOT, SLOT, SLOT])
+          : null;
+    }
+    return this.call ?? undefined;
   }
 
   /**
@@ -70,7 +94,7 @@ export class JobWriter {
   }
 
   /** The `addStandardJob` arguments of a plain job, or undefined for any other job. */
-  private standardArgs(job: JobJson): (string | Buffer)[] | undefined {
+  standardArgs(job: JobJson): (string | Buffer)[] | undefined {
     const { opts } = job;
     if (
       (opts.delay ?? 0) > 0 ||

@@ -7,5 +7,6 @@ export * from './redis-config.ts';
 export * from './redis-errors.ts';
 export * from './redis-scan.ts';
 export * from './redis-server.ts';
+export * from './script-call.ts';
 export * from './shutdown.ts';
 export * from './tracing.ts';

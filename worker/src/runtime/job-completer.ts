@@ -1,3 +1,4 @@
+import { definedScript, type RedisConnection, ScriptCall, SLOT, type SlotValue } from '@taskwire/shared/node';
 import { type Job, type JobJson, type JobsOptions, type KeepJobs, optsDecodeMap, type RedisQueueBackend, type Worker } from 'bullmq';
 import { Packr } from 'msgpackr';
 
@@ -27,7 +28,7 @@ const MAX_DECODED_OPTIONS = 256;
  * changes them fails there. Anything unusual (a failure, telemetry) stays on BullMQ's path.
  *
  * @example
- * const completer = new JobCompleter(worker);
+ * const completer = new JobCompleter(worker, connection);
  * const next = await completer.complete(job, { n: 1 }, token, true);
  */
 export class JobCompleter {
@@ -43,8 +44,13 @@ export class JobCompleter {
   /** Keys of the keep rules seen, by object (a job's decoded options share their nested objects). */
   private readonly keepKeys = new WeakMap<object, string>();
   private readonly decodedOptions = new Map<string, JobsOptions>();
+  /** The script call with its fixed bytes written once; null where it cannot be used (a cluster). */
+  private call: ScriptCall | null | undefined;
 
-  constructor(private readonly worker: Worker) {
+  constructor(
+    private readonly worker: Worker,
+    private readonly connection: RedisConnection,
+  ) {
     this.backend = worker.backend as RedisQueueBackend;
     const keys = worker.keys;
     this.fixedKeys = this.backend.moveToFinishedKeys.slice(0, 10) as string[];
@@ -61,9 +67,12 @@ export class JobCompleter {
   async complete(job: Job, result: unknown, token: string, fetchNext: boolean): Promise<NextJob | [] | undefined> {
     const value = JSON.stringify(result);
     const timestamp = Date.now();
-    const args = this.args(job, value, token, fetchNext, timestamp);
     const client = await this.backend.client;
-    const reply = await this.backend.execCommand(client, 'moveToFinished', args);
+    const viaBackend = () => this.backend.execCommand(client, 'moveToFinished', this.args(job, value, token, fetchNext, timestamp));
+    const call = this.scriptCall();
+    const reply = call
+      ? await call.send(this.connection, this.slotValues(job, value, token, fetchNext, timestamp), viaBackend)
+      : await viaBackend();
     if (typeof reply === 'number' && reply < 0) {
       throw this.backend.finishedErrors({ code: reply, jobId: job.id as string, command: 'moveToFinished', state: 'active' });
     }
@@ -93,6 +102,40 @@ export class JobCompleter {
       this.packedOptions(job, token),
       undefined,
     ];
+  }
+
+  /** `moveToFinished` as a {@link ScriptCall}: the arguments of {@link args}, the per-job ones as slots. */
+  scriptCall(): ScriptCall | undefined {
+    if (this.call === undefined) {
+      const script = definedScript(this.connection, `moveToFinished:${(this.backend as unknown as { version: string }).version}`);
+      this.call =
+        script && script.numberOfKeys === 14
+          ? new ScriptCall(script.sha, script.numberOfKeys, [
+              ...this.fixedKeys,
+              this.completedKey,
+              SLOT, // the job's key
+              this.metricsKey,
+              this.markerKey,
+              SLOT, // id
+              SLOT, // timestamp
+              'returnvalue',
+              SLOT, // the result
+              'completed',
+              SLOT, // fetch the next job
+              this.prefix,
+              SLOT, // the packed options
+              '',
+            ])
+          : null;
+    }
+    return this.call ?? undefined;
+  }
+
+  /** The per-job values of {@link scriptCall}, in its slots' order. */
+  slotValues(job: Job, value: string | undefined, token: string, fetchNext: boolean, timestamp: number): SlotValue[] {
+    const id = job.id as string;
+    const fetch = !fetchNext || this.worker.closing ? 0 : 1;
+    return [this.worker.toKey(id), id, timestamp, value === undefined ? 'null' : value, fetch, this.packedOptions(job, token)];
   }
 
   /** The next job's stored hash (a flat field/value list) as BullMQ's backend decodes it. */

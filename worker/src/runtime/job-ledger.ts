@@ -1,3 +1,4 @@
+import type { RedisConnection } from '@taskwire/shared/node';
 import { DelayedError, type Job, type Processor, type Span, WaitingChildrenError, WaitingError, Worker, type WorkerOptions } from 'bullmq';
 import { JobCompleter } from './job-completer.ts';
 
@@ -88,7 +89,10 @@ export class LedgerWorker extends Worker {
     options: WorkerOptions,
   ) {
     super(name, processor, options);
-    this.completer = options.telemetry ? undefined : new JobCompleter(this);
+    // The lean path needs the ioredis connection itself (a FamilyWorker always passes one).
+    const connection = options.connection as Partial<RedisConnection>;
+    this.completer =
+      options.telemetry || typeof connection.sendCommand !== 'function' ? undefined : new JobCompleter(this, connection as RedisConnection);
     this.on('completed', (job) => ledger.settle(job.id as string));
     this.on('failed', (job) => {
       if (job) ledger.settle(job.id as string);

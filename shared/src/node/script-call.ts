@@ -1,0 +1,142 @@
+import { Command } from 'ioredis';
+import type { RedisConnection } from './redis-client.ts';
+
+/** One argument of a script call: a value the same for every call, or `SLOT`, filled per call. */
+export const SLOT = Symbol('slot');
+export type ScriptArgument = string | Buffer | typeof SLOT;
+/** What fills a slot: what ioredis accepts for an argument (numbers are written as decimal text). */
+export type SlotValue = string | Buffer | number | undefined;
+
+const CRLF = Buffer.from('\r\n');
+
+/**
+ * A Lua script call (EVALSHA) whose Redis protocol bytes are written once except for the
+ * arguments that change per call. ioredis builds every command from scratch — a string or buffer
+ * per argument, each measured twice, then copied into a new buffer — which for BullMQ's scripts
+ * (nine to fourteen keys, mostly the same every call) costs more of a busy process's CPU than
+ * anything taskwire does per job. Here the fixed part is bytes already, and a call measures and
+ * copies only its own values into one buffer.
+ *
+ * The bytes are those ioredis writes for `evalsha sha numberOfKeys ...arguments` (checked in
+ * test/integration/bullmq-parity.test.ts and completion-parity.test.ts).
+ *
+ * @example
+ * const call = new ScriptCall(script.sha, 2, ['bull:q:wait', SLOT, 'x']);
+ * const reply = await call.send(redis, ['bull:q:42'], fallback);
+ */
+export class ScriptCall {
+  /** The fixed bytes before each slot, then after the last one. */
+  private readonly segments: Buffer[];
+  private readonly fixedLength: number;
+  readonly slots: number;
+
+  constructor(
+    readonly sha: string,
+    readonly numberOfKeys: number,
+    layout: readonly ScriptArgument[],
+  ) {
+    const head = [`*${layout.length + 3}\r\n`, bulk('evalsha'), bulk(sha), bulk(String(numberOfKeys))].map((part) => Buffer.from(part));
+    const segments: Buffer[] = [];
+    let pending: Buffer[] = head;
+    for (const argument of layout) {
+      if (argument === SLOT) {
+        segments.push(Buffer.concat(pending));
+        pending = [];
+      } else {
+        const bytes = typeof argument === 'string' ? Buffer.from(argument) : argument;
+        pending.push(Buffer.from(`$${bytes.length}\r\n`), bytes, CRLF);
+      }
+    }
+    segments.push(Buffer.concat(pending));
+    this.segments = segments;
+    this.slots = segments.length - 1;
+    this.fixedLength = segments.reduce((sum, segment) => sum + segment.length, 0);
+  }
+
+  /** The whole command, its slots filled with `values` in order. */
+  encode(values: readonly SlotValue[]): Buffer {
+    if (values.length !== this.slots) throw new Error(`a script call with ${this.slots} slots got ${values.length} values`);
+    const parts: (string | Buffer)[] = new Array(values.length);
+    const lengths: number[] = new Array(values.length);
+    let length = this.fixedLength;
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      const part = typeof value === 'string' || Buffer.isBuffer(value) ? value : toArgument(value);
+      const bytes = typeof part === 'string' ? Buffer.byteLength(part) : part.length;
+      parts[i] = part;
+      lengths[i] = bytes;
+      length += digits(bytes) + bytes + 5; // $<digits>\r\n<bytes>\r\n
+    }
+    const out = Buffer.allocUnsafe(length);
+    let at = this.segments[0]!.copy(out, 0);
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      const bytes = lengths[i]!;
+      out[at++] = 0x24; // $
+      at += out.write(String(bytes), at, 'latin1');
+      out[at++] = 0x0d;
+      out[at++] = 0x0a;
+      at += typeof part === 'string' ? out.write(part, at, bytes, 'utf8') : part.copy(out, at);
+      out[at++] = 0x0d;
+      out[at++] = 0x0a;
+      at += this.segments[i + 1]!.copy(out, at);
+    }
+    return out;
+  }
+
+  /**
+   * Sends the call on a single-node connection and resolves to the script's reply. When Redis
+   * does not know the script (it restarted and lost its script cache, or no one ran it on this
+   * server yet), `fallback` runs the call the usual way — ioredis then loads the script — and its
+   * answer is the answer.
+   */
+  async send(redis: RedisConnection, values: readonly SlotValue[], fallback: () => Promise<unknown>): Promise<unknown> {
+    const command = new EncodedCommand(this.encode(values));
+    redis.sendCommand(command);
+    try {
+      return await command.promise;
+    } catch (error) {
+      if ((error as Error).message?.startsWith('NOSCRIPT')) return fallback();
+      throw error;
+    }
+  }
+}
+
+/** A command whose bytes are ready: ioredis writes them as they are. */
+class EncodedCommand extends Command {
+  constructor(private readonly bytes: Buffer) {
+    super('evalsha', [], { replyEncoding: 'utf8' });
+  }
+
+  override toWritable(): Buffer {
+    return this.bytes;
+  }
+}
+
+/**
+ * The ioredis Lua script a connection defined under `name` (BullMQ defines its scripts as
+ * `<name>:<version>`), or undefined — on a cluster too, whose commands must carry their keys
+ * for routing: those calls keep the usual path.
+ */
+export function definedScript(redis: RedisConnection, name: string): { sha: string; numberOfKeys: number } | undefined {
+  if ((redis as { isCluster?: boolean }).isCluster) return undefined;
+  const scripts = (redis as unknown as { scriptsSet?: Record<string, { sha: string; numberOfKeys: number | null }> }).scriptsSet;
+  const script = scripts?.[name];
+  if (!script || typeof script.numberOfKeys !== 'number') return undefined;
+  return { sha: script.sha, numberOfKeys: script.numberOfKeys };
+}
+
+function bulk(text: string): string {
+  return `$${Buffer.byteLength(text)}\r\n${text}\r\n`;
+}
+
+function digits(n: number): number {
+  return n < 10 ? 1 : n < 100 ? 2 : n < 1_000 ? 3 : n < 10_000 ? 4 : n < 100_000 ? 5 : String(n).length;
+}
+
+/** ioredis's text for a non-string argument: nothing for undefined, integers beyond 2^53 in full. */
+function toArgument(value: number | undefined): string {
+  if (value === undefined) return '';
+  if (Number.isInteger(value) && !Number.isSafeInteger(value)) return BigInt(value).toString();
+  return String(value);
+}
