@@ -1,4 +1,4 @@
-import { definedScript, type RedisConnection, ScriptCall, SLOT } from '@taskwire/shared/node';
+import { bullScriptCall, type RedisConnection, type ScriptCall, SLOT } from '@taskwire/shared/node';
 import { type JobJson, type JobsOptions, optsEncodeMap, type Queue } from 'bullmq';
 import { Packr } from 'msgpackr';
 
@@ -58,13 +58,8 @@ export class JobWriter {
 
   /** `addStandardJob` as a {@link ScriptCall}: the queue's keys fixed, the three arguments per job. */
   scriptCall(): ScriptCall | undefined {
-    if (this.call === undefined) {
-      const version = (this.backend as unknown as { version: string }).version;
-      const script = this.connection && definedScript(this.connection, `addStandardJob:${version}`);
-      this.call =
-        script && script.numberOfKeys === this.keys.length
-          ? new ScriptCall(script.sha, script.numberOfKeys, [...this.keys, SLOT, SLOT, SLOT])
-          : null;
+    if (this.call === undefined && this.connection) {
+      this.call = bullScriptCall(this.connection, this.backend, 'addStandardJob', this.keys.length, [...this.keys, SLOT, SLOT, SLOT]);
     }
     return this.call ?? undefined;
   }

@@ -114,16 +114,29 @@ class EncodedCommand extends Command {
 }
 
 /**
- * The ioredis Lua script a connection defined under `name` (BullMQ defines its scripts as
- * `<name>:<version>`), or undefined — on a cluster too, whose commands must carry their keys
- * for routing: those calls keep the usual path.
+ * The call of one of BullMQ's scripts on a connection, `layout` being its keys and arguments with
+ * `SLOT` where they change per call. BullMQ defines its scripts on the connection it is given, as
+ * `<name>:<version>` (`backend` is the queue's or worker's BullMQ backend). Null when the call
+ * cannot be written by hand — on a cluster, whose commands must carry their keys for routing, or
+ * when the script takes another number of keys than the layout says (another BullMQ) — and the
+ * caller keeps BullMQ's own call; undefined while the script is not defined yet (ask again).
+ *
+ * @example
+ * this.call ??= bullScriptCall(redis, queue.getBackend(), 'addStandardJob', 9, [...keys, SLOT, SLOT, SLOT]);
  */
-export function definedScript(redis: RedisConnection, name: string): { sha: string; numberOfKeys: number } | undefined {
-  if ((redis as { isCluster?: boolean }).isCluster) return undefined;
+export function bullScriptCall(
+  redis: RedisConnection,
+  backend: object,
+  name: string,
+  numberOfKeys: number,
+  layout: readonly ScriptArgument[],
+): ScriptCall | null | undefined {
+  if (redis.isCluster) return null;
+  const version = (backend as { version?: string }).version;
   const scripts = (redis as unknown as { scriptsSet?: Record<string, { sha: string; numberOfKeys: number | null }> }).scriptsSet;
-  const script = scripts?.[name];
-  if (!script || typeof script.numberOfKeys !== 'number') return undefined;
-  return { sha: script.sha, numberOfKeys: script.numberOfKeys };
+  const script = scripts?.[`${name}:${version}`];
+  if (!script) return undefined;
+  return script.numberOfKeys === numberOfKeys ? new ScriptCall(script.sha, numberOfKeys, layout) : null;
 }
 
 function bulk(text: string): string {

@@ -1,4 +1,4 @@
-import { definedScript, type RedisConnection, ScriptCall, SLOT, type SlotValue } from '@taskwire/shared/node';
+import { bullScriptCall, type RedisConnection, type ScriptCall, SLOT, type SlotValue } from '@taskwire/shared/node';
 import { type Job, type JobJson, type JobsOptions, type KeepJobs, optsDecodeMap, type RedisQueueBackend, type Worker } from 'bullmq';
 import { Packr } from 'msgpackr';
 
@@ -107,26 +107,22 @@ export class JobCompleter {
   /** `moveToFinished` as a {@link ScriptCall}: the arguments of {@link args}, the per-job ones as slots. */
   scriptCall(): ScriptCall | undefined {
     if (this.call === undefined) {
-      const script = definedScript(this.connection, `moveToFinished:${(this.backend as unknown as { version: string }).version}`);
-      this.call =
-        script && script.numberOfKeys === 14
-          ? new ScriptCall(script.sha, script.numberOfKeys, [
-              ...this.fixedKeys,
-              this.completedKey,
-              SLOT, // the job's key
-              this.metricsKey,
-              this.markerKey,
-              SLOT, // id
-              SLOT, // timestamp
-              'returnvalue',
-              SLOT, // the result
-              'completed',
-              SLOT, // fetch the next job
-              this.prefix,
-              SLOT, // the packed options
-              '',
-            ])
-          : null;
+      this.call = bullScriptCall(this.connection, this.backend, 'moveToFinished', 14, [
+        ...this.fixedKeys,
+        this.completedKey,
+        SLOT, // the job's key
+        this.metricsKey,
+        this.markerKey,
+        SLOT, // id
+        SLOT, // timestamp
+        'returnvalue',
+        SLOT, // the result
+        'completed',
+        SLOT, // fetch the next job
+        this.prefix,
+        SLOT, // the packed options
+        '',
+      ]);
     }
     return this.call ?? undefined;
   }
