@@ -163,6 +163,16 @@ describe('the next job handed back is decoded as BullMQ decodes it', () => {
       ])
         expect(completer.nextJob(reply)).toEqual(raw2NextJobData(reply));
       expect(decoded).toBe(jobs.length + 1);
+      // More distinct stored options than the cache keeps (jobs with custom ids): still BullMQ's decoding.
+      for (let i = 0; i < 600; i++) {
+        const reply = [
+          ['name', 'plain', 'data', '{}', 'opts', JSON.stringify({ jobId: `key-${i % 300}`, attempts: 1 + (i % 3) }), 'timestamp', '1'],
+          `key-${i}`,
+          0,
+          0,
+        ];
+        expect(completer.nextJob(reply)).toEqual(raw2NextJobData(reply));
+      }
     } finally {
       await worker.close();
       await queue.close();

@@ -11,8 +11,11 @@ const STR8 = 0xd9;
 /** What BullMQ's `moveToFinished` answers a worker that asked for its next job: its stored hash, its id, and the delays. */
 export type NextJob = [job: JobJson | null, jobId: string, rateLimitDelay: number, delayUntil: number];
 
-/** Most distinct stored option strings whose decoding is kept (a job with a custom id or a delay has its own). */
-const MAX_DECODED_OPTIONS = 256;
+/**
+ * Most entries of each cache: distinct stored option strings (a job with a custom id or a delay
+ * has its own) and option shapes. A full cache starts again empty, so the common ones come back.
+ */
+const MAX_CACHED = 256;
 
 /**
  * Completes a worker's jobs with BullMQ's own `moveToFinished` script, as `Job.moveToCompleted`
@@ -177,7 +180,7 @@ export class JobCompleter {
     let options = this.decodedOptions.get(text);
     if (!options) {
       options = deepFreeze(decodeOptions(text));
-      if (this.decodedOptions.size < MAX_DECODED_OPTIONS) this.decodedOptions.set(text, options);
+      remember(this.decodedOptions, text, options);
     }
     return options;
   }
@@ -190,7 +193,7 @@ export class JobCompleter {
     let tail = this.tails.get(key);
     if (!tail) {
       tail = this.packTail(job);
-      this.tails.set(key, tail);
+      remember(this.tails, key, tail);
     }
     const length = token.length;
     if (length > 255 || !isAscii(token)) return packer.pack(this.finishingOptions(job, token));
@@ -275,6 +278,11 @@ function decodeOptions(text: string): JobsOptions {
     else decoded[name] = value;
   }
   return decoded as JobsOptions;
+}
+
+function remember<K, V>(cache: Map<K, V>, key: K, value: V): void {
+  if (cache.size >= MAX_CACHED) cache.clear();
+  cache.set(key, value);
 }
 
 function deepFreeze<T>(value: T): T {
