@@ -46,14 +46,11 @@ export class JobWriter {
 
   /** Adds one job; resolves to its BullMQ id. */
   async add(job: JobJson): Promise<string> {
-    const client = await this.backend.client;
-    const args = this.standardArgs(job);
-    if (!args) return this.backend.addJobToTransaction(client, job, job.id);
-    const viaBackend = () => this.backend.execCommand(client, 'addStandardJob', args);
+    const values = this.standardValues(job);
+    if (!values) return this.backend.addJobToTransaction(await this.backend.client, job, job.id);
+    const viaBackend = async () => this.backend.execCommand(await this.backend.client, 'addStandardJob', [...this.keys, ...values]);
     const call = this.scriptCall();
-    return checked(
-      call && this.connection ? await call.send(this.connection, args.slice(this.keys.length), viaBackend) : await viaBackend(),
-    );
+    return checked(call && this.connection ? await call.send(this.connection, values, viaBackend) : await viaBackend());
   }
 
   /** `addStandardJob` as a {@link ScriptCall}: the queue's keys fixed, the three arguments per job. */
@@ -73,8 +70,8 @@ export class JobWriter {
     const client = await this.backend.client;
     const pipeline = client.pipeline();
     for (const job of jobs) {
-      const args = this.standardArgs(job);
-      if (args) this.backend.execCommand(pipeline, 'addStandardJob', args);
+      const values = this.standardValues(job);
+      if (values) this.backend.execCommand(pipeline, 'addStandardJob', [...this.keys, ...values]);
       else void this.backend.addJobToTransaction(pipeline, job, job.id);
     }
     const results = (await pipeline.exec()) as [Error | null, unknown][];
@@ -90,6 +87,12 @@ export class JobWriter {
 
   /** The `addStandardJob` arguments of a plain job, or undefined for any other job. */
   standardArgs(job: JobJson): (string | Buffer)[] | undefined {
+    const values = this.standardValues(job);
+    return values && [...this.keys, ...values];
+  }
+
+  /** The arguments after the keys (packed argument list, data, packed options) of a plain job; undefined for any other job. */
+  private standardValues(job: JobJson): [Buffer, string, Buffer] | undefined {
     const { opts } = job;
     if (
       (opts.delay ?? 0) > 0 ||
@@ -108,7 +111,7 @@ export class JobWriter {
       packedOptions = packer.pack(encodeOptions(opts));
       this.packedOptions.set(opts, packedOptions);
     }
-    return [...this.keys, this.packedArgs(job.name, job.timestamp), job.data, packedOptions];
+    return [this.packedArgs(job.name, job.timestamp), job.data, packedOptions];
   }
 
   /**

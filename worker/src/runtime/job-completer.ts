@@ -70,12 +70,10 @@ export class JobCompleter {
   async complete(job: Job, result: unknown, token: string, fetchNext: boolean): Promise<NextJob | [] | undefined> {
     const value = JSON.stringify(result);
     const timestamp = Date.now();
-    const client = await this.backend.client;
-    const viaBackend = () => this.backend.execCommand(client, 'moveToFinished', this.args(job, value, token, fetchNext, timestamp));
+    const values = this.slotValues(job, value, token, fetchNext, timestamp);
+    const viaBackend = async () => this.backend.execCommand(await this.backend.client, 'moveToFinished', this.argsOf(values));
     const call = this.scriptCall();
-    const reply = call
-      ? await call.send(this.connection, this.slotValues(job, value, token, fetchNext, timestamp), viaBackend)
-      : await viaBackend();
+    const reply = call ? await call.send(this.connection, values, viaBackend) : await viaBackend();
     if (typeof reply === 'number' && reply < 0) {
       throw this.backend.finishedErrors({ code: reply, jobId: job.id as string, command: 'moveToFinished', state: 'active' });
     }
@@ -88,21 +86,25 @@ export class JobCompleter {
 
   /** The script's keys and arguments for completing `job`: BullMQ's `moveToCompletedArgs`, byte for byte. */
   args(job: Job, value: string | undefined, token: string, fetchNext: boolean, timestamp: number): unknown[] {
-    const id = job.id as string;
+    return this.argsOf(this.slotValues(job, value, token, fetchNext, timestamp));
+  }
+
+  /** The whole argument list around the per-job values (in {@link scriptCall}'s layout). */
+  private argsOf([jobKey, id, timestamp, value, fetch, packed]: SlotValue[]): unknown[] {
     return [
       ...this.fixedKeys,
       this.completedKey,
-      this.worker.toKey(id),
+      jobKey,
       this.metricsKey,
       this.markerKey,
       id,
       timestamp,
       'returnvalue',
-      value === undefined ? 'null' : value,
+      value,
       'completed',
-      !fetchNext || this.worker.closing ? 0 : 1,
+      fetch,
       this.prefix,
-      this.packedOptions(job, token),
+      packed,
       undefined,
     ];
   }
