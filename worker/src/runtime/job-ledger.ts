@@ -1,5 +1,15 @@
 import type { RedisConnection } from '@taskwire/shared/node';
-import { DelayedError, type Job, type Processor, type Span, WaitingChildrenError, WaitingError, Worker, type WorkerOptions } from 'bullmq';
+import {
+  DelayedError,
+  type Job,
+  type JobJson,
+  type Processor,
+  type Span,
+  WaitingChildrenError,
+  WaitingError,
+  Worker,
+  type WorkerOptions,
+} from 'bullmq';
 import { JobCompleter } from './job-completer.ts';
 
 /**
@@ -97,6 +107,32 @@ export class LedgerWorker extends Worker {
     this.on('failed', (job) => {
       if (job) ledger.settle(job.id as string);
     });
+  }
+
+  /**
+   * BullMQ's main loop keeps fetching while fetches bring jobs, and starts them only once a fetch
+   * comes back empty: the first job of a burst (the jobs of one API frame reach Redis together)
+   * waited a round trip to Redis for each job behind it, plus the empty one, before its handler
+   * ran. The fetch that directly follows one that brought a job now answers "none yet" without
+   * asking Redis: the loop starts the job at once and fetches again while it runs. Any other way
+   * a job arrives (handed back by a completion, or none found) clears the mark, so a fetch after
+   * a wait for new jobs always asks Redis. test/integration/fetch-order.test.ts shows both orders.
+   */
+  private justFetched = false;
+
+  protected override async moveToActive(token: string, name?: string): Promise<Job> {
+    if (this.justFetched) {
+      this.justFetched = false;
+      return NO_JOB;
+    }
+    const job = await super.moveToActive(token, name);
+    this.justFetched = job !== undefined;
+    return job;
+  }
+
+  protected override nextJobFromJobData(jobData?: JobJson, jobId?: string, token?: string): Promise<Job> {
+    this.justFetched = false;
+    return super.nextJobFromJobData(jobData, jobId, token);
   }
 
   override async processJob(job: Job, token: string, fetchNextCallback?: () => boolean): ReturnType<Worker['processJob']> {
