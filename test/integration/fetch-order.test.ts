@@ -68,7 +68,7 @@ describe('a fetched job starts before the next fetch answers', () => {
         });
         log = rest.log;
         try {
-          for (let i = 0; i < 4; i++) {
+          for (let i = 0; i < 5; i++) {
             await queue.addBulk([0, 1, 2].map((j) => ({ name: 'burst', data: { i, j } })));
             await waitFor(() => log.filter((entry) => entry === 'handler started').length === 3 * (i + 1), 5_000);
             await waitFor(() => log.at(-1) === 'fetched nothing', 5_000);
