@@ -66,4 +66,44 @@ describe('Redis forgets its scripts (SCRIPT FLUSH, as after a restart without pe
       await redis.stop();
     }
   });
+  it('enqueueMany: a batch written as one write of script calls, and again across a SCRIPT FLUSH, each job once and in order', async () => {
+    const redis = await startRedisServer();
+    const admin = createRedis(redis.url, 'worker', 'script-cache-many');
+    const send = vi.spyOn(ScriptCall.prototype, 'send');
+    try {
+      await using stack = await startStack({ registry: labRegistry, redisUrl: redis.url });
+      const many = async (label: string, count: number) => {
+        const refs = await stack.client.lab.echo.enqueueMany(
+          Array.from({ length: count }, (_, i) => ({
+            input: { at: new Date(1_767_000_000_000 + i), tags: new Map([[label, i]]), big: BigInt(i), note: `${label}-${i}` },
+          })),
+        );
+        // Ids are given in the order Redis ran the adds: the batch's order.
+        const ids = refs.map((ref) => Number(ref.id.split('.').at(-1)));
+        expect(ids).toEqual([...ids].sort((a, b) => a - b));
+        expect(new Set(ids).size).toBe(count);
+        return refs;
+      };
+      // 150 jobs: two chunks (100 and 50), each sent as script calls written by hand.
+      await many('before', 150);
+      expect(send.mock.calls.length).toBe(150);
+      expect(await admin.script('FLUSH')).toBe('OK');
+      await many('after', 150);
+      // Every call got NOSCRIPT and went BullMQ's way (which loads the script); the next batch is by hand again.
+      await many('again', 10);
+      expect(send.mock.calls.length).toBe(310);
+
+      await stack.startWorker(labHandlers, { concurrency: 8 });
+      await eventually(async () => {
+        const [counts] = await stack.client.queues.stats('lab');
+        return counts?.completed === 310 ? counts : undefined;
+      }, 20_000);
+      const [counts] = await stack.client.queues.stats('lab');
+      expect(counts).toMatchObject({ waiting: 0, active: 0, failed: 0, completed: 310 });
+    } finally {
+      send.mockRestore();
+      admin.disconnect();
+      await redis.stop();
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { bullScriptCall, type RedisConnection, type ScriptCall, SLOT } from '@taskwire/shared/node';
+import { bullScriptCall, type RedisConnection, type ScriptCall, SLOT, writeTogether } from '@taskwire/shared/node';
 import { type JobJson, type JobsOptions, optsEncodeMap, type Queue } from 'bullmq';
 import { Packr } from 'msgpackr';
 
@@ -48,9 +48,15 @@ export class JobWriter {
   async add(job: JobJson): Promise<string> {
     const values = this.standardValues(job);
     if (!values) return this.backend.addJobToTransaction(await this.backend.client, job, job.id);
-    const viaBackend = async () => this.backend.execCommand(await this.backend.client, 'addStandardJob', [...this.keys, ...values]);
     const call = this.scriptCall();
-    return checked(call && this.connection ? await call.send(this.connection, values, viaBackend) : await viaBackend());
+    return checked(
+      call && this.connection ? await call.send(this.connection, values, this.viaBackend(values)) : await this.viaBackend(values)(),
+    );
+  }
+
+  /** BullMQ's own `addStandardJob` call (ioredis loads the script if Redis lost it). */
+  private viaBackend(values: StandardValues): () => Promise<unknown> {
+    return async () => this.backend.execCommand(await this.backend.client, 'addStandardJob', [...this.keys, ...values]);
   }
 
   /** `addStandardJob` as a {@link ScriptCall}: the queue's keys fixed, the three arguments per job. */
@@ -62,27 +68,30 @@ export class JobWriter {
   }
 
   /**
-   * Adds jobs in one pipeline; resolves to each job's BullMQ id or error, in order. A pipeline is
-   * not a transaction: one job can fail (a script error, Redis out of memory) while the others
-   * are stored, and the caller must know which.
+   * Adds jobs in one write to Redis; resolves to each job's BullMQ id or error, in order. Plain
+   * jobs go as script calls written by hand (see {@link add}), sent together; a batch with any
+   * other job goes in one BullMQ pipeline. Neither is a transaction: one job can fail (a script
+   * error, Redis out of memory) while the others are stored, and the caller must know which.
    */
   async addMany(jobs: readonly JobJson[]): Promise<AddResult[]> {
+    const values = jobs.map((job) => this.standardValues(job));
+    const call = this.scriptCall();
+    const connection = this.connection;
+    if (call && connection && values.every((v) => v !== undefined)) {
+      const plain = values as StandardValues[];
+      return Promise.all(
+        writeTogether(connection, () => plain.map((v) => call.send(connection, v, this.viaBackend(v)).then(added, failed))),
+      );
+    }
     const client = await this.backend.client;
     const pipeline = client.pipeline();
-    for (const job of jobs) {
-      const values = this.standardValues(job);
-      if (values) this.backend.execCommand(pipeline, 'addStandardJob', [...this.keys, ...values]);
+    jobs.forEach((job, i) => {
+      const v = values[i];
+      if (v) this.backend.execCommand(pipeline, 'addStandardJob', [...this.keys, ...v]);
       else void this.backend.addJobToTransaction(pipeline, job, job.id);
-    }
-    const results = (await pipeline.exec()) as [Error | null, unknown][];
-    return results.map(([error, id]) => {
-      if (error) return { error };
-      try {
-        return { id: checked(id) };
-      } catch (refused) {
-        return { error: refused as Error };
-      }
     });
+    const results = (await pipeline.exec()) as [Error | null, unknown][];
+    return results.map(([error, id]) => (error ? { error } : added(id)));
   }
 
   /** The `addStandardJob` arguments of a plain job, or undefined for any other job. */
@@ -92,7 +101,7 @@ export class JobWriter {
   }
 
   /** The arguments after the keys (packed argument list, data, packed options) of a plain job; undefined for any other job. */
-  private standardValues(job: JobJson): [Buffer, string, Buffer] | undefined {
+  private standardValues(job: JobJson): StandardValues | undefined {
     const { opts } = job;
     if (
       (opts.delay ?? 0) > 0 ||
@@ -136,6 +145,19 @@ export class JobWriter {
 
 /** One job of {@link JobWriter.addMany}: its BullMQ id, or why it was not added. */
 export type AddResult = { id: string } | { error: Error };
+
+/** A plain job's `addStandardJob` arguments after the keys: packed argument list, data, packed options. */
+type StandardValues = [Buffer, string, Buffer];
+
+function added(reply: unknown): AddResult {
+  try {
+    return { id: checked(reply) };
+  } catch (refused) {
+    return { error: refused as Error };
+  }
+}
+
+const failed = (error: unknown): AddResult => ({ error: error as Error });
 
 /** Job options in their stored form, as BullMQ's backend encodes them (short names, no undefined). */
 function encodeOptions(opts: JobsOptions): Record<string, unknown> {

@@ -131,6 +131,26 @@ export function holdWrites(redis: RedisConnection): void {
 }
 
 /**
+ * Runs `write` with the connection's socket corked, so the commands it sends leave in one system
+ * call (what a pipeline gives, for commands sent one by one). Inside a turn already held by
+ * {@link holdWrites}, the commands simply join that write. Single-node connections only; on any
+ * other `write` just runs.
+ *
+ * @example
+ * const replies = writeTogether(redis, () => jobs.map((job) => call.send(redis, valuesOf(job), fallback)));
+ */
+export function writeTogether<T>(redis: RedisConnection, write: () => T): T {
+  const socket = (redis as { stream?: unknown }).stream;
+  if (!(socket instanceof Socket) || held.has(socket)) return write();
+  socket.cork();
+  try {
+    return write();
+  } finally {
+    socket.uncork();
+  }
+}
+
+/**
  * Runs a pipeline and answers its replies in order; the first command that failed throws its error.
  *
  * @example
