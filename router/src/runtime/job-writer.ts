@@ -56,7 +56,12 @@ export class JobWriter {
 
   /** BullMQ's own `addStandardJob` call (ioredis loads the script if Redis lost it). */
   private viaBackend(values: StandardValues): () => Promise<unknown> {
-    return async () => this.backend.execCommand(await this.backend.client, 'addStandardJob', [...this.keys, ...values]);
+    return async () => this.backend.execCommand(await this.backend.client, 'addStandardJob', this.withKeys(values));
+  }
+
+  /** The whole `addStandardJob` argument list: the queue's keys, then a plain job's values. */
+  private withKeys(values: StandardValues): (string | Buffer)[] {
+    return [...this.keys, ...values];
   }
 
   /** `addStandardJob` as a {@link ScriptCall}: the queue's keys fixed, the three arguments per job. */
@@ -87,7 +92,7 @@ export class JobWriter {
     const pipeline = client.pipeline();
     jobs.forEach((job, i) => {
       const v = values[i];
-      if (v) this.backend.execCommand(pipeline, 'addStandardJob', [...this.keys, ...v]);
+      if (v) this.backend.execCommand(pipeline, 'addStandardJob', this.withKeys(v));
       else void this.backend.addJobToTransaction(pipeline, job, job.id);
     });
     const results = (await pipeline.exec()) as [Error | null, unknown][];
@@ -97,7 +102,7 @@ export class JobWriter {
   /** The `addStandardJob` arguments of a plain job, or undefined for any other job. */
   standardArgs(job: JobJson): (string | Buffer)[] | undefined {
     const values = this.standardValues(job);
-    return values && [...this.keys, ...values];
+    return values && this.withKeys(values);
   }
 
   /** The arguments after the keys (packed argument list, data, packed options) of a plain job; undefined for any other job. */
