@@ -8,6 +8,7 @@ import { createRedis, ScriptCall, startRedisServer } from '@taskwire/shared/node
 import { describe, expect, it, vi } from 'vitest';
 import { eventually, startStack } from '../fixtures/harness.ts';
 import { labHandlers, labRegistry } from '../fixtures/lab.ts';
+import { startSlowLink } from '../fixtures/slow-link.ts';
 
 describe('Redis forgets its scripts (SCRIPT FLUSH, as after a restart without persistence)', () => {
   it('enqueues and completions fall back to loading the scripts, and every job completes once', async () => {
@@ -69,7 +70,11 @@ describe('Redis forgets its scripts (SCRIPT FLUSH, as after a restart without pe
   it('enqueueMany: a batch written as one write of script calls, and again across a SCRIPT FLUSH, each job once and in order', async () => {
     const redis = await startRedisServer();
     const admin = createRedis(redis.url, 'worker', 'script-cache-many');
-    const send = vi.spyOn(ScriptCall.prototype, 'send');
+    const sendAll = vi.spyOn(ScriptCall.prototype, 'sendAll');
+    // Calls written by hand, counted by the batches handed to sendAll.
+    const byHand = () => sendAll.mock.calls.reduce((sum, [, batch]) => sum + batch.length, 0);
+    const scriptLoads = async () => Number(/cmdstat_script\|load:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+    const evals = async () => Number(/cmdstat_eval:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
     try {
       await using stack = await startStack({ registry: labRegistry, redisUrl: redis.url });
       const many = async (label: string, count: number) => {
@@ -86,12 +91,16 @@ describe('Redis forgets its scripts (SCRIPT FLUSH, as after a restart without pe
       };
       // 150 jobs: two chunks (100 and 50), each sent as script calls written by hand.
       await many('before', 150);
-      expect(send.mock.calls.length).toBe(150);
+      expect(byHand()).toBe(150);
       expect(await admin.script('FLUSH')).toBe('OK');
+      const [loadsBefore, evalsBefore] = [await scriptLoads(), await evals()];
       await many('after', 150);
-      // Every call got NOSCRIPT and went BullMQ's way (which loads the script); the next batch is by hand again.
+      // Every call got NOSCRIPT; each chunk loaded the script and sent its calls again by hand,
+      // not BullMQ's way (EVAL with the script's text). The next batch is by hand at once.
+      expect(await scriptLoads()).toBeGreaterThan(loadsBefore);
+      expect(await evals()).toBe(evalsBefore);
       await many('again', 10);
-      expect(send.mock.calls.length).toBe(310);
+      expect(byHand()).toBe(310);
 
       await stack.startWorker(labHandlers, { concurrency: 8 });
       await eventually(async () => {
@@ -101,7 +110,45 @@ describe('Redis forgets its scripts (SCRIPT FLUSH, as after a restart without pe
       const [counts] = await stack.client.queues.stats('lab');
       expect(counts).toMatchObject({ waiting: 0, active: 0, failed: 0, completed: 310 });
     } finally {
-      send.mockRestore();
+      sendAll.mockRestore();
+      admin.disconnect();
+      await redis.stop();
+    }
+  });
+
+  it('enqueueMany across a SCRIPT FLUSH keeps the batch order when the replies come back a few at a time', async () => {
+    // The refusals of a batch then reach the API in several reads. Were each call sent again as
+    // its refusal arrives, the calls refused in a later read would meet the script already loaded
+    // again by the retries of an earlier one, and be stored before calls that came before them.
+    const redis = await startRedisServer();
+    const admin = createRedis(redis.url, 'worker', 'script-cache-pieces');
+    try {
+      await using link = await startSlowLink(redis.url, { pieceBytes: 200, pauseMs: 1 });
+      await using stack = await startStack({ registry: labRegistry, redisUrl: link.url });
+      const many = (label: string, count: number) =>
+        stack.client.lab.echo.enqueueMany(
+          Array.from({ length: count }, (_, i) => ({
+            input: { at: new Date(1_767_000_000_000 + i), tags: new Map([[label, i]]), big: BigInt(i), note: `${label}-${i}` },
+          })),
+        );
+      await many('warm', 10);
+      const batches: { label: string; ids: string[] }[] = [];
+      for (const label of ['first', 'second', 'third', 'fourth', 'fifth']) {
+        expect(await admin.script('FLUSH')).toBe('OK');
+        const refs = await many(label, 150);
+        const ids = refs.map((ref) => Number(ref.id.split('.').at(-1)));
+        // Ids are given in the order Redis ran the adds: the batch's order, with no gap or repeat.
+        expect(ids).toEqual(Array.from({ length: 150 }, (_, i) => (ids[0] as number) + i));
+        batches.push({ label, ids: refs.map((ref) => ref.id) });
+      }
+      // Each id holds its own item.
+      for (const { label, ids } of batches) {
+        const notes = await Promise.all(ids.map(async (id) => (await stack.client.lab.echo.get(id)).input.note));
+        expect(notes).toEqual(Array.from({ length: 150 }, (_, i) => `${label}-${i}`));
+      }
+      const [counts] = await stack.client.queues.stats('lab');
+      expect(counts).toMatchObject({ waiting: 760, active: 0, failed: 0 });
+    } finally {
       admin.disconnect();
       await redis.stop();
     }

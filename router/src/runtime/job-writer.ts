@@ -1,4 +1,4 @@
-import { bullScriptCall, type RedisConnection, type ScriptCall, SLOT, writeTogether } from '@taskwire/shared/node';
+import { bullScriptCall, type RedisConnection, type ScriptCall, SLOT } from '@taskwire/shared/node';
 import { type JobJson, type JobsOptions, optsEncodeMap, type Queue } from 'bullmq';
 import { Packr } from 'msgpackr';
 
@@ -83,10 +83,8 @@ export class JobWriter {
     const call = this.scriptCall();
     const connection = this.connection;
     if (call && connection && values.every((v) => v !== undefined)) {
-      const plain = values as StandardValues[];
-      return Promise.all(
-        writeTogether(connection, () => plain.map((v) => call.send(connection, v, this.viaBackend(v)).then(added, failed))),
-      );
+      const outcomes = await call.sendAll(connection, values as StandardValues[], (v) => this.viaBackend(v as StandardValues)());
+      return outcomes.map((outcome) => (outcome.status === 'fulfilled' ? added(outcome.value) : failed(outcome.reason)));
     }
     const client = await this.backend.client;
     const pipeline = client.pipeline();

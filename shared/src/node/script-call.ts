@@ -1,5 +1,5 @@
 import { Command } from 'ioredis';
-import type { RedisConnection } from './redis-client.ts';
+import { type RedisConnection, writeTogether } from './redis-client.ts';
 
 /** One argument of a script call: a value the same for every call, or `SLOT`, filled per call. */
 export const SLOT = Symbol('slot');
@@ -30,10 +30,15 @@ export class ScriptCall {
   private readonly fixedLength: number;
   readonly slots: number;
 
+  /**
+   * @param lua The script's text, when known: {@link sendAll} loads it after Redis lost it, to
+   * send the refused calls again in their order.
+   */
   constructor(
     readonly sha: string,
     readonly numberOfKeys: number,
     layout: readonly ScriptArgument[],
+    private readonly lua?: string,
   ) {
     const head = [`*${layout.length + 3}\r\n`, bulk('evalsha'), bulk(sha), bulk(String(numberOfKeys))].map((part) => Buffer.from(part));
     const segments: Buffer[] = [];
@@ -91,16 +96,64 @@ export class ScriptCall {
    * answer is the answer.
    */
   async send(redis: RedisConnection, values: readonly SlotValue[], fallback: () => Promise<unknown>): Promise<unknown> {
+    const reply = await this.sendOnce(redis, values);
+    return reply === NOT_RUN ? fallback() : reply;
+  }
+
+  /**
+   * Sends several calls in one write and settles to each one's outcome, in order. When Redis did
+   * not know the script, the calls it refused are sent again once every reply of the batch is in:
+   * the script loaded (`SCRIPT LOAD`) and the refused calls behind it, in one write, in their
+   * order. Not one by one as each refusal arrives (what `fallback` alone would do): the refusals
+   * of a batch can reach the client in several reads, and the calls refused in a later read would
+   * then meet the script already loaded by an earlier retry, and run before calls that came before
+   * them. A call refused again (the script lost once more meanwhile) goes `fallback`'s way.
+   *
+   * @example
+   * const outcomes = await call.sendAll(redis, jobs.map(valuesOf), (values) => bullMqWay(values));
+   */
+  async sendAll(
+    redis: RedisConnection,
+    batch: readonly (readonly SlotValue[])[],
+    fallback: (values: readonly SlotValue[]) => Promise<unknown>,
+  ): Promise<PromiseSettledResult<unknown>[]> {
+    const outcomes = await Promise.allSettled(writeTogether(redis, () => batch.map((values) => this.sendOnce(redis, values))));
+    const refused = outcomes.flatMap((outcome, i) => (outcome.status === 'fulfilled' && outcome.value === NOT_RUN ? [i] : []));
+    if (refused.length === 0) return outcomes;
+    const lua = this.lua;
+    const again = await Promise.allSettled(
+      writeTogether(redis, () => {
+        if (lua !== undefined) redis.script('LOAD', lua).catch(() => {}); // a failed load shows as NOSCRIPT below
+        return refused.map((i) => (lua === undefined ? Promise.resolve(NOT_RUN) : this.sendOnce(redis, batch[i] as SlotValue[])));
+      }),
+    );
+    const last = await Promise.allSettled(
+      again.map((outcome, j) => {
+        if (outcome.status === 'fulfilled' && outcome.value === NOT_RUN) return fallback(batch[refused[j] as number] as SlotValue[]);
+        return outcome.status === 'fulfilled' ? outcome.value : Promise.reject(outcome.reason);
+      }),
+    );
+    refused.forEach((i, j) => {
+      outcomes[i] = last[j] as PromiseSettledResult<unknown>;
+    });
+    return outcomes;
+  }
+
+  /** One call; {@link NOT_RUN} when Redis did not know the script (it ran nothing). */
+  private async sendOnce(redis: RedisConnection, values: readonly SlotValue[]): Promise<unknown> {
     const command = new EncodedCommand(this.encode(values));
     redis.sendCommand(command);
     try {
       return await command.promise;
     } catch (error) {
-      if ((error as Error).message?.startsWith('NOSCRIPT')) return fallback();
+      if ((error as Error).message?.startsWith('NOSCRIPT')) return NOT_RUN;
       throw error;
     }
   }
 }
+
+/** What a call answers when Redis did not know the script: nothing ran. */
+const NOT_RUN = Symbol('not run');
 
 /** A command whose bytes are ready: ioredis writes them as they are. */
 class EncodedCommand extends Command {
@@ -133,10 +186,11 @@ export function bullScriptCall(
 ): ScriptCall | null | undefined {
   if (redis.isCluster) return null;
   const version = (backend as { version?: string }).version;
-  const scripts = (redis as unknown as { scriptsSet?: Record<string, { sha: string; numberOfKeys: number | null }> }).scriptsSet;
+  const scripts = (redis as unknown as { scriptsSet?: Record<string, { sha: string; numberOfKeys: number | null; lua?: string }> })
+    .scriptsSet;
   const script = scripts?.[`${name}:${version}`];
   if (!script) return undefined;
-  return script.numberOfKeys === numberOfKeys ? new ScriptCall(script.sha, numberOfKeys, layout) : null;
+  return script.numberOfKeys === numberOfKeys ? new ScriptCall(script.sha, numberOfKeys, layout, script.lua) : null;
 }
 
 function bulk(text: string): string {
