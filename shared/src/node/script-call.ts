@@ -21,7 +21,7 @@ const CRLF = Buffer.from('\r\n');
  * test/integration/bullmq-parity.test.ts and completion-parity.test.ts).
  *
  * @example
- * const call = new ScriptCall(script.sha, 2, ['bull:q:wait', SLOT, 'x']);
+ * const call = new ScriptCall(script.sha, 2, ['bull:q:wait', SLOT, 'x'], script.lua);
  * const reply = await call.send(redis, ['bull:q:42'], fallback);
  */
 export class ScriptCall {
@@ -30,15 +30,12 @@ export class ScriptCall {
   private readonly fixedLength: number;
   readonly slots: number;
 
-  /**
-   * @param lua The script's text, when known: {@link sendAll} loads it after Redis lost it, to
-   * send the refused calls again in their order.
-   */
+  /** @param lua The script's text: {@link sendAll} loads it after Redis lost it, to send the refused calls again in their order. */
   constructor(
     readonly sha: string,
     readonly numberOfKeys: number,
     layout: readonly ScriptArgument[],
-    private readonly lua?: string,
+    private readonly lua: string,
   ) {
     const head = [`*${layout.length + 3}\r\n`, bulk('evalsha'), bulk(sha), bulk(String(numberOfKeys))].map((part) => Buffer.from(part));
     const segments: Buffer[] = [];
@@ -120,22 +117,22 @@ export class ScriptCall {
     const outcomes = await Promise.allSettled(writeTogether(redis, () => batch.map((values) => this.sendOnce(redis, values))));
     const refused = outcomes.flatMap((outcome, i) => (outcome.status === 'fulfilled' && outcome.value === NOT_RUN ? [i] : []));
     if (refused.length === 0) return outcomes;
-    const lua = this.lua;
     const again = await Promise.allSettled(
       writeTogether(redis, () => {
-        if (lua !== undefined) redis.script('LOAD', lua).catch(() => {}); // a failed load shows as NOSCRIPT below
-        return refused.map((i) => (lua === undefined ? Promise.resolve(NOT_RUN) : this.sendOnce(redis, batch[i] as SlotValue[])));
+        redis.script('LOAD', this.lua).catch(() => {}); // a failed load shows as NOSCRIPT below
+        return refused.map((i) => this.sendOnce(redis, batch[i] as SlotValue[]));
       }),
     );
-    const last = await Promise.allSettled(
-      again.map((outcome, j) => {
-        if (outcome.status === 'fulfilled' && outcome.value === NOT_RUN) return fallback(batch[refused[j] as number] as SlotValue[]);
-        return outcome.status === 'fulfilled' ? outcome.value : Promise.reject(outcome.reason);
+    // Refused again (the script lost once more): BullMQ's way, each call started in batch order.
+    await Promise.all(
+      refused.map(async (i, j) => {
+        const outcome = again[j] as PromiseSettledResult<unknown>;
+        const refusedAgain = outcome.status === 'fulfilled' && outcome.value === NOT_RUN;
+        outcomes[i] = refusedAgain
+          ? ((await Promise.allSettled([fallback(batch[i] as SlotValue[])]))[0] as PromiseSettledResult<unknown>)
+          : outcome;
       }),
     );
-    refused.forEach((i, j) => {
-      outcomes[i] = last[j] as PromiseSettledResult<unknown>;
-    });
     return outcomes;
   }
 
@@ -171,7 +168,8 @@ class EncodedCommand extends Command {
  * `SLOT` where they change per call. BullMQ defines its scripts on the connection it is given, as
  * `<name>:<version>` (`backend` is the queue's or worker's BullMQ backend). Null when the call
  * cannot be written by hand — on a cluster, whose commands must carry their keys for routing, or
- * when the script takes another number of keys than the layout says (another BullMQ) — and the
+ * when the script takes another number of keys than the layout says or its text is not at hand
+ * (another BullMQ or ioredis) — and the
  * caller keeps BullMQ's own call; undefined while the script is not defined yet (ask again).
  *
  * @example
@@ -186,11 +184,13 @@ export function bullScriptCall(
 ): ScriptCall | null | undefined {
   if (redis.isCluster) return null;
   const version = (backend as { version?: string }).version;
-  const scripts = (redis as unknown as { scriptsSet?: Record<string, { sha: string; numberOfKeys: number | null; lua?: string }> })
+  const scripts = (redis as unknown as { scriptsSet?: Record<string, { sha: string; numberOfKeys: number | null; lua?: unknown }> })
     .scriptsSet;
   const script = scripts?.[`${name}:${version}`];
   if (!script) return undefined;
-  return script.numberOfKeys === numberOfKeys ? new ScriptCall(script.sha, numberOfKeys, layout, script.lua) : null;
+  return script.numberOfKeys === numberOfKeys && typeof script.lua === 'string'
+    ? new ScriptCall(script.sha, numberOfKeys, layout, script.lua)
+    : null;
 }
 
 function bulk(text: string): string {
